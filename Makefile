@@ -1,0 +1,30 @@
+# The two commands of the README:
+#   make run    install, migrate, load demo data, start the whole embedded stack
+#   make test   install test dependencies (and Debian packages when root), run every test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: run test install install-test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	sh scripts/install-test-system-deps.sh
+
+run: install
+	$(BIN)/ernstfall init --demo
+	exec $(BIN)/ernstfall up
+
+test: install-test
+	$(BIN)/python -m ruff check publisher workers content_calendar tests bench
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/python -m ruff check publisher workers content_calendar tests bench

@@ -1,0 +1,29 @@
+"""Alembic environment: the URL comes from Ernstfall's settings, never from alembic.ini."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import content_calendar.models  # noqa: F401  (registers every table)
+from publisher.db import Base, make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url must be set by content_calendar.database.migrate"
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

@@ -1,0 +1,114 @@
+"""Typed placeholders in alert templates, validated when an alert is filled in."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+
+TYPES = ("text", "area", "place", "place_list", "time", "phone", "url")
+MAX_VALUE = 300
+
+
+class PlaceholderError(ValueError):
+    """Every problem with the filled-in values, each naming its field."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+def fields_in(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _text(value: str) -> str:
+    if "\n" in value.strip() and len(value) > 120:
+        raise ValueError("bitte ohne Zeilenumbrüche")
+    return value.strip()
+
+
+def _time(value: str) -> str:
+    value = value.strip()
+    for fmt in ("%H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%dT%H:%M", "%d.%m. %H:%M"):
+        try:
+            datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return value
+    raise ValueError("Zeit im Format HH:MM oder TT.MM.JJJJ HH:MM angeben")
+
+
+def _phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, "DE")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("keine gültige Telefonnummer") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("keine gültige Telefonnummer")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
+        raise ValueError("Link muss mit https:// beginnen und darf keine Leerzeichen enthalten")
+    return value
+
+
+def _place_list(value: str) -> str:
+    items = [item.strip() for item in re.split(r"[;\n]", value) if item.strip()]
+    if not items:
+        raise ValueError("mindestens einen Ort angeben (mehrere mit ; trennen)")
+    return ", ".join(items)
+
+
+CHECKS: dict[str, Callable[[str], str]] = {
+    "text": _text,
+    "area": _text,
+    "place": _text,
+    "place_list": _place_list,
+    "time": _time,
+    "phone": _phone,
+    "url": _url,
+}
+
+
+def validate_values(spec: dict[str, dict[str, Any]], values: dict[str, Any]) -> dict[str, str]:
+    """Check and normalise values for the template's placeholders; raise with every problem."""
+    problems: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for name, meta in spec.items():
+        label = meta.get("label", name)
+        raw = values.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if meta.get("required", True):
+                problems[name] = f"{label}: Angabe fehlt"
+            else:
+                clean[name] = ""
+            continue
+        if not isinstance(raw, str | int | float):
+            problems[name] = f"{label}: Text erwartet"
+            continue
+        raw = str(raw)
+        if len(raw) > MAX_VALUE:
+            problems[name] = f"{label}: {len(raw)} von {MAX_VALUE} Zeichen"
+            continue
+        try:
+            clean[name] = CHECKS[meta.get("type", "text")](raw)
+        except ValueError as exc:
+            problems[name] = f"{label}: {exc}"
+    unknown = sorted(set(values) - set(spec))
+    for name in unknown:
+        problems[name] = f"{name}: unbekanntes Feld in dieser Vorlage"
+    if problems:
+        raise PlaceholderError(problems)
+    return clean
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    return text.format_map(values)

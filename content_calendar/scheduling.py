@@ -1,0 +1,150 @@
+"""The scheduler tick's content side: release due posts, expire unapproved ones, roll up states.
+
+Scheduling lives in SQL: a post is due when its ``publish_at`` has passed, not when a
+Celery ETA fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from content_calendar.models import Alert, Post, PostState, audit
+from publisher.channels.base import Media, Message
+from publisher.db import Database, utcnow
+from publisher.models import LANE_COMMUNITY, Channel, Delivery, DeliveryState
+from publisher.outbox import create_delivery
+from publisher.settings import Settings
+
+P = PostState
+
+
+@dataclass
+class TickReport:
+    released: int = 0
+    held: int = 0
+    expired: int = 0
+    finished: int = 0
+    deliveries: list[tuple[int, str]] | None = None
+
+
+def crisis_active(session: Session) -> bool:
+    return (
+        session.scalar(
+            select(Alert.id).where(Alert.active.is_(True), Alert.status == "Actual").limit(1)
+        )
+        is not None
+    )
+
+
+def message_for_post(post: Post) -> Message:
+    return Message(
+        text=post.text,
+        title=post.title or None,
+        link=post.link,
+        kind="post",
+        variants=dict(post.variants or {}),
+        media=tuple(Media(**m) for m in post.media or ()),
+        extras={"post_id": post.id, "theme": post.theme},
+    )
+
+
+def _hold(session: Session, post: Post, reason: str) -> None:
+    result = session.execute(
+        update(Post)
+        .where(Post.id == post.id, Post.state == P.APPROVED)
+        .values(state=P.HELD, held_reason=reason, updated_at=utcnow())
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        audit(session, "post.held", None, post, reason=reason)
+
+
+def release_due_posts(session: Session, settings: Settings, report: TickReport) -> None:
+    now = utcnow()
+    due = session.scalars(
+        select(Post).where(Post.state == P.APPROVED, Post.publish_at <= now).order_by(Post.publish_at)
+    ).all()
+    if not due:
+        return
+    in_crisis = crisis_active(session)
+    late_window = timedelta(minutes=settings.late_post_minutes)
+    channels = {c.id: c for c in session.scalars(select(Channel))}
+    for post in due:
+        if in_crisis:
+            _hold(session, post, "Krisenmodus: Community-Beiträge ruhen bis zur Entwarnung")
+            report.held += 1
+            continue
+        if now - post.publish_at > late_window:
+            _hold(
+                session, post,
+                f"Mehr als {settings.late_post_minutes} Minuten verspätet — bitte entscheiden",
+            )
+            report.held += 1
+            continue
+        claimed = session.execute(
+            update(Post)
+            .where(Post.id == post.id, Post.state == P.APPROVED)
+            .values(state=P.PUBLISHING, released_at=now, updated_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        message = message_for_post(post)
+        for channel_id in post.channel_ids:
+            channel = channels.get(channel_id)
+            if channel is None or not channel.enabled or not channel.serves(LANE_COMMUNITY):
+                continue
+            delivery = create_delivery(
+                session, channel=channel, lane=LANE_COMMUNITY, message=message,
+                settings=settings, source_kind="post", source_id=post.id,
+                idempotency_key=f"post-{post.id}-{channel.id}",
+            )
+            session.flush()
+            assert report.deliveries is not None
+            report.deliveries.append((delivery.id, delivery.lane))
+        report.released += 1
+
+
+def expire_unapproved(session: Session, report: TickReport) -> None:
+    """Posts not approved by their time are never published late silently."""
+    now = utcnow()
+    stale = session.scalars(
+        select(Post).where(Post.state.in_([P.DRAFT, P.REVIEW]), Post.publish_at <= now)
+    ).all()
+    for post in stale:
+        post.state = P.EXPIRED
+        post.held_reason = "Nicht rechtzeitig freigegeben"
+        audit(session, "post.expired", None, post)
+        report.expired += 1
+
+
+def roll_up_post_states(session: Session, report: TickReport) -> None:
+    publishing = session.scalars(select(Post).where(Post.state == P.PUBLISHING)).all()
+    for post in publishing:
+        states = session.scalars(
+            select(Delivery.state).where(
+                Delivery.source_kind == "post", Delivery.source_id == post.id
+            )
+        ).all()
+        if any(s in DeliveryState.ACTIVE for s in states):
+            continue
+        sent = sum(1 for s in states if s == DeliveryState.SENT)
+        if states and sent == len(states):
+            post.state = P.PUBLISHED
+        elif sent:
+            post.state = P.PARTLY_FAILED
+        else:
+            post.state = P.FAILED
+        report.finished += 1
+
+
+def tick(db: Database, settings: Settings) -> TickReport:
+    """One scheduler pass; the caller enqueues ``report.deliveries`` after this commits."""
+    report = TickReport(deliveries=[])
+    with db.session() as session:
+        release_due_posts(session, settings, report)
+        expire_unapproved(session, report)
+        roll_up_post_states(session, report)
+    return report

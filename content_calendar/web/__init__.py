@@ -1,0 +1,88 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from content_calendar.database import get_database
+from content_calendar.models import User
+from publisher.db import Database
+from publisher.dispatch import Dispatcher
+from publisher.settings import Settings, load_settings
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Bitte melden Sie sich an."
+
+
+def _secret_key(settings: Settings) -> str:
+    """From ERNSTFALL_SECRET_KEY(_FILE), else a random key kept in the instance folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.home / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        ERNSTFALL_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    db = get_database(settings)
+    app.extensions["ernstfall_db"] = db
+    app.extensions["ernstfall_dispatcher"] = Dispatcher(settings, db)
+    settings.public_dir.mkdir(parents=True, exist_ok=True)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from content_calendar.web import api, auth_views, dashboard, errors, public
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    errors.register(app)
+
+    @app.teardown_appcontext
+    def _close(_: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Any:
+    from content_calendar.web.helpers import db_session, LoginUser
+
+    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
+    return LoginUser(user) if user and user.active else None
+
+
+def template_folder() -> Path:
+    return Path(__file__).parent / "templates"
+
+
+__all__ = ["create_app", "Database"]

@@ -1,0 +1,75 @@
+"""The dashboard: upcoming posts, recent alerts, every delivery with its state and error."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from content_calendar.models import Alert, Post, PostState
+from content_calendar.web.helpers import db_session, local_time
+from publisher.db import utcnow
+from publisher.models import Delivery, DeliveryState
+
+bp = Blueprint("dashboard", __name__)
+
+STATE_LABELS = {
+    DeliveryState.PENDING: "wartet",
+    DeliveryState.SENDING: "wird gesendet",
+    DeliveryState.SENT: "gesendet",
+    DeliveryState.FAILED: "Fehler – neuer Versuch geplant",
+    DeliveryState.DEAD: "fehlgeschlagen",
+    DeliveryState.UNKNOWN: "unklar – bitte Konto prüfen",
+    DeliveryState.CANCELLED: "abgebrochen",
+}
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, object]:
+    return {
+        "local_time": local_time,
+        "state_label": STATE_LABELS.get,
+        "post_state_label": PostState.LABELS.get,
+    }
+
+
+def recent_deliveries(state: str | None = None, limit: int = 100) -> list[Delivery]:
+    query = select(Delivery).order_by(Delivery.updated_at.desc()).limit(limit)
+    if state:
+        query = query.where(Delivery.state == state)
+    return list(db_session().scalars(query))
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    session = db_session()
+    now = utcnow()
+    upcoming = session.scalars(
+        select(Post)
+        .where(Post.publish_at >= now - timedelta(hours=1), Post.publish_at <= now + timedelta(days=14))
+        .order_by(Post.publish_at)
+        .limit(50)
+    ).all()
+    alerts = session.scalars(select(Alert).order_by(Alert.created_at.desc()).limit(10)).all()
+    problems = session.scalar(
+        select(Delivery.id).where(
+            Delivery.state.in_([DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED])
+        ).limit(1)
+    )
+    return render_template(
+        "dashboard.html", upcoming=upcoming, alerts=alerts, deliveries=recent_deliveries(),
+        has_problems=problems is not None,
+    )
+
+
+@bp.route("/deliveries")
+@login_required
+def deliveries() -> str:
+    """The delivery table alone; the dashboard reloads it every few seconds."""
+    state = request.args.get("state")
+    if state and state not in DeliveryState.ALL:
+        state = None
+    return render_template("_deliveries.html", deliveries=recent_deliveries(state))

@@ -1,0 +1,117 @@
+"""The website banner: public JSON plus an embeddable script, written as static files.
+
+The files are the truth for the banner, so any web server can serve them and
+``ernstfall banner set`` works even when the database is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+LEVELS = ("extreme", "severe", "info", "allclear", "exercise")
+
+
+@dataclass(frozen=True)
+class Banner:
+    level: str
+    text: str
+    link: str | None = None
+    expires_at: str | None = None  # ISO 8601 with offset
+    headline: str | None = None
+    alert_id: int | None = None
+    updated_at: str | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        if not self.expires_at:
+            return False
+        now = now or datetime.now(UTC)
+        return datetime.fromisoformat(self.expires_at) <= now
+
+
+class BannerError(ValueError):
+    pass
+
+
+def validate_banner(level: str, text: str, link: str | None) -> None:
+    if level not in LEVELS:
+        raise BannerError(f"Unbekannte Warnstufe {level!r} (erlaubt: {', '.join(LEVELS)})")
+    if not text.strip():
+        raise BannerError("Bannertext fehlt")
+    if len(text) > 1000:
+        raise BannerError(f"Bannertext zu lang: {len(text)} von 1000 Zeichen")
+    if link and not (link.startswith("https://") or link.startswith("http://")):
+        raise BannerError("Link muss mit https:// oder http:// beginnen")
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# The script only ever uses textContent, never innerHTML, so banner text cannot
+# inject markup into the city's site. The data is embedded as JSON, which
+# json.dumps escapes for a script context below.
+_SCRIPT = """(function () {
+  var b = %s;
+  var box = document.getElementById("ernstfall-banner");
+  if (!box) { box = document.createElement("div"); box.id = "ernstfall-banner";
+    document.body.insertBefore(box, document.body.firstChild); }
+  while (box.firstChild) { box.removeChild(box.firstChild); }
+  if (!b || (b.expires_at && new Date(b.expires_at) <= new Date())) {
+    box.style.display = "none"; return; }
+  var colors = {extreme: "#8b0000", severe: "#c0392b", info: "#b9770e",
+    allclear: "#1e8449", exercise: "#5b2c6f"};
+  box.setAttribute("role", "alert");
+  box.style.cssText = "display:block;padding:12px 16px;color:#fff;font:16px/1.4 sans-serif;" +
+    "background:" + (colors[b.level] || "#333");
+  if (b.headline) { var h = document.createElement("strong"); h.textContent = b.headline + " ";
+    box.appendChild(h); }
+  var t = document.createElement("span"); t.textContent = b.text; box.appendChild(t);
+  if (b.link && /^https?:\\/\\//.test(b.link)) { var a = document.createElement("a");
+    a.href = b.link; a.textContent = " Mehr Informationen"; a.style.color = "#fff";
+    box.appendChild(a); }
+})();
+"""
+
+
+def script_for(banner: Banner | None) -> str:
+    data = json.dumps(asdict(banner) if banner else None, ensure_ascii=True)
+    # Prevent "</script>" and HTML comment tricks when the script is inlined.
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _SCRIPT % data
+
+
+def write_banner(public_dir: Path, banner: Banner | None) -> None:
+    """Write banner.json and banner.js; ``None`` clears the banner."""
+    payload: dict[str, Any] = {"banner": asdict(banner) if banner else None}
+    _atomic_write(public_dir / "banner.json", json.dumps(payload, ensure_ascii=False, indent=1))
+    _atomic_write(public_dir / "banner.js", script_for(banner))
+
+
+def read_banner(public_dir: Path, now: datetime | None = None) -> Banner | None:
+    """The current banner, or None if there is none or it has expired."""
+    try:
+        payload = json.loads((public_dir / "banner.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    data = payload.get("banner")
+    if not data:
+        return None
+    banner = Banner(**data)
+    return None if banner.expired(now) else banner

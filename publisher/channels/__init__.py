@@ -1,0 +1,1 @@
+"""Channel adapters, one module per platform, found through :mod:`publisher.channels.registry`."""

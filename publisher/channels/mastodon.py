@@ -1,0 +1,128 @@
+"""Mastodon via Mastodon.py, against any instance URL.
+
+Mastodon deduplicates statuses by the ``Idempotency-Key`` header (for an hour), so
+a resend after an unknown outcome is safe: the delivery's key is always passed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import requests
+from mastodon import Mastodon
+from mastodon.errors import (
+    MastodonAPIError,
+    MastodonError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+
+from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Receipt
+from publisher.errors import DeliveryError
+
+
+class MastodonChannel(ChannelAdapter):
+    type_name = "mastodon"
+    label = "Mastodon"
+    limits: ClassVar[Limits] = Limits(
+        max_length=500, max_media=4, alt_text_max=1500, link_length=23
+    )
+    idempotent = True
+
+    def client(self) -> Mastodon:
+        if not self.config.base_url:
+            raise DeliveryError(f"{self.config.name}: base_url (Instanz-URL) fehlt", permanent=True)
+        return Mastodon(
+            access_token=self.config.secret("token"),
+            api_base_url=self.config.base_url,
+            ratelimit_method="throw",
+            request_timeout=self.config.http_timeout,
+            version_check_mode="none",
+        )
+
+    def measure(self, text: str) -> int:
+        from publisher.textcount import count_with_links
+
+        return count_with_links(text, self.limits.link_length or 23)
+
+    def render(self, message: Message) -> dict[str, Any]:
+        return {
+            "text": self.render_text(message),
+            "language": message.language,
+            "visibility": str(self.config.options.get("visibility", "public")),
+        }
+
+    def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        client = self.client()
+        try:
+            media_ids = [
+                client.media_post(m.path, mime_type=m.mime, description=m.alt)["id"]
+                for m in message.media
+            ]
+            status = client.status_post(
+                rendered["text"],
+                language=rendered.get("language"),
+                visibility=rendered.get("visibility"),
+                media_ids=media_ids or None,
+                idempotency_key=idempotency_key,
+            )
+        except MastodonError as exc:
+            raise self.classify(exc, client) from exc
+        return Receipt(remote_id=str(status["id"]), url=status.get("url"))
+
+    def classify(self, exc: MastodonError, client: Mastodon) -> DeliveryError:
+        name = self.config.name
+        if isinstance(exc, MastodonRatelimitError):
+            reset = client.ratelimit_reset
+            wait = max(1.0, reset - time.time()) if reset else None
+            return DeliveryError(f"{name}: Rate-Limit erreicht", retry_after=wait, status=429)
+        if isinstance(exc, MastodonNetworkError):
+            cause = exc.__context__
+            unknown = not isinstance(cause, requests.ConnectionError) or isinstance(
+                cause, requests.ReadTimeout
+            )
+            return DeliveryError(
+                f"{name}: Netzwerkfehler", outcome_unknown=unknown, platform_message=str(exc)
+            )
+        status, platform = _api_error_details(exc)
+        if isinstance(exc, MastodonUnauthorizedError):
+            return DeliveryError(
+                f"{name}: Zugang abgelehnt (Token prüfen)", permanent=True,
+                platform_message=platform, status=status,
+            )
+        if isinstance(exc, MastodonServerError):
+            return DeliveryError(
+                f"{name}: Serverfehler HTTP {status}", platform_message=platform, status=status
+            )
+        if isinstance(exc, MastodonNotFoundError | MastodonAPIError):
+            if status is None:
+                # No status: the response body could not be read although it was a 2xx.
+                return DeliveryError(
+                    f"{name}: unlesbare Antwort", outcome_unknown=True, platform_message=platform
+                )
+            return DeliveryError(
+                f"{name}: abgelehnt HTTP {status}", permanent=True,
+                platform_message=platform, status=status,
+            )
+        return DeliveryError(f"{name}: {exc}", platform_message=str(exc))
+
+    def check(self) -> CheckResult:
+        try:
+            account = self.client().account_verify_credentials()
+        except DeliveryError as exc:
+            return CheckResult(False, str(exc))
+        except MastodonError as exc:
+            return CheckResult(False, str(self.classify(exc, Mastodon(api_base_url="http://x"))))
+        return CheckResult(True, f"angemeldet als @{account['acct']}")
+
+
+def _api_error_details(exc: MastodonError) -> tuple[int | None, str]:
+    """Mastodon.py raises ('Mastodon API returned error', status, reason, message)."""
+    args = exc.args
+    if len(args) >= 4 and isinstance(args[1], int):
+        return args[1], str(args[3] or args[2])
+    return None, " ".join(str(a) for a in args)

@@ -1,0 +1,48 @@
+"""Preview: records exactly what would be posted, sends nothing.
+
+The default for every channel without credentials; the rendered text is kept on
+the delivery and shown in the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from publisher.channels.base import ChannelAdapter, Limits, Message, Problem, Receipt
+
+
+class PreviewChannel(ChannelAdapter):
+    type_name = "preview"
+    label = "Vorschau"
+    limits: ClassVar[Limits] = Limits(max_length=None, max_media=10)
+    idempotent = True
+
+    def imitated(self) -> ChannelAdapter | None:
+        """The adapter of the platform this preview stands in for, if we know it."""
+        from publisher.channels.registry import UnknownChannelType, adapter_class
+
+        imitates = self.config.options.get("imitates")
+        if not imitates or imitates == "preview":
+            return None
+        try:
+            return adapter_class(str(imitates))(self.config)
+        except (UnknownChannelType, ImportError):
+            return None
+
+    def render(self, message: Message) -> dict[str, Any]:
+        # A preview of another platform renders and validates with that platform's rules.
+        inner = self.imitated()
+        if inner is None:
+            return {"text": self.render_text(message)}
+        return {"imitates": inner.type_name, **inner.render(message)}
+
+    def validate(self, message: Message) -> list[Problem]:
+        inner = self.imitated()
+        return inner.validate(message) if inner else super().validate(message)
+
+    def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        return Receipt(
+            remote_id=f"preview-{idempotency_key}",
+            url=None,
+            detail={"preview": True, "would_post": rendered},
+        )

@@ -1,0 +1,103 @@
+"""Nudging workers after commit, with the inline fallback for the crisis lane.
+
+If Redis or the crisis workers are unavailable, a crisis delivery is sent by the
+calling process itself (recorded as ``dispatched_inline``): an alert must not wait
+for infrastructure. Community deliveries simply stay pending for the sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+import redis
+from celery import Celery
+
+from publisher.db import Database
+from publisher.models import LANE_CRISIS
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "ernstfall.deliver"
+HEARTBEAT_KEY = "ernstfall:worker-heartbeat:{lane}"
+HEARTBEAT_TTL = 15
+
+
+class Dispatcher:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self._celery: Celery | None = None
+        self._redis: redis.Redis | None = None
+
+    def celery(self) -> Celery:
+        if self._celery is None:
+            app = Celery("ernstfall-client", broker=self.settings.redis_url)
+            app.conf.broker_transport_options = {
+                "visibility_timeout": self.settings.broker_visibility_timeout
+            }
+            app.conf.broker_connection_timeout = 2
+            self._celery = app
+        return self._celery
+
+    def redis(self) -> redis.Redis | None:
+        if not self.settings.redis_url:
+            return None
+        if self._redis is None:
+            self._redis = redis.Redis.from_url(
+                self.settings.redis_url, socket_connect_timeout=1, socket_timeout=2
+            )
+        return self._redis
+
+    def workers_alive(self, lane: str) -> bool:
+        """True if Redis answers and a worker of ``lane`` sent a heartbeat recently."""
+        client = self.redis()
+        if client is None:
+            return False
+        try:
+            return bool(client.exists(HEARTBEAT_KEY.format(lane=lane)))
+        except redis.RedisError:
+            return False
+
+    def enqueue(self, deliveries: Iterable[tuple[int, str]]) -> None:
+        items = list(deliveries)
+        lanes = {lane for _, lane in items}
+        alive = {lane: self.workers_alive(lane) for lane in lanes}
+        inline: list[int] = []
+        for delivery_id, lane in items:
+            if alive[lane] and self._publish(delivery_id, lane):
+                continue
+            if lane == LANE_CRISIS:
+                inline.append(delivery_id)
+            # community: stays pending; the sweep nudges it again later.
+        if inline:
+            self.send_inline(inline)
+
+    def _publish(self, delivery_id: int, lane: str) -> bool:
+        try:
+            self.celery().send_task(TASK_NAME, args=[delivery_id], queue=lane, retry=False)
+        except Exception as exc:  # kombu raises several types when the broker is gone
+            log.warning("could not enqueue delivery %s on %s: %s", delivery_id, lane, exc)
+            return False
+        return True
+
+    def send_inline(self, delivery_ids: list[int]) -> list[threading.Thread]:
+        """Send each delivery in its own thread of this process, in parallel."""
+        from publisher.outbox import process_delivery
+
+        log.warning("crisis workers unavailable: sending %d deliveries inline", len(delivery_ids))
+        threads = [
+            threading.Thread(
+                target=process_delivery,
+                args=(self.db, delivery_id, self.settings),
+                kwargs={"inline": True},
+                name=f"inline-delivery-{delivery_id}",
+                daemon=False,
+            )
+            for delivery_id in delivery_ids
+        ]
+        for thread in threads:
+            thread.start()
+        return threads

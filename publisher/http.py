@@ -1,0 +1,92 @@
+"""The one HTTP helper: timeouts always, status codes mapped to DeliveryError."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import requests
+
+from publisher.errors import DeliveryError
+
+TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def platform_text(response: requests.Response) -> str:
+    """The platform's own error text, from JSON if possible."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("error_description", "error", "message", "detail", "description", "title"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+    return str(body)[:500]
+
+
+def error_for_response(response: requests.Response, channel: str) -> DeliveryError:
+    status = response.status_code
+    text = platform_text(response)
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status in TRANSIENT_STATUSES:
+        return DeliveryError(
+            f"{channel}: HTTP {status}", retry_after=retry_after, platform_message=text,
+            status=status,
+        )
+    return DeliveryError(
+        f"{channel}: HTTP {status}", permanent=True, platform_message=text, status=status
+    )
+
+
+def request(
+    method: str, url: str, *, channel: str, timeout: float, **kwargs: Any
+) -> requests.Response:
+    """Send one request; raise DeliveryError for every failure, return only 2xx."""
+    try:
+        response = requests.request(method, url, timeout=timeout, **kwargs)
+    except requests.ConnectTimeout as exc:
+        raise DeliveryError(f"{channel}: Verbindungsaufbau Zeitüberschreitung") from exc
+    except requests.ReadTimeout as exc:
+        raise DeliveryError(
+            f"{channel}: keine Antwort innerhalb {timeout:.0f} s", outcome_unknown=True
+        ) from exc
+    except requests.ConnectionError as exc:
+        raise DeliveryError(f"{channel}: nicht erreichbar ({type(exc).__name__})") from exc
+    except requests.RequestException as exc:
+        raise DeliveryError(f"{channel}: {type(exc).__name__}", outcome_unknown=True) from exc
+    if not 200 <= response.status_code < 300:
+        raise error_for_response(response, channel)
+    return response
+
+
+def json_body(response: requests.Response, channel: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        # The platform said 2xx but we cannot read what it did: the post may exist.
+        raise DeliveryError(
+            f"{channel}: unlesbare Antwort (kein JSON)",
+            outcome_unknown=True,
+            platform_message=response.text[:200],
+        ) from exc

@@ -1,0 +1,271 @@
+"""The delivery outbox: create, claim, send, record, sweep.
+
+Every (message, channel) pair is a :class:`~publisher.models.Delivery` row. A worker
+claims a row with one conditional UPDATE (so two workers never send the same row at
+once), sends outside any transaction, and records the outcome. The sweep finds rows
+that are due or whose lease expired and nudges them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Problem
+from publisher.channels.registry import make_adapter
+from publisher.db import Database, utcnow
+from publisher.errors import DeliveryError
+from publisher.models import LANE_CRISIS, Channel, Delivery, DeliveryLog, DeliveryState
+from publisher.retry import backoff_seconds
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+S = DeliveryState
+
+
+def channel_config(channel: Channel, settings: Settings) -> ChannelConfig:
+    return ChannelConfig(
+        name=channel.name,
+        type=channel.type,
+        base_url=channel.base_url,
+        options=dict(channel.options or {}),
+        http_timeout=settings.http_timeout,
+    )
+
+
+def adapter_for(channel: Channel, settings: Settings) -> ChannelAdapter:
+    return make_adapter(channel_config(channel, settings))
+
+
+def validate_for(channel: Channel, message: Message, settings: Settings) -> list[Problem]:
+    return adapter_for(channel, settings).validate(message)
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def create_delivery(
+    session: Session,
+    *,
+    channel: Channel,
+    lane: str,
+    message: Message,
+    settings: Settings,
+    source_kind: str,
+    source_id: int | None,
+    idempotency_key: str | None = None,
+    not_before: datetime | None = None,
+) -> Delivery:
+    """Add a pending delivery; the caller commits, then enqueues (never before)."""
+    adapter = adapter_for(channel, settings)
+    max_attempts = (
+        settings.max_attempts_crisis if lane == LANE_CRISIS else settings.max_attempts_community
+    )
+    now = utcnow()
+    delivery = Delivery(
+        channel=channel,
+        lane=lane,
+        source_kind=source_kind,
+        source_id=source_id,
+        message=message.to_dict(),
+        rendered=adapter.render(message),
+        state=S.PENDING,
+        max_attempts=max_attempts,
+        next_attempt_at=not_before or now,
+        idempotency_key=idempotency_key or new_idempotency_key(),
+        last_enqueued_at=now,
+    )
+    session.add(delivery)
+    delivery.log.append(DeliveryLog(event="created", detail=f"Kanal {channel.name}, {lane}"))
+    return delivery
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a worker needs to send one delivery, read inside the claim transaction."""
+
+    id: int
+    attempt: int
+    lane: str
+    channel: ChannelConfig
+    message: dict[str, Any]
+    rendered: dict[str, Any]
+    idempotency_key: str
+
+
+def claim(session: Session, delivery_id: int, settings: Settings) -> Claimed | None:
+    now = utcnow()
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.state.in_([S.PENDING, S.FAILED]),
+            Delivery.next_attempt_at <= now,
+        )
+        .values(
+            state=S.SENDING,
+            attempts=Delivery.attempts + 1,
+            lease_until=now + timedelta(seconds=settings.lease_seconds),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    delivery = session.get(Delivery, delivery_id)
+    assert delivery is not None
+    session.refresh(delivery)
+    session.add(DeliveryLog(delivery_id=delivery_id, event="attempt", detail=f"Versuch {delivery.attempts}"))
+    return Claimed(
+        id=delivery.id,
+        attempt=delivery.attempts,
+        lane=delivery.lane,
+        channel=channel_config(delivery.channel, settings),
+        message=delivery.message,
+        rendered=delivery.rendered or {},
+        idempotency_key=delivery.idempotency_key,
+    )
+
+
+def process_delivery(
+    db: Database, delivery_id: int, settings: Settings, *, inline: bool = False
+) -> str | None:
+    """Claim, send and record one delivery. Returns the new state, or None if not claimed."""
+    with db.session() as session:
+        job = claim(session, delivery_id, settings)
+        if job is None:
+            return None
+        if inline:
+            session.execute(
+                update(Delivery).where(Delivery.id == delivery_id).values(dispatched_inline=True)
+            )
+    adapter = make_adapter(job.channel)
+    message = Message.from_dict(job.message)
+    try:
+        receipt = adapter.send(job.rendered, message, job.idempotency_key)
+    except DeliveryError as exc:
+        return record_failure(db, job, exc, settings, idempotent=adapter.idempotent)
+    except Exception as exc:  # an adapter bug must not lose the delivery
+        log.exception("delivery %s: unexpected error in adapter %s", job.id, job.channel.type)
+        error = DeliveryError(f"interner Fehler im Kanal {job.channel.name}: {type(exc).__name__}")
+        return record_failure(db, job, error, settings, idempotent=adapter.idempotent)
+    with db.session() as session:
+        now = utcnow()
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == job.id)
+            .values(
+                state=S.SENT, remote_id=receipt.remote_id, remote_url=receipt.url, sent_at=now,
+                lease_until=None, last_error=None, platform_message=None, updated_at=now,
+            )
+        )
+        session.add(DeliveryLog(delivery_id=job.id, event="sent", detail=receipt.url or receipt.remote_id))
+    log.info("delivery %s sent to %s (%s)", job.id, job.channel.name, receipt.remote_id)
+    return S.SENT
+
+
+def record_failure(
+    db: Database, job: Claimed, error: DeliveryError, settings: Settings, *, idempotent: bool
+) -> str:
+    now = utcnow()
+    if error.permanent:
+        state, when = S.DEAD, None
+    elif error.outcome_unknown and job.lane != LANE_CRISIS and not idempotent:
+        # A community post may already be online; a person checks instead of a duplicate.
+        state, when = S.UNKNOWN, None
+    elif job.attempt >= _max_attempts(db, job.id):
+        state, when = S.DEAD, None
+    else:
+        delay = backoff_seconds(
+            job.attempt,
+            base=settings.backoff_base_seconds,
+            cap=settings.backoff_cap_seconds,
+            retry_after=error.retry_after,
+        )
+        state, when = S.FAILED, now + timedelta(seconds=delay)
+    values: dict[str, Any] = {
+        "state": state,
+        "last_error": error.message,
+        "platform_message": error.platform_message,
+        "lease_until": None,
+        "updated_at": now,
+        "last_enqueued_at": None,
+    }
+    if when is not None:
+        values["next_attempt_at"] = when
+    with db.session() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == job.id, Delivery.state == S.SENDING, Delivery.attempts == job.attempt)
+            .values(**values)
+        )
+        detail = str(error) + (f" — nächster Versuch {when.isoformat()}" if when else "")
+        session.add(DeliveryLog(delivery_id=job.id, event=state, detail=detail))
+    log.warning("delivery %s to %s: %s (%s)", job.id, job.channel.name, state, error)
+    return state
+
+
+def _max_attempts(db: Database, delivery_id: int) -> int:
+    with db.session() as session:
+        value = session.scalar(select(Delivery.max_attempts).where(Delivery.id == delivery_id))
+    return int(value or 1)
+
+
+def expire_leases(session: Session, settings: Settings) -> int:
+    """Deliveries whose worker vanished mid-send: resend or hand to a person."""
+    now = utcnow()
+    expired = session.scalars(
+        select(Delivery).where(Delivery.state == S.SENDING, Delivery.lease_until < now)
+    ).all()
+    for delivery in expired:
+        adapter = adapter_for(delivery.channel, settings)
+        if delivery.lane == LANE_CRISIS or adapter.idempotent:
+            delivery.state = S.PENDING
+            delivery.next_attempt_at = now
+            delivery.last_enqueued_at = None
+            delivery.last_error = "Worker verloren während des Sendens — wird erneut gesendet"
+        else:
+            delivery.state = S.UNKNOWN
+            delivery.last_error = "Ergebnis unbekannt (Worker verloren) — bitte Konto prüfen"
+        delivery.lease_until = None
+        session.add(DeliveryLog(delivery_id=delivery.id, event="lease_expired", detail=delivery.state))
+    return len(expired)
+
+
+def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> list[tuple[int, str]]:
+    """Deliveries that are due and not nudged recently; marks them as nudged now."""
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.requeue_after_seconds)
+    rows = session.execute(
+        select(Delivery.id, Delivery.lane)
+        .where(
+            Delivery.state.in_([S.PENDING, S.FAILED]),
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.last_enqueued_at.is_(None), Delivery.last_enqueued_at < stale),
+        )
+        .order_by((Delivery.lane == LANE_CRISIS).desc(), Delivery.next_attempt_at)
+        .limit(limit)
+    ).all()
+    ids = [row.id for row in rows]
+    if ids:
+        session.execute(
+            update(Delivery).where(Delivery.id.in_(ids)).values(last_enqueued_at=now)
+        )
+    return [(row.id, row.lane) for row in rows]
+
+
+def sweep(db: Database, settings: Settings, enqueue: Callable[[list[tuple[int, str]]], Any]) -> int:
+    with db.session() as session:
+        expire_leases(session, settings)
+        due = due_for_enqueue(session, settings)
+    if due:
+        enqueue(due)
+    return len(due)

@@ -1,0 +1,1 @@
+"""Who runs it: the Celery app, the two lanes, the scheduler tick, the embedded supervisor."""

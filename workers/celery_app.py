@@ -1,0 +1,64 @@
+"""The Celery app. Tasks receive delivery ids only; the database row is the truth."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import redis
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
+
+from content_calendar.database import get_database
+from publisher.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
+from publisher.models import LANE_COMMUNITY, LANES
+from publisher.outbox import process_delivery
+from publisher.settings import load_settings
+
+log = logging.getLogger(__name__)
+settings = load_settings()
+
+app = Celery("ernstfall", broker=settings.redis_url or "redis://127.0.0.1:6379/0")
+app.conf.update(
+    task_acks_late=True,  # a worker killed mid-task leaves the message for another
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_queue=LANE_COMMUNITY,
+    broker_connection_retry_on_startup=True,
+    # HTTP timeouts (ERNSTFALL_HTTP_TIMEOUT, 15 s) stay far below this.
+    broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+    worker_hijack_root_logger=False,
+)
+
+
+@app.task(name=TASK_NAME)
+def deliver(delivery_id: int) -> str | None:
+    return process_delivery(get_database(settings), int(delivery_id), settings)
+
+
+_stop = threading.Event()
+
+
+def _heartbeat(lanes: list[str]) -> None:
+    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
+    while not _stop.is_set():
+        try:
+            for lane in lanes:
+                client.set(HEARTBEAT_KEY.format(lane=lane), "1", ex=HEARTBEAT_TTL)
+        except redis.RedisError as exc:
+            log.warning("heartbeat failed: %s", exc)
+        _stop.wait(HEARTBEAT_TTL / 3)
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender else []
+    lanes = [q for q in queues if q in LANES]
+    threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    _stop.set()

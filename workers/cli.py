@@ -1,0 +1,281 @@
+"""The ``ernstfall`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from publisher.settings import Settings, load_settings
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("ERNSTFALL_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    from content_calendar.database import migrate
+
+    migrate(settings)
+    print(f"Datenbank aktuell: {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.database import get_database, migrate
+    from content_calendar.demo import DEMO_ROLES, load_demo, save_logins, write_demo_channels
+
+    migrate(settings)
+    if not args.demo:
+        write_demo_channels(settings.channels_file)
+        print(f"Datenbank bereit. Kanäle: {settings.channels_file}")
+        return 0
+    logins = load_demo(get_database(settings), settings)
+    if logins:
+        path = save_logins(settings, logins)
+        print("Demo-Zugänge (auch in %s):" % path)
+        for user, password in logins.items():
+            print(f"  {user:<12} {password}   Rolle: {', '.join(DEMO_ROLES[user])}")
+    else:
+        path = settings.home / "demo-logins.txt"
+        print(f"Demo-Daten vorhanden. Zugänge stehen in {path}")
+    return 0
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.database import migrate
+    from workers.supervisor import AlreadyRunning, Supervisor
+
+    try:
+        from workers.supervisor import InstanceLock
+
+        probe = InstanceLock(settings.home)
+        probe.acquire()
+        probe.release()
+    except AlreadyRunning as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 3
+    migrate(settings)
+    try:
+        return Supervisor(settings, args.host, args.port).run()
+    except AlreadyRunning as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 3
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    import waitress
+
+    from content_calendar.web import create_app
+
+    waitress.serve(create_app(), host=args.host, port=args.port, threads=16, ident="ernstfall")
+    return 0
+
+
+def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
+    from workers.scheduler import run_forever
+
+    run_forever(settings)
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.celery_app import app
+
+    app.worker_main(["worker", "-Q", args.lane, "--pool", "threads", "--concurrency",
+                     str(args.concurrency), "-n", f"{args.lane}@%h", "--loglevel", "INFO"])
+    return 0
+
+
+def cmd_channels(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.database import get_database
+    from publisher.channel_config import ChannelConfigError, load_channels_file, sync_channels
+    from publisher.models import Channel
+    from publisher.outbox import adapter_for
+
+    db = get_database(settings)
+    if args.action == "sync":
+        try:
+            specs = load_channels_file(settings.channels_file)
+        except ChannelConfigError as exc:
+            print(f"Fehler: {exc}", file=sys.stderr)
+            return 2
+        with db.session() as session:
+            sync_channels(session, specs)
+        print(f"{len(specs)} Kanäle aus {settings.channels_file} übernommen")
+        return 0
+    with db.session() as session:
+        channels = session.scalars(select(Channel).order_by(Channel.name)).all()
+        failed = 0
+        for channel in channels:
+            status = "aktiv" if channel.enabled else "aus"
+            if args.action == "list":
+                print(f"{channel.name:<20} {channel.type:<10} {status:<6} {channel.lanes}")
+                continue
+            if not channel.enabled:
+                continue
+            result = adapter_for(channel, settings).check()
+            failed += 0 if result.ok else 1
+            verdict = "OK    " if result.ok else "FEHLER"
+            print(f"{verdict} {channel.name:<20} {result.text}")
+    return 1 if failed else 0
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.auth import create_user, generate_password
+    from content_calendar.database import get_database
+
+    password = os.environ.get("ERNSTFALL_NEW_PASSWORD") or generate_password()
+    try:
+        with get_database(settings).session() as session:
+            create_user(session, args.username, args.role, password)
+    except ValueError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    print(f"Benutzer {args.username} angelegt. Passwort: {password}")
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.auth import mint_token
+    from content_calendar.database import get_database
+    from content_calendar.models import User
+
+    with get_database(settings).session() as session:
+        user = session.scalar(select(User).where(User.username == args.username))
+        if user is None:
+            print(f"Fehler: Benutzer {args.username!r} unbekannt", file=sys.stderr)
+            return 2
+        token = mint_token(session, user, args.label)
+    print(token)
+    return 0
+
+
+def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.alerts import AlertError, alert_deliveries, create_alert
+    from content_calendar.database import get_database
+    from publisher.dispatch import Dispatcher
+
+    variables: dict[str, str] = {}
+    for item in args.var or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"Fehler: --var {item!r}: Format ist name=wert", file=sys.stderr)
+            return 2
+        variables[key] = value
+    db = get_database(settings)
+    dispatcher = Dispatcher(settings, db)
+    try:
+        result = create_alert(
+            db, settings, dispatcher, template_key=args.template, variables=variables,
+            idempotency_key=args.key or f"cli-{uuid.uuid4().hex}", user_id=None,
+            drill=args.drill,
+        )
+    except AlertError as exc:
+        print(f"Fehler: {exc.message}", file=sys.stderr)
+        for field, problem in exc.problems.items():
+            print(f"  {field}: {problem}", file=sys.stderr)
+        return 2
+    _wait_for_inline()
+    with db.session() as session:
+        for delivery in alert_deliveries(session, result.alert_id):
+            print(f"{delivery.channel.name:<20} {delivery.state:<8} {delivery.last_error or ''}")
+    print(f"Warnung #{result.alert_id} {'ausgelöst' if result.created else 'war schon ausgelöst'}")
+    return 0
+
+
+def _wait_for_inline() -> None:
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("inline-delivery-"):
+            thread.join(timeout=60)
+
+
+def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
+    from publisher.banner import Banner, BannerError, validate_banner, write_banner
+
+    if args.action == "clear":
+        write_banner(settings.public_dir, None)
+        print(f"Banner entfernt ({settings.public_dir / 'banner.json'})")
+        return 0
+    try:
+        validate_banner(args.level, args.text or "", args.link)
+    except BannerError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    expires = None
+    if args.hours:
+        expires = (datetime.now(UTC) + timedelta(hours=args.hours)).isoformat()
+    banner = Banner(level=args.level, text=args.text, link=args.link, headline=args.headline,
+                    expires_at=expires, updated_at=datetime.now(UTC).isoformat())
+    write_banner(settings.public_dir, banner)
+    print(json.dumps({"geschrieben": str(settings.public_dir / "banner.json")}, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ernstfall", description="Ernstfall — Krisenkommunikation")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="Datenbankschema aktualisieren (Alembic)")
+    init = sub.add_parser("init", help="Datenbank anlegen, optional Demo-Daten laden")
+    init.add_argument("--demo", action="store_true")
+    host = os.environ.get("ERNSTFALL_HOST", "127.0.0.1")
+    port = int(os.environ.get("ERNSTFALL_PORT", "8080"))
+    for name, text in (("up", "Gesamtsystem starten und überwachen"), ("web", "Nur die Web-App")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", default=host)
+        p.add_argument("--port", type=int, default=port)
+    sub.add_parser("scheduler", help="Nur den Scheduler-Takt")
+    worker = sub.add_parser("worker", help="Nur einen Celery-Worker")
+    worker.add_argument("lane", choices=["crisis", "community"])
+    worker.add_argument("--concurrency", type=int, default=8)
+    channels = sub.add_parser("channels", help="Kanäle: sync, list, check")
+    channels.add_argument("action", choices=["sync", "list", "check"])
+    user = sub.add_parser("user", help="Benutzer anlegen")
+    user.add_argument("username")
+    user.add_argument("--role", action="append", required=True)
+    token = sub.add_parser("token", help="API-Token für einen Benutzer erzeugen")
+    token.add_argument("username")
+    token.add_argument("--label", default="cli")
+    alert = sub.add_parser("alert", help="Warnung aus einer freigegebenen Vorlage senden")
+    alert.add_argument("action", choices=["send"])
+    alert.add_argument("template")
+    alert.add_argument("--var", action="append", metavar="NAME=WERT")
+    alert.add_argument("--key", help="Idempotenzschlüssel (gleicher Schlüssel = eine Warnung)")
+    alert.add_argument("--drill", action="store_true", help="Übung (nur Übungskanäle)")
+    banner = sub.add_parser("banner", help="Website-Banner setzen oder entfernen (ohne Datenbank)")
+    banner.add_argument("action", choices=["set", "clear"])
+    banner.add_argument("--level", default="info")
+    banner.add_argument("--text")
+    banner.add_argument("--headline")
+    banner.add_argument("--link")
+    banner.add_argument("--hours", type=float, help="läuft nach so vielen Stunden ab")
+    return parser
+
+
+COMMANDS = {
+    "migrate": cmd_migrate, "init": cmd_init, "up": cmd_up, "web": cmd_web,
+    "scheduler": cmd_scheduler, "worker": cmd_worker, "channels": cmd_channels,
+    "user": cmd_user, "token": cmd_token, "alert": cmd_alert, "banner": cmd_banner,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    return COMMANDS[args.command](load_settings(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The scheduler tick: release due posts and sweep the outbox, every second or two."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+from content_calendar.database import get_database
+from content_calendar.scheduling import tick
+from publisher.dispatch import Dispatcher
+from publisher.outbox import sweep
+from publisher.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
+    db = get_database(settings)
+    report = tick(db, settings)
+    if report.deliveries:
+        dispatcher.enqueue(report.deliveries)
+    if report.released or report.held or report.expired:
+        log.info(
+            "tick: %d released, %d held, %d expired", report.released, report.held, report.expired
+        )
+    sweep(db, settings, dispatcher.enqueue)
+
+
+def run_forever(settings: Settings | None = None) -> None:
+    settings = settings or load_settings()
+    dispatcher = Dispatcher(settings, get_database(settings))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log.info("scheduler running, tick every %.1f s", settings.tick_seconds)
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            run_once(settings, dispatcher)
+        except Exception:  # one bad tick must not stop the scheduler
+            log.exception("scheduler tick failed")
+        stop.wait(max(0.05, settings.tick_seconds - (time.monotonic() - started)))
+    log.info("scheduler stopped")
