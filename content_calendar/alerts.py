@@ -83,7 +83,7 @@ def message_for(alert: Alert, cap: dict[str, Any]) -> Message:
         level=alert.level,
         drill=alert.status == "Exercise",
         expires_at=alert.expires_at.isoformat() if alert.expires_at else None,
-        variants={k[len("channel:"):]: v for k, v in primary.items() if k.startswith("channel:")},
+        variants={k[len("channel:") :]: v for k, v in primary.items() if k.startswith("channel:")},
         extras={
             "alert_id": alert.id,
             "identifier": alert.identifier,
@@ -156,14 +156,27 @@ def create_alert(
             raise AlertError("Text passt nicht in alle Kanäle", problems)
         deliveries = [
             create_delivery(
-                session, channel=c, lane=LANE_CRISIS, message=message, settings=settings,
-                source_kind="alert", source_id=alert.id,
+                session,
+                channel=c,
+                lane=LANE_CRISIS,
+                message=message,
+                settings=settings,
+                source_kind="alert",
+                source_id=alert.id,
                 idempotency_key=f"alert-{alert.id}-{c.id}",
             )
             for c in channels
         ]
-        audit(session, "alert.sent", user_id, alert, template=template.key,
-              version=template.version, channels=[c.name for c in channels], drill=drill)
+        audit(
+            session,
+            "alert.sent",
+            user_id,
+            alert,
+            template=template.key,
+            version=template.version,
+            channels=[c.name for c in channels],
+            drill=drill,
+        )
         session.flush()
         alert_id = alert.id
         ids = [(d.id, d.lane) for d in deliveries]

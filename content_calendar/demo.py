@@ -56,20 +56,44 @@ DEMO_ROLES = {
 }
 
 DEMO_POSTS = [
-    ("Tierheim-Liebling der Woche", "Darf ich vorstellen: Bruno, 4 Jahre, liebt Bälle und "
-     "Spaziergänge am Fluss. Das Tierheim freut sich auf Ihren Besuch!", "Alltag und Lustiges / Tiere"),
-    ("Wochenmarkt", "Frischer Spargel, regionaler Käse und gute Gespräche: Der Wochenmarkt "
-     "auf dem Rathausplatz hat heute bis 13 Uhr geöffnet.", "Lokale Wirtschaft"),
-    ("Stadtfest", "Noch drei Wochen bis zum Stadtfest! Welche Band wünschen Sie sich auf der "
-     "Hauptbühne?", "Aktuelles und Feste"),
-    ("Glasfaser", "Der Glasfaserausbau in der Nordstadt ist abgeschlossen. Über 1.200 "
-     "Haushalte können jetzt schnelles Internet buchen.", "Digitalisierung und Breitband"),
-    ("Ehrenamt", "Die Freiwillige Feuerwehr sucht Verstärkung. Infoabend am Donnerstag, "
-     "19 Uhr, im Gerätehaus.", "Soziales — Integration und Ehrenamt"),
-    ("Stellenangebot", "Wir suchen eine Gärtnerin oder einen Gärtner für unsere Parks. "
-     "Bewerbung bis Monatsende.", "Stellenangebote"),
-    ("Stadtradeln", "Stadtradeln startet: Jeder Kilometer zählt für unser Klima.",
-     "Nachhaltigkeit und Umwelt"),
+    (
+        "Tierheim-Liebling der Woche",
+        "Darf ich vorstellen: Bruno, 4 Jahre, liebt Bälle und "
+        "Spaziergänge am Fluss. Das Tierheim freut sich auf Ihren Besuch!",
+        "Alltag und Lustiges / Tiere",
+    ),
+    (
+        "Wochenmarkt",
+        "Frischer Spargel, regionaler Käse und gute Gespräche: Der Wochenmarkt "
+        "auf dem Rathausplatz hat heute bis 13 Uhr geöffnet.",
+        "Lokale Wirtschaft",
+    ),
+    (
+        "Stadtfest",
+        "Noch drei Wochen bis zum Stadtfest! Welche Band wünschen Sie sich auf der Hauptbühne?",
+        "Aktuelles und Feste",
+    ),
+    (
+        "Glasfaser",
+        "Der Glasfaserausbau in der Nordstadt ist abgeschlossen. Über 1.200 "
+        "Haushalte können jetzt schnelles Internet buchen.",
+        "Digitalisierung und Breitband",
+    ),
+    (
+        "Ehrenamt",
+        "Die Freiwillige Feuerwehr sucht Verstärkung. Infoabend am Donnerstag, 19 Uhr, im Gerätehaus.",
+        "Soziales — Integration und Ehrenamt",
+    ),
+    (
+        "Stellenangebot",
+        "Wir suchen eine Gärtnerin oder einen Gärtner für unsere Parks. Bewerbung bis Monatsende.",
+        "Stellenangebote",
+    ),
+    (
+        "Stadtradeln",
+        "Stadtradeln startet: Jeder Kilometer zählt für unser Klima.",
+        "Nachhaltigkeit und Umwelt",
+    ),
 ]
 
 
@@ -118,9 +142,15 @@ def _demo_week(session, settings: Settings, editor: User | None, approver: User 
         when = datetime.combine(today + timedelta(days=offset), time(10, 0), tzinfo=zone)
         session.add(
             Post(
-                title=title, text=text, theme=theme, channel_ids=ids, publish_at=when,
-                state=PostState.APPROVED, author_id=editor.id if editor else None,
-                approver_id=approver.id if approver else None, approved_at=utcnow(),
+                title=title,
+                text=text,
+                theme=theme,
+                channel_ids=ids,
+                publish_at=when,
+                state=PostState.APPROVED,
+                author_id=editor.id if editor else None,
+                approver_id=approver.id if approver else None,
+                approved_at=utcnow(),
             )
         )
 

@@ -202,4 +202,3 @@ def audit(session: Any, action: str, user_id: int | None = None, obj: Any = None
             detail=detail,
         )
     )
-

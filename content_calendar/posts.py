@@ -79,8 +79,13 @@ def check_post(session: Session, data: PostInput, settings: Settings) -> tuple[P
         raise PostError("Beitrag unvollständig oder ungültig", problems)
     channels = community_channels(session, data.channel_names)
     post = Post(
-        title=data.title, text=data.text, theme=data.theme, link=data.link,
-        variants=data.variants, media=data.media, publish_at=data.publish_at,
+        title=data.title,
+        text=data.text,
+        theme=data.theme,
+        link=data.link,
+        variants=data.variants,
+        media=data.media,
+        publish_at=data.publish_at,
         channel_ids=[c.id for c in channels],
     )
     message = message_for_post(post)
@@ -110,13 +115,16 @@ def self_approval_allowed(session: Session) -> bool:
     return bool(row and row.value)
 
 
-def transition(session: Session, post: Post, target: str, user_id: int, roles: list[str],
-               comment: str = "") -> None:
+def transition(
+    session: Session, post: Post, target: str, user_id: int, roles: list[str], comment: str = ""
+) -> None:
     """Move a post through the workflow, enforcing roles and the four-eyes rule."""
     is_admin = "admin" in roles
     if target == P.CANCELLED:
         if post.state not in CANCELLABLE:
-            raise PostError(f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht abgebrochen werden", status=409)
+            raise PostError(
+                f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht abgebrochen werden", status=409
+            )
     else:
         allowed = TRANSITIONS.get((post.state, target))
         if allowed is None:

@@ -33,9 +33,7 @@ class TickReport:
 
 def crisis_active(session: Session) -> bool:
     return (
-        session.scalar(
-            select(Alert.id).where(Alert.active.is_(True), Alert.status == "Actual").limit(1)
-        )
+        session.scalar(select(Alert.id).where(Alert.active.is_(True), Alert.status == "Actual").limit(1))
         is not None
     )
 
@@ -79,7 +77,8 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
             continue
         if now - post.publish_at > late_window:
             _hold(
-                session, post,
+                session,
+                post,
                 f"Mehr als {settings.late_post_minutes} Minuten verspätet — bitte entscheiden",
             )
             report.held += 1
@@ -97,8 +96,13 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
             if channel is None or not channel.enabled or not channel.serves(LANE_COMMUNITY):
                 continue
             delivery = create_delivery(
-                session, channel=channel, lane=LANE_COMMUNITY, message=message,
-                settings=settings, source_kind="post", source_id=post.id,
+                session,
+                channel=channel,
+                lane=LANE_COMMUNITY,
+                message=message,
+                settings=settings,
+                source_kind="post",
+                source_id=post.id,
                 idempotency_key=f"post-{post.id}-{channel.id}",
             )
             session.flush()
@@ -124,9 +128,7 @@ def roll_up_post_states(session: Session, report: TickReport) -> None:
     publishing = session.scalars(select(Post).where(Post.state == P.PUBLISHING)).all()
     for post in publishing:
         states = session.scalars(
-            select(Delivery.state).where(
-                Delivery.source_kind == "post", Delivery.source_id == post.id
-            )
+            select(Delivery.state).where(Delivery.source_kind == "post", Delivery.source_id == post.id)
         ).all()
         if any(s in DeliveryState.ACTIVE for s in states):
             continue

@@ -41,9 +41,7 @@ class Base(DeclarativeBase):
 
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        engine = create_engine(
-            database_url, connect_args={"timeout": 30, "check_same_thread": False}
-        )
+        engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

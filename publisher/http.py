@@ -51,17 +51,15 @@ def error_for_response(response: requests.Response, channel: str) -> DeliveryErr
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status in TRANSIENT_STATUSES:
         return DeliveryError(
-            f"{channel}: HTTP {status}", retry_after=retry_after, platform_message=text,
+            f"{channel}: HTTP {status}",
+            retry_after=retry_after,
+            platform_message=text,
             status=status,
         )
-    return DeliveryError(
-        f"{channel}: HTTP {status}", permanent=True, platform_message=text, status=status
-    )
+    return DeliveryError(f"{channel}: HTTP {status}", permanent=True, platform_message=text, status=status)
 
 
-def request(
-    method: str, url: str, *, channel: str, timeout: float, **kwargs: Any
-) -> requests.Response:
+def request(method: str, url: str, *, channel: str, timeout: float, **kwargs: Any) -> requests.Response:
     """Send one request; raise DeliveryError for every failure, return only 2xx."""
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)

@@ -66,9 +66,7 @@ def create_delivery(
 ) -> Delivery:
     """Add a pending delivery; the caller commits, then enqueues (never before)."""
     adapter = adapter_for(channel, settings)
-    max_attempts = (
-        settings.max_attempts_crisis if lane == LANE_CRISIS else settings.max_attempts_community
-    )
+    max_attempts = settings.max_attempts_crisis if lane == LANE_CRISIS else settings.max_attempts_community
     now = utcnow()
     delivery = Delivery(
         channel=channel,
@@ -144,9 +142,7 @@ def process_delivery(
         if job is None:
             return None
         if inline:
-            session.execute(
-                update(Delivery).where(Delivery.id == delivery_id).values(dispatched_inline=True)
-            )
+            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(dispatched_inline=True))
     adapter = make_adapter(job.channel)
     message = Message.from_dict(job.message)
     try:
@@ -163,8 +159,14 @@ def process_delivery(
             update(Delivery)
             .where(Delivery.id == job.id)
             .values(
-                state=S.SENT, remote_id=receipt.remote_id, remote_url=receipt.url, sent_at=now,
-                lease_until=None, last_error=None, platform_message=None, updated_at=now,
+                state=S.SENT,
+                remote_id=receipt.remote_id,
+                remote_url=receipt.url,
+                sent_at=now,
+                lease_until=None,
+                last_error=None,
+                platform_message=None,
+                updated_at=now,
             )
         )
         session.add(DeliveryLog(delivery_id=job.id, event="sent", detail=receipt.url or receipt.remote_id))
@@ -256,9 +258,7 @@ def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> l
     ).all()
     ids = [row.id for row in rows]
     if ids:
-        session.execute(
-            update(Delivery).where(Delivery.id.in_(ids)).values(last_enqueued_at=now)
-        )
+        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(last_enqueued_at=now))
     return [(row.id, row.lane) for row in rows]
 
 

@@ -43,7 +43,7 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     logins = load_demo(get_database(settings), settings)
     if logins:
         path = save_logins(settings, logins)
-        print("Demo-Zugänge (auch in %s):" % path)
+        print(f"Demo-Zugänge (auch in {path}):")
         for user, password in logins.items():
             print(f"  {user:<12} {password}   Rolle: {', '.join(DEMO_ROLES[user])}")
     else:
@@ -92,8 +92,21 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from workers.celery_app import app
 
-    app.worker_main(["worker", "-Q", args.lane, "--pool", "threads", "--concurrency",
-                     str(args.concurrency), "-n", f"{args.lane}@%h", "--loglevel", "INFO"])
+    app.worker_main(
+        [
+            "worker",
+            "-Q",
+            args.lane,
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(args.concurrency),
+            "-n",
+            f"{args.lane}@%h",
+            "--loglevel",
+            "INFO",
+        ]
+    )
     return 0
 
 
@@ -177,8 +190,13 @@ def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
     dispatcher = Dispatcher(settings, db)
     try:
         result = create_alert(
-            db, settings, dispatcher, template_key=args.template, variables=variables,
-            idempotency_key=args.key or f"cli-{uuid.uuid4().hex}", user_id=None,
+            db,
+            settings,
+            dispatcher,
+            template_key=args.template,
+            variables=variables,
+            idempotency_key=args.key or f"cli-{uuid.uuid4().hex}",
+            user_id=None,
             drill=args.drill,
         )
     except AlertError as exc:
@@ -217,8 +235,14 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
     expires = None
     if args.hours:
         expires = (datetime.now(UTC) + timedelta(hours=args.hours)).isoformat()
-    banner = Banner(level=args.level, text=args.text, link=args.link, headline=args.headline,
-                    expires_at=expires, updated_at=datetime.now(UTC).isoformat())
+    banner = Banner(
+        level=args.level,
+        text=args.text,
+        link=args.link,
+        headline=args.headline,
+        expires_at=expires,
+        updated_at=datetime.now(UTC).isoformat(),
+    )
     write_banner(settings.public_dir, banner)
     print(json.dumps({"geschrieben": str(settings.public_dir / "banner.json")}, ensure_ascii=False))
     return 0
@@ -265,9 +289,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    "migrate": cmd_migrate, "init": cmd_init, "up": cmd_up, "web": cmd_web,
-    "scheduler": cmd_scheduler, "worker": cmd_worker, "channels": cmd_channels,
-    "user": cmd_user, "token": cmd_token, "alert": cmd_alert, "banner": cmd_banner,
+    "migrate": cmd_migrate,
+    "init": cmd_init,
+    "up": cmd_up,
+    "web": cmd_web,
+    "scheduler": cmd_scheduler,
+    "worker": cmd_worker,
+    "channels": cmd_channels,
+    "user": cmd_user,
+    "token": cmd_token,
+    "alert": cmd_alert,
+    "banner": cmd_banner,
 }
 
 

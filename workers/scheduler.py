@@ -22,9 +22,7 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     if report.deliveries:
         dispatcher.enqueue(report.deliveries)
     if report.released or report.held or report.expired:
-        log.info(
-            "tick: %d released, %d held, %d expired", report.released, report.held, report.expired
-        )
+        log.info("tick: %d released, %d held, %d expired", report.released, report.held, report.expired)
     sweep(db, settings, dispatcher.enqueue)
 
 

@@ -7,6 +7,7 @@ SIGTERM stops everything, Redis last; a second ``up`` on the same instance refus
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import logging
@@ -36,10 +37,8 @@ class AlreadyRunning(RuntimeError):
 
 def _die_with_parent() -> None:
     """Children get SIGTERM if the supervisor itself is killed, so none is orphaned."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def free_port() -> int:
@@ -109,10 +108,25 @@ def redis_child(settings: Settings, port: int) -> Child:
     data = settings.home / "redis"
     data.mkdir(parents=True, exist_ok=True)
     argv = [
-        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(data), "--appendonly", "yes", "--appendfsync", "everysec",
-        "--save", "", "--daemonize", "no", "--protected-mode", "yes",
-        "--logfile", str(data / "redis.log"),
+        redis_server_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+        "--logfile",
+        str(data / "redis.log"),
     ]
     return Child("redis", argv)
 
@@ -131,16 +145,39 @@ def wait_for_redis(url: str, timeout: float = 15.0) -> None:
 
 def app_children(settings: Settings, host: str, port: int) -> list[Child]:
     py = sys.executable
-    celery = [py, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool", "threads",
-              "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    celery = [
+        py,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "--pool",
+        "threads",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     crisis_threads = os.environ.get("ERNSTFALL_CRISIS_CONCURRENCY", "16")
     community_threads = os.environ.get("ERNSTFALL_COMMUNITY_CONCURRENCY", "8")
     return [
-        Child("crisis-worker", [*celery, "-Q", "crisis", "-n", f"crisis-{os.getpid()}@%h",
-                                "--concurrency", crisis_threads]),
-        Child("community-worker", [*celery, "-Q", "community", "-n",
-                                   f"community-{os.getpid()}@%h", "--concurrency",
-                                   community_threads]),
+        Child(
+            "crisis-worker",
+            [*celery, "-Q", "crisis", "-n", f"crisis-{os.getpid()}@%h", "--concurrency", crisis_threads],
+        ),
+        Child(
+            "community-worker",
+            [
+                *celery,
+                "-Q",
+                "community",
+                "-n",
+                f"community-{os.getpid()}@%h",
+                "--concurrency",
+                community_threads,
+            ],
+        ),
         Child("scheduler", [py, "-m", "workers.cli", "scheduler"]),
         Child("web", [py, "-m", "workers.cli", "web", "--host", host, "--port", str(port)]),
     ]

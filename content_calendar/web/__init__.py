@@ -75,7 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> Any:
-    from content_calendar.web.helpers import db_session, LoginUser
+    from content_calendar.web.helpers import LoginUser, db_session
 
     user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
     return LoginUser(user) if user and user.active else None

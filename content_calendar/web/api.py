@@ -64,8 +64,14 @@ def json_object() -> dict[str, Any] | ResponseReturnValue:
     return data
 
 
-def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], required: bool,
-           errors: dict[str, str], label: str) -> Any:
+def _field(
+    data: dict[str, Any],
+    name: str,
+    kind: type | tuple[type, ...],
+    required: bool,
+    errors: dict[str, str],
+    label: str,
+) -> Any:
     value = data.get(name)
     if value is None:
         if required:
@@ -118,9 +124,18 @@ def post_create() -> ResponseReturnValue:
     try:
         post = create_post(
             session,
-            PostInput(text=text, channel_names=channels, publish_at=when, title=title,
-                      theme=theme, link=link, variants=variants),
-            settings(), api_user().id, submit=bool(data.get("submit", True)),
+            PostInput(
+                text=text,
+                channel_names=channels,
+                publish_at=when,
+                title=title,
+                theme=theme,
+                link=link,
+                variants=variants,
+            ),
+            settings(),
+            api_user().id,
+            submit=bool(data.get("submit", True)),
         )
         session.commit()
     except PostError as exc:
@@ -176,8 +191,14 @@ def alert_create() -> ResponseReturnValue:
     db_session().close()
     try:
         result = create_alert(
-            database(), settings(), dispatcher(), template_key=template, variables=variables,
-            idempotency_key=key, user_id=api_user().id, drill=drill,
+            database(),
+            settings(),
+            dispatcher(),
+            template_key=template,
+            variables=variables,
+            idempotency_key=key,
+            user_id=api_user().id,
+            drill=drill,
         )
     except AlertError as exc:
         return problem(exc.status, exc.message, **exc.problems)

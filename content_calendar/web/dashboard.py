@@ -55,12 +55,15 @@ def index() -> str:
     ).all()
     alerts = session.scalars(select(Alert).order_by(Alert.created_at.desc()).limit(10)).all()
     problems = session.scalar(
-        select(Delivery.id).where(
-            Delivery.state.in_([DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED])
-        ).limit(1)
+        select(Delivery.id)
+        .where(Delivery.state.in_([DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED]))
+        .limit(1)
     )
     return render_template(
-        "dashboard.html", upcoming=upcoming, alerts=alerts, deliveries=recent_deliveries(),
+        "dashboard.html",
+        upcoming=upcoming,
+        alerts=alerts,
+        deliveries=recent_deliveries(),
         has_problems=problems is not None,
     )
 

@@ -56,8 +56,10 @@ OPENAPI: dict[str, Any] = {
             "Post": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "integer"}, "title": {"type": "string"},
-                    "text": {"type": "string"}, "state": {"type": "string"},
+                    "id": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "text": {"type": "string"},
+                    "state": {"type": "string"},
                     "publish_at": {"type": "string", "format": "date-time"},
                     "channel_ids": {"type": "array", "items": {"type": "integer"}},
                     "theme": {"type": ["string", "null"]},
@@ -80,9 +82,12 @@ OPENAPI: dict[str, Any] = {
             "Delivery": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "integer"}, "channel": {"type": "string"},
-                    "state": {"type": "string", "enum": [
-                        "pending", "sending", "sent", "failed", "dead", "unknown", "cancelled"]},
+                    "id": {"type": "integer"},
+                    "channel": {"type": "string"},
+                    "state": {
+                        "type": "string",
+                        "enum": ["pending", "sending", "sent", "failed", "dead", "unknown", "cancelled"],
+                    },
                     "attempts": {"type": "integer"},
                     "last_error": {"type": ["string", "null"]},
                     "platform_message": {"type": ["string", "null"]},
@@ -94,70 +99,107 @@ OPENAPI: dict[str, Any] = {
             "Alert": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "integer"}, "identifier": {"type": "string"},
-                    "status": {"type": "string"}, "level": {"type": "string"},
-                    "headline": {"type": "string"}, "active": {"type": "boolean"},
-                    "deliveries": {"type": "array",
-                                   "items": {"$ref": "#/components/schemas/Delivery"}},
+                    "id": {"type": "integer"},
+                    "identifier": {"type": "string"},
+                    "status": {"type": "string"},
+                    "level": {"type": "string"},
+                    "headline": {"type": "string"},
+                    "active": {"type": "boolean"},
+                    "deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}},
                 },
             },
         },
     },
     "paths": {
-        "/posts": {"post": {
-            "summary": "Beitrag anlegen (geht zur Freigabe)",
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/PostIn"}}}},
-            "responses": {"201": _resp("angelegt", {"$ref": "#/components/schemas/Post"}),
-                          **_ERRORS},
-        }},
-        "/posts/{id}": {"get": {
-            "summary": "Beitrag lesen",
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "responses": {"200": _resp("Beitrag", {"$ref": "#/components/schemas/Post"}),
-                          **_ERRORS},
-        }},
-        "/posts/{id}/{action}": {"post": {
-            "summary": "Freigeben, zurückgeben oder abbrechen",
-            "parameters": [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                {"name": "action", "in": "path", "required": True,
-                 "schema": {"type": "string", "enum": ["approve", "return", "cancel"]}},
-            ],
-            "responses": {"200": _resp("neuer Zustand", {"$ref": "#/components/schemas/Post"}),
-                          **_ERRORS},
-        }},
-        "/alerts": {"post": {
-            "summary": "Warnung aus freigegebener Vorlage auslösen",
-            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string"}}],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/AlertIn"}}}},
-            "responses": {
-                "201": _resp("ausgelöst", {"$ref": "#/components/schemas/Alert"}),
-                "200": _resp("war mit diesem Schlüssel schon ausgelöst",
-                             {"$ref": "#/components/schemas/Alert"}),
-                **_ERRORS,
-            },
-        }},
-        "/alerts/{id}": {"get": {
-            "summary": "Warnung mit Zustellstatus je Kanal",
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "responses": {"200": _resp("Warnung", {"$ref": "#/components/schemas/Alert"}),
-                          **_ERRORS},
-        }},
-        "/deliveries": {"get": {
-            "summary": "Zustellungen, optional nach Zustand",
-            "parameters": [
-                {"name": "state", "in": "query", "schema": {"type": "string"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-            ],
-            "responses": {"200": _resp("Liste", {"type": "object", "properties": {
-                "deliveries": {"type": "array",
-                               "items": {"$ref": "#/components/schemas/Delivery"}}}}),
-                          **_ERRORS},
-        }},
+        "/posts": {
+            "post": {
+                "summary": "Beitrag anlegen (geht zur Freigabe)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PostIn"}}},
+                },
+                "responses": {"201": _resp("angelegt", {"$ref": "#/components/schemas/Post"}), **_ERRORS},
+            }
+        },
+        "/posts/{id}": {
+            "get": {
+                "summary": "Beitrag lesen",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _resp("Beitrag", {"$ref": "#/components/schemas/Post"}), **_ERRORS},
+            }
+        },
+        "/posts/{id}/{action}": {
+            "post": {
+                "summary": "Freigeben, zurückgeben oder abbrechen",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["approve", "return", "cancel"]},
+                    },
+                ],
+                "responses": {
+                    "200": _resp("neuer Zustand", {"$ref": "#/components/schemas/Post"}),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/alerts": {
+            "post": {
+                "summary": "Warnung aus freigegebener Vorlage auslösen",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AlertIn"}}},
+                },
+                "responses": {
+                    "201": _resp("ausgelöst", {"$ref": "#/components/schemas/Alert"}),
+                    "200": _resp(
+                        "war mit diesem Schlüssel schon ausgelöst", {"$ref": "#/components/schemas/Alert"}
+                    ),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/alerts/{id}": {
+            "get": {
+                "summary": "Warnung mit Zustellstatus je Kanal",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _resp("Warnung", {"$ref": "#/components/schemas/Alert"}), **_ERRORS},
+            }
+        },
+        "/deliveries": {
+            "get": {
+                "summary": "Zustellungen, optional nach Zustand",
+                "parameters": [
+                    {"name": "state", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": _resp(
+                        "Liste",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "deliveries": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Delivery"},
+                                }
+                            },
+                        },
+                    ),
+                    **_ERRORS,
+                },
+            }
+        },
     },
 }

@@ -28,9 +28,7 @@ from publisher.errors import DeliveryError
 class MastodonChannel(ChannelAdapter):
     type_name = "mastodon"
     label = "Mastodon"
-    limits: ClassVar[Limits] = Limits(
-        max_length=500, max_media=4, alt_text_max=1500, link_length=23
-    )
+    limits: ClassVar[Limits] = Limits(max_length=500, max_media=4, alt_text_max=1500, link_length=23)
     idempotent = True
 
     def client(self) -> Mastodon:
@@ -60,8 +58,7 @@ class MastodonChannel(ChannelAdapter):
         client = self.client()
         try:
             media_ids = [
-                client.media_post(m.path, mime_type=m.mime, description=m.alt)["id"]
-                for m in message.media
+                client.media_post(m.path, mime_type=m.mime, description=m.alt)["id"] for m in message.media
             ]
             status = client.status_post(
                 rendered["text"],
@@ -91,8 +88,10 @@ class MastodonChannel(ChannelAdapter):
         status, platform = _api_error_details(exc)
         if isinstance(exc, MastodonUnauthorizedError):
             return DeliveryError(
-                f"{name}: Zugang abgelehnt (Token prüfen)", permanent=True,
-                platform_message=platform, status=status,
+                f"{name}: Zugang abgelehnt (Token prüfen)",
+                permanent=True,
+                platform_message=platform,
+                status=status,
             )
         if isinstance(exc, MastodonServerError):
             return DeliveryError(
@@ -105,8 +104,10 @@ class MastodonChannel(ChannelAdapter):
                     f"{name}: unlesbare Antwort", outcome_unknown=True, platform_message=platform
                 )
             return DeliveryError(
-                f"{name}: abgelehnt HTTP {status}", permanent=True,
-                platform_message=platform, status=status,
+                f"{name}: abgelehnt HTTP {status}",
+                permanent=True,
+                platform_message=platform,
+                status=status,
             )
         return DeliveryError(f"{name}: {exc}", platform_message=str(exc))
 

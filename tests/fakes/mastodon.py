@@ -1,0 +1,72 @@
+"""A fake Mastodon instance: statuses, media, credentials, instance info, and its errors."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from tests.fakes.http import FakeServer, Recorded
+
+
+class FakeMastodon(FakeServer):
+    def __init__(self, token: str = "secret-token", max_characters: int = 500) -> None:
+        super().__init__()
+        self.token = token
+        self.max_characters = max_characters
+        self.ids = itertools.count(1000)
+        self.statuses: dict[str, dict[str, Any]] = {}  # idempotency key -> status
+
+    def authorized(self, request: Recorded) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    def posted(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST" and r.path == "/api/v1/statuses"]
+
+    def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path in ("/api/v2/instance", "/api/v1/instance"):
+            return (
+                200,
+                {
+                    "uri": "fake.example",
+                    "version": "4.3.0",
+                    "configuration": {
+                        "statuses": {"max_characters": self.max_characters, "max_media_attachments": 4}
+                    },
+                },
+                {},
+            )
+        if not self.authorized(request):
+            return 401, {"error": "The access token is invalid"}, {}
+        if request.path == "/api/v1/accounts/verify_credentials":
+            return 200, {"id": "1", "acct": "stadt", "username": "stadt"}, {}
+        if request.path in ("/api/v1/media", "/api/v2/media") and request.method == "POST":
+            return 200, {"id": str(next(self.ids)), "type": "image"}, {}
+        if request.path == "/api/v1/statuses" and request.method == "POST":
+            key = request.headers.get("idempotency-key", "")
+            if key and key in self.statuses:
+                return 200, self.statuses[key], {}
+            data = (
+                request.json()
+                if request.headers.get("content-type", "").startswith("application/json")
+                else {k: v[0] for k, v in request.form().items()}
+            )
+            text = data.get("status", "")
+            if len(text) > self.max_characters:
+                return (
+                    422,
+                    {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"},
+                    {},
+                )
+            status_id = str(next(self.ids))
+            status = {
+                "id": status_id,
+                "url": f"{self.url}/@stadt/{status_id}",
+                "content": text,
+                "created_at": "2026-11-21T10:00:00.000Z",
+                "visibility": "public",
+                "account": {"id": "1", "acct": "stadt"},
+            }
+            if key:
+                self.statuses[key] = status
+            return 200, status, {}
+        return 404, {"error": "Record not found"}, {}
