@@ -1,0 +1,196 @@
+"""Local wall-clock time in, UTC out — with the two DST traps handled explicitly.
+
+Editors think in local time (Europe/Berlin by default). Two local times are special:
+
+* the spring gap (last Sunday of March, 02:00–02:59 does not exist): refused, because
+  silently shifting a post by an hour is worse than asking;
+* the autumn fold (last Sunday of October, 02:00–02:59 happens twice): the editor
+  chooses the first (summer time, +02:00) or the second (winter time, +01:00).
+
+Recurring posts are expanded in local wall-clock time, so "every Tuesday 10:00"
+stays 10:00 across both changes; every occurrence is then stored in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+WEEKDAY_LABELS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+MAX_OCCURRENCES = 104  # two years of a weekly series; more is almost always a typo
+
+
+class LocalTimeError(ValueError):
+    """A local time that cannot be turned into one instant; ``message`` is German."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AmbiguousLocalTime(LocalTimeError):
+    """The autumn hour: the caller must ask which of the two instants is meant."""
+
+    def __init__(self, message: str, options: list[FoldOption]) -> None:
+        super().__init__(message)
+        self.options = options
+
+
+@dataclass(frozen=True)
+class FoldOption:
+    fold: int  # 0 = first occurrence (summer time), 1 = second (winter time)
+    label: str
+    utc: datetime
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise LocalTimeError(f"Unbekannte Zeitzone „{name}“") from exc
+
+
+def _offset_label(value: datetime) -> str:
+    offset = value.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def fold_options(naive: datetime, tz: ZoneInfo) -> list[FoldOption]:
+    """Both readings of an ambiguous local time, earlier instant first."""
+    options = []
+    for fold in (0, 1):
+        local = naive.replace(tzinfo=tz, fold=fold)
+        kind = "Sommerzeit" if local.dst() else "Winterzeit"
+        ordinal = "erste" if fold == 0 else "zweite"
+        options.append(FoldOption(fold, f"{ordinal} ({kind}, {_offset_label(local)})", local.astimezone(UTC)))
+    return options
+
+
+def is_gap(naive: datetime, tz: ZoneInfo) -> bool:
+    """True if this wall-clock time never happens (the clocks jump over it)."""
+    local = naive.replace(tzinfo=tz)
+    return local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive
+
+
+def is_fold(naive: datetime, tz: ZoneInfo) -> bool:
+    return naive.replace(tzinfo=tz, fold=0).utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset()
+
+
+def local_to_utc(naive: datetime, tz_name: str, fold: int | None = None) -> datetime:
+    """Convert an editor's local wall-clock time to UTC.
+
+    Raises :class:`LocalTimeError` for the spring gap and :class:`AmbiguousLocalTime`
+    for the autumn fold unless ``fold`` (0 or 1) says which one is meant.
+    """
+    if naive.tzinfo is not None:
+        raise LocalTimeError("Interner Fehler: Ortszeit darf keine Zeitzone tragen")
+    tz = zone(tz_name)
+    when = naive.strftime("%d.%m.%Y %H:%M")
+    if is_gap(naive, tz):
+        raise LocalTimeError(
+            f"{when} Uhr gibt es nicht: In dieser Nacht wird die Uhr auf Sommerzeit vorgestellt "
+            "(von 2:00 direkt auf 3:00). Bitte eine andere Uhrzeit wählen, z. B. 3:00 Uhr."
+        )
+    if is_fold(naive, tz):
+        if fold not in (0, 1):
+            raise AmbiguousLocalTime(
+                f"{when} Uhr gibt es zweimal: In dieser Nacht wird die Uhr von 3:00 auf 2:00 "
+                "zurückgestellt. Bitte wählen: erste (Sommerzeit, +02:00) oder zweite "
+                "(Winterzeit, +01:00).",
+                fold_options(naive, tz),
+            )
+        return naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def parse_local(date_text: str, time_text: str, tz_name: str, fold: int | None = None) -> datetime:
+    """Parse form fields (``2026-03-29`` and ``10:00``, German forms accepted) to UTC."""
+    day = parse_date(date_text)
+    clock = parse_clock(time_text)
+    return local_to_utc(datetime.combine(day, clock), tz_name, fold)
+
+
+def parse_date(text: str) -> date:
+    raw = (text or "").strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise LocalTimeError(f"Datum „{raw}“ nicht erkannt — bitte als TT.MM.JJJJ angeben")
+
+
+def parse_clock(text: str) -> time:
+    raw = (text or "").strip().replace(".", ":")
+    for fmt in ("%H:%M", "%H:%M:%S", "%H"):
+        try:
+            return datetime.strptime(raw, fmt).time()
+        except ValueError:
+            continue
+    raise LocalTimeError(f"Uhrzeit „{raw}“ nicht erkannt — bitte als HH:MM angeben")
+
+
+def to_local(value: datetime, tz_name: str) -> datetime:
+    return value.astimezone(zone(tz_name))
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A weekly or monthly series in wall-clock time."""
+
+    freq: str  # "weekly" | "monthly"
+    count: int | None = None
+    until: date | None = None
+    interval: int = 1
+    byweekday: tuple[str, ...] = ()  # weekly only, e.g. ("TU", "TH"); default: start's weekday
+
+    def rrule_text(self, start: datetime) -> str:
+        parts = [f"FREQ={self.freq.upper()}", f"INTERVAL={self.interval}"]
+        if self.byweekday:
+            parts.append("BYDAY=" + ",".join(self.byweekday))
+        if self.count:
+            parts.append(f"COUNT={self.count}")
+        if self.until:
+            parts.append("UNTIL=" + self.until.strftime("%Y%m%d") + "T235959")
+        return "DTSTART:" + start.strftime("%Y%m%dT%H%M%S") + "\nRRULE:" + ";".join(parts)
+
+
+def expand(
+    start_local: datetime, recurrence: Recurrence, tz_name: str, fold: int | None = None
+) -> list[datetime]:
+    """Occurrences of a series, in UTC, each at the same local wall-clock time.
+
+    An occurrence that falls into the spring gap is refused like a single post would
+    be; one in the autumn fold takes ``fold`` (default: the first, summer time).
+    """
+    if recurrence.freq not in ("weekly", "monthly"):
+        raise LocalTimeError("Wiederholung: nur wöchentlich oder monatlich möglich")
+    if not recurrence.count and not recurrence.until:
+        raise LocalTimeError("Wiederholung: bitte Anzahl oder Enddatum angeben")
+    if recurrence.interval < 1:
+        raise LocalTimeError("Wiederholung: Abstand muss mindestens 1 sein")
+    unknown = [d for d in recurrence.byweekday if d not in WEEKDAYS]
+    if unknown:
+        raise LocalTimeError(f"Wiederholung: unbekannter Wochentag {', '.join(unknown)}")
+    weekdays = [weekday(WEEKDAYS.index(d)) for d in recurrence.byweekday] or None
+    rule = rrule(
+        WEEKLY if recurrence.freq == "weekly" else MONTHLY,
+        dtstart=start_local,
+        interval=recurrence.interval,
+        count=recurrence.count,
+        until=datetime.combine(recurrence.until, time(23, 59, 59)) if recurrence.until else None,
+        byweekday=weekdays if recurrence.freq == "weekly" else None,
+    )
+    # Naive datetimes: dateutil steps in wall-clock time, which is what editors mean.
+    occurrences = []
+    for index, naive in enumerate(rule):
+        if index >= MAX_OCCURRENCES:
+            raise LocalTimeError(f"Wiederholung: höchstens {MAX_OCCURRENCES} Termine auf einmal")
+        occurrences.append(local_to_utc(naive, tz_name, 0 if fold is None else fold))
+    return occurrences
