@@ -1,0 +1,238 @@
+"""The REST API: token auth, posts, alerts, deliveries; every bad input is a specific 4xx."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+
+from content_calendar.models import AlertTemplate
+from content_calendar.template_library import TEMPLATES
+from publisher.db import Database, utcnow
+from tests.conftest import api_token, configure_channels
+
+CHANNELS = """
+[channels.banner]
+type = "banner"
+lanes = ["crisis"]
+
+[channels.mastodon]
+type = "mastodon"
+preview = true
+
+[channels.x]
+type = "x"
+preview = true
+"""
+
+
+@pytest.fixture
+def setup(db: Database, users: dict[str, int]) -> dict[str, str]:
+    configure_channels(db, CHANNELS)
+    with db.session() as session:
+        for spec in TEMPLATES:
+            session.add(AlertTemplate(**spec, approved_at=utcnow()))
+        session.add(
+            AlertTemplate(
+                key="entwurf",
+                name="Nicht freigegeben",
+                event="x",
+                level="info",
+                texts={"de": {"headline": "h", "text": "t"}},
+            )
+        )
+    return {name: api_token(db, name) for name in ("redaktion", "freigabe", "krisenstab")}
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def future(hours: int = 2) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+VARS = {"gebiet": "Nordstadt", "von": "14:00", "bis": "18:00"}
+
+
+def test_openapi_document_lists_every_route(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"/posts", "/alerts", "/alerts/{id}", "/deliveries"} <= set(spec["paths"])
+
+
+def test_missing_or_wrong_token_is_401(client: FlaskClient, setup: dict[str, str]) -> None:
+    assert client.get("/api/v1/deliveries").status_code == 401
+    response = client.get("/api/v1/deliveries", headers=auth("ef_wrong"))
+    assert response.status_code == 401
+    assert "ungültig" in response.json["error"]
+
+
+def test_post_is_created_for_review(client: FlaskClient, setup: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        json={"text": "Bruno sucht ein Zuhause", "channels": ["mastodon"], "publish_at": future()},
+        headers=auth(setup["redaktion"]),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["state"] == "review"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field", "message"),
+    [
+        ({"channels": ["mastodon"], "publish_at": "+"}, 422, "text", "Text fehlt"),
+        ({"text": 5, "channels": ["mastodon"], "publish_at": "x"}, 422, "text", "falscher Typ"),
+        ({"text": "a", "channels": "mastodon", "publish_at": "x"}, 422, "channels", "falscher Typ"),
+        ({"text": "a", "channels": [1], "publish_at": "x"}, 422, "channels", "Liste von Namen"),
+        ({"text": "a", "channels": ["mastodon"], "publish_at": "morgen"}, 422, "publish_at", "ISO 8601"),
+        (
+            {"text": "a", "channels": ["mastodon"], "publish_at": "2030-01-01T10:00:00"},
+            422,
+            "publish_at",
+            "ohne Zeitzone",
+        ),
+        (
+            {"text": "a", "channels": ["mastodon"], "publish_at": "2001-01-01T10:00:00+01:00"},
+            422,
+            "publish_at",
+            "Vergangenheit",
+        ),
+        (
+            {"text": "a", "channels": ["myspace"], "publish_at": "2030-01-01T10:00:00+01:00"},
+            422,
+            "channels",
+            "Unbekannter oder inaktiver Kanal: myspace",
+        ),
+        (
+            {"text": "a" * 501, "channels": ["mastodon"], "publish_at": "2030-01-01T10:00:00+01:00"},
+            422,
+            "channel:mastodon",
+            "501 von 500",
+        ),
+    ],
+)
+def test_bad_post_input_gets_specific_message(
+    client: FlaskClient, setup: dict[str, str], body: dict, status: int, field: str, message: str
+) -> None:
+    response = client.post("/api/v1/posts", json=body, headers=auth(setup["redaktion"]))
+    assert response.status_code == status, response.json
+    assert message in response.json["problems"][field]
+
+
+def test_malformed_json_is_400(client: FlaskClient, setup: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/posts",
+        data="{not json",
+        content_type="application/json",
+        headers=auth(setup["redaktion"]),
+    )
+    assert response.status_code == 400
+    assert "Kein gültiges JSON" in response.json["error"]
+
+
+def test_json_array_instead_of_object_is_400(client: FlaskClient, setup: dict[str, str]) -> None:
+    response = client.post("/api/v1/alerts", json=[1, 2], headers=auth(setup["krisenstab"]))
+    assert response.status_code == 400
+
+
+def test_four_eyes_author_cannot_approve(client: FlaskClient, setup: dict[str, str], db: Database) -> None:
+    from sqlalchemy import update
+
+    from content_calendar.models import User
+
+    with db.session() as session:  # an editor who is also approver
+        session.execute(update(User).where(User.username == "redaktion").values(roles="editor,approver"))
+    created = client.post(
+        "/api/v1/posts",
+        json={"text": "Hallo", "channels": ["mastodon"], "publish_at": future()},
+        headers=auth(setup["redaktion"]),
+    ).json
+    own = client.post(f"/api/v1/posts/{created['id']}/approve", headers=auth(setup["redaktion"]))
+    assert own.status_code == 403
+    assert "Vier-Augen-Prinzip" in own.json["error"]
+    other = client.post(f"/api/v1/posts/{created['id']}/approve", headers=auth(setup["freigabe"]))
+    assert other.status_code == 200
+    assert other.json["state"] == "approved"
+
+
+def test_alert_is_created_with_one_delivery_per_channel(client: FlaskClient, setup: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/alerts",
+        json={"template": "unwetter", "variables": VARS, "idempotency_key": "a1"},
+        headers=auth(setup["krisenstab"]),
+    )
+    assert response.status_code == 201, response.json
+    channels = sorted(d["channel"] for d in response.json["deliveries"])
+    assert channels == ["banner", "mastodon", "x"]
+
+
+def test_same_idempotency_key_returns_the_same_alert(client: FlaskClient, setup: dict[str, str]) -> None:
+    body = {"template": "unwetter", "variables": VARS}
+    headers = {**auth(setup["krisenstab"]), "Idempotency-Key": "same"}
+    first = client.post("/api/v1/alerts", json=body, headers=headers)
+    second = client.post("/api/v1/alerts", json=body, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json["id"] == second.json["id"]
+    listing = client.get("/api/v1/deliveries", headers=auth(setup["krisenstab"])).json
+    assert len(listing["deliveries"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"template": "gibtsnicht", "variables": {}, "idempotency_key": "k"}, 404, "Unbekannte Vorlage"),
+        ({"template": "entwurf", "variables": {}, "idempotency_key": "k"}, 409, "nicht freigegeben"),
+        (
+            {"template": "unwetter", "variables": {"gebiet": "N"}, "idempotency_key": "k"},
+            422,
+            "Beginn: Angabe fehlt",
+        ),
+        (
+            {"template": "unwetter", "variables": {**VARS, "von": "25:99"}, "idempotency_key": "k"},
+            422,
+            "HH:MM",
+        ),
+        (
+            {"template": "unwetter", "variables": {**VARS, "extra": "x"}, "idempotency_key": "k"},
+            422,
+            "unbekanntes Feld",
+        ),
+        ({"template": "unwetter", "variables": "x", "idempotency_key": "k"}, 422, "falscher Typ"),
+        ({"template": "unwetter", "variables": VARS}, 422, "Idempotenzschlüssel fehlt"),
+        (
+            {"template": "unwetter", "variables": {**VARS, "gebiet": "N" * 290}, "idempotency_key": "k"},
+            422,
+            "Text passt nicht in alle Kanäle",
+        ),
+    ],
+)
+def test_bad_alert_input_gets_specific_message(
+    client: FlaskClient, setup: dict[str, str], body: dict, status: int, needle: str
+) -> None:
+    response = client.post("/api/v1/alerts", json=body, headers=auth(setup["krisenstab"]))
+    assert response.status_code == status, response.json
+    assert needle in str(response.json)
+
+
+def test_only_crisis_staff_may_send_alerts(client: FlaskClient, setup: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/alerts",
+        json={"template": "unwetter", "variables": VARS, "idempotency_key": "z"},
+        headers=auth(setup["redaktion"]),
+    )
+    assert response.status_code == 403
+
+
+def test_deliveries_filter_by_state(client: FlaskClient, setup: dict[str, str]) -> None:
+    client.post(
+        "/api/v1/alerts",
+        json={"template": "unwetter", "variables": VARS, "idempotency_key": "f"},
+        headers=auth(setup["krisenstab"]),
+    )
+    bad = client.get("/api/v1/deliveries?state=kaputt", headers=auth(setup["krisenstab"]))
+    assert bad.status_code == 422
+    pending = client.get("/api/v1/deliveries?state=pending", headers=auth(setup["krisenstab"])).json
+    assert all(d["state"] == "pending" for d in pending["deliveries"])
+    assert utcnow()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from publisher.banner import Banner, BannerError, read_banner, script_for, validate_banner, write_banner
+
+
+def test_banner_is_written_as_json_and_script(tmp_path: Path) -> None:
+    write_banner(tmp_path, Banner(level="severe", text="Hochwasser", link="https://stadt.de/"))
+    data = json.loads((tmp_path / "banner.json").read_text())
+    assert data["banner"]["text"] == "Hochwasser"
+    assert "Hochwasser" in (tmp_path / "banner.js").read_text()
+    assert read_banner(tmp_path).level == "severe"  # type: ignore[union-attr]
+
+
+def test_expired_banner_is_not_shown(tmp_path: Path) -> None:
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    write_banner(tmp_path, Banner(level="allclear", text="Entwarnung", expires_at=past))
+    assert read_banner(tmp_path) is None
+
+
+def test_clear_removes_banner(tmp_path: Path) -> None:
+    write_banner(tmp_path, Banner(level="info", text="x"))
+    write_banner(tmp_path, None)
+    assert read_banner(tmp_path) is None
+
+
+def test_script_cannot_be_broken_out_of_by_banner_text() -> None:
+    script = script_for(Banner(level="info", text="</script><script>alert(1)</script>&amp;"))
+    assert "</script>" not in script
+    assert "<script>" not in script
+    assert "innerHTML" not in script  # only textContent: markup is never interpreted
+
+
+@pytest.mark.parametrize(
+    ("level", "text", "link", "message"),
+    [
+        ("purple", "x", None, "Unbekannte Warnstufe"),
+        ("info", "  ", None, "Bannertext fehlt"),
+        ("info", "x", "javascript:alert(1)", "Link muss mit https://"),
+        ("info", "x" * 1001, None, "1001 von 1000"),
+    ],
+)
+def test_bad_banner_input_is_refused(level: str, text: str, link: str | None, message: str) -> None:
+    with pytest.raises(BannerError, match=message):
+        validate_banner(level, text, link)
