@@ -59,8 +59,14 @@ def error_for_response(response: requests.Response, channel: str) -> DeliveryErr
     return DeliveryError(f"{channel}: HTTP {status}", permanent=True, platform_message=text, status=status)
 
 
-def request(method: str, url: str, *, channel: str, timeout: float, **kwargs: Any) -> requests.Response:
-    """Send one request; raise DeliveryError for every failure, return only 2xx."""
+def request(
+    method: str, url: str, *, channel: str, timeout: float, raise_for_status: bool = True, **kwargs: Any
+) -> requests.Response:
+    """Send one request; raise DeliveryError for every failure, return only 2xx.
+
+    ``raise_for_status=False`` returns non-2xx responses too, for adapters whose
+    platform puts what matters in the error body (Telegram's ``parameters.retry_after``).
+    """
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.ConnectTimeout as exc:
@@ -73,7 +79,7 @@ def request(method: str, url: str, *, channel: str, timeout: float, **kwargs: An
         raise DeliveryError(f"{channel}: nicht erreichbar ({type(exc).__name__})") from exc
     except requests.RequestException as exc:
         raise DeliveryError(f"{channel}: {type(exc).__name__}", outcome_unknown=True) from exc
-    if not 200 <= response.status_code < 300:
+    if raise_for_status and not 200 <= response.status_code < 300:
         raise error_for_response(response, channel)
     return response
 
