@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from tests.fakes.http import FakeServer, Recorded
@@ -15,6 +16,7 @@ class FakeMastodon(FakeServer):
         self.max_characters = max_characters
         self.ids = itertools.count(1000)
         self.statuses: dict[str, dict[str, Any]] = {}  # idempotency key -> status
+        self.status_delay = 0.0  # seconds each status post takes (to catch sends in flight)
 
     def authorized(self, request: Recorded) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
@@ -42,6 +44,7 @@ class FakeMastodon(FakeServer):
         if request.path in ("/api/v1/media", "/api/v2/media") and request.method == "POST":
             return 200, {"id": str(next(self.ids)), "type": "image"}, {}
         if request.path == "/api/v1/statuses" and request.method == "POST":
+            time.sleep(self.status_delay)
             key = request.headers.get("idempotency-key", "")
             if key and key in self.statuses:
                 return 200, self.statuses[key], {}

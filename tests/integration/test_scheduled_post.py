@@ -1,0 +1,79 @@
+"""A community post scheduled a few seconds ahead is published by the tick through a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from content_calendar.models import Post
+from content_calendar.posts import PostInput, create_post, transition
+from publisher.db import Database, utcnow
+from publisher.models import Delivery
+from tests.conftest import Stack, configure_channels, wait_until
+from tests.fakes.mastodon import FakeMastodon
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def mastodon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
+    fake = FakeMastodon(token="t").start()
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", "t")
+    yield fake
+    fake.stop()
+
+
+def plan_post(db: Database, users: dict[str, int], seconds_ahead: float) -> int:
+    with db.session() as session:
+        from publisher.settings import load_settings
+
+        post = create_post(
+            session,
+            PostInput(
+                text="Tierheim-Liebling der Woche: Bruno",
+                channel_names=["mastodon", "vorschau"],
+                publish_at=utcnow() + timedelta(seconds=seconds_ahead),
+            ),
+            load_settings(),
+            users["redaktion"],
+        )
+        transition(session, post, "approved", users["freigabe"], ["approver"])
+        return post.id
+
+
+def test_post_goes_out_on_time_via_tick_and_community_worker(
+    stack: Stack, db: Database, users: dict[str, int], mastodon: FakeMastodon
+) -> None:
+    configure_channels(
+        db,
+        f'[channels.mastodon]\ntype = "mastodon"\nbase_url = "{mastodon.url}"\n'
+        'token_env = "TEST_MASTODON_TOKEN"\n[channels.vorschau]\ntype = "preview"\n',
+    )
+    stack.start("community")
+    stack.start("scheduler")
+    post_id = plan_post(db, users, seconds_ahead=3)
+    assert not mastodon.posted()  # nothing before its time
+    posted = mastodon.wait_for(lambda r: r.path == "/api/v1/statuses", timeout=30)
+    assert "Bruno" in posted[0].form()["status"][0]
+
+    def post_state() -> str:
+        with db.session() as session:
+            post = session.get(Post, post_id)
+            assert post is not None
+            return post.state
+
+    wait_until(lambda: post_state() == "published", what="post published")
+    with db.session() as session:
+        deliveries = session.scalars(select(Delivery)).all()
+        post = session.get(Post, post_id)
+        assert post is not None
+        for delivery in deliveries:
+            assert delivery.lane == "community"
+            assert delivery.sent_at is not None
+            lateness = (delivery.sent_at - post.publish_at).total_seconds()
+            assert 0 <= lateness < 10
+        preview = next(d for d in deliveries if d.channel.name == "vorschau")
+        assert preview.rendered["text"].startswith("Tierheim-Liebling")
