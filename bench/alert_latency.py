@@ -1,0 +1,102 @@
+"""Time from the alert API call to the fake Mastodon server receiving the status.
+
+Runs the real embedded stack (`ernstfall up`: Redis, Celery workers, scheduler, web)
+in a temporary instance folder, sends N alerts one after another through the API and
+prints the distribution.
+
+    .venv/bin/python -m bench.alert_latency [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tests.fakes.mastodon import FakeMastodon
+from workers.supervisor import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    fake = FakeMastodon(token="bench").start()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "instance"
+        home.mkdir()
+        (home / "channels.toml").write_text(
+            '[channels.banner]\ntype = "banner"\nlanes = ["crisis"]\n'
+            f'[channels.mastodon]\ntype = "mastodon"\nbase_url = "{fake.url}"\n'
+            'token_env = "BENCH_MASTODON_TOKEN"\n'
+        )
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        env.update(ERNSTFALL_HOME=str(home), BENCH_MASTODON_TOKEN="bench", PYTHONPATH=str(REPO))
+        run = [sys.executable, "-m", "workers.cli"]
+        subprocess.run([*run, "init", "--demo"], env=env, check=True, capture_output=True)
+        token = subprocess.run(
+            [*run, "token", "krisenstab"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        port = free_port()
+        up = subprocess.Popen(
+            [*run, "up", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(f"{base}/login", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            time.sleep(2)  # let the workers send their first heartbeat
+            latencies = []
+            for index in range(args.runs):
+                before = len(fake.posted())
+                started = time.perf_counter()
+                response = requests.post(
+                    f"{base}/api/v1/alerts",
+                    json={
+                        "template": "unwetter",
+                        "idempotency_key": f"bench-{index}",
+                        "variables": {"gebiet": f"Bezirk {index}", "von": "10:00", "bis": "12:00"},
+                    },
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                response.raise_for_status()
+                while len(fake.posted()) == before:
+                    time.sleep(0.001)
+                latencies.append((time.perf_counter() - started) * 1000)
+                inline = any(d["dispatched_inline"] for d in response.json()["deliveries"])
+                if inline:
+                    print("warning: delivered inline (workers not seen)", file=sys.stderr)
+        finally:
+            up.send_signal(signal.SIGTERM)
+            up.wait(60)
+            fake.stop()
+    latencies.sort()
+    print(f"alert API call -> fake Mastodon received, {args.runs} runs (ms)")
+    print(
+        f"  median {statistics.median(latencies):.1f}  p90 {latencies[int(0.9 * len(latencies)) - 1]:.1f}"
+        f"  min {latencies[0]:.1f}  max {latencies[-1]:.1f}"
+    )
+    print(f"reproduce: .venv/bin/python -m bench.alert_latency --runs {args.runs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
