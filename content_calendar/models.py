@@ -134,6 +134,9 @@ class AlertTemplate(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    change_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What the channel adapters said about the renderings when this version was approved.
+    check_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     @property
     def usable(self) -> bool:
@@ -161,6 +164,8 @@ class Alert(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    console_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     template: Mapped[AlertTemplate | None] = relationship()
     created_by: Mapped[User | None] = relationship()

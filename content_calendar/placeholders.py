@@ -95,8 +95,9 @@ def validate_values(spec: dict[str, dict[str, Any]], values: dict[str, Any]) -> 
             problems[name] = f"{label}: Text erwartet"
             continue
         raw = str(raw)
-        if len(raw) > MAX_VALUE:
-            problems[name] = f"{label}: {len(raw)} von {MAX_VALUE} Zeichen"
+        limit = int(meta.get("max_length", MAX_VALUE))
+        if len(raw.strip()) > limit:
+            problems[name] = f"{label}: {len(raw.strip())} von höchstens {limit} Zeichen — bitte kürzer"
             continue
         try:
             clean[name] = CHECKS[meta.get("type", "text")](raw)
@@ -108,6 +109,41 @@ def validate_values(spec: dict[str, dict[str, Any]], values: dict[str, Any]) -> 
     if problems:
         raise PlaceholderError(problems)
     return clean
+
+
+TYPE_LABELS = {
+    "text": "Text",
+    "area": "Gebiet",
+    "place": "Ort",
+    "place_list": "Ortsliste (mit ; trennen)",
+    "time": "Uhrzeit / Zeitpunkt",
+    "phone": "Telefonnummer",
+    "url": "Link",
+}
+# Realistic values used to check a template's renderings before approval. Padded up to
+# a placeholder's ``max_length`` so the check covers the longest allowed input.
+SAMPLES = {
+    "text": "Feuerwehr vor Ort",
+    "area": "Innenstadt-Nord",
+    "place": "Rathausplatz",
+    "place_list": "Rathaus, Feuerwache Mitte, Grundschule am Park",
+    "time": "24.12.2026 18:30",
+    "phone": "+49 6221 123456",
+    "url": "https://www.example-stadt.de/warnung",
+}
+
+
+def sample_values(spec: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The longest values a crisis user may enter, for checking renderings in advance."""
+    values = {}
+    for name, meta in spec.items():
+        kind = meta.get("type", "text")
+        sample = SAMPLES.get(kind, "Beispiel")
+        limit = meta.get("max_length")
+        if limit and kind in ("text", "area", "place", "place_list") and len(sample) < int(limit):
+            sample = (sample + " " + "x" * int(limit))[: int(limit)]
+        values[name] = sample
+    return values
 
 
 def fill(text: str, values: dict[str, str]) -> str:

@@ -8,6 +8,7 @@ import threading
 import time
 
 from content_calendar.database import get_database
+from content_calendar.plan_b import escalate
 from content_calendar.scheduling import tick
 from publisher.dispatch import Dispatcher
 from publisher.outbox import sweep
@@ -23,6 +24,14 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
         dispatcher.enqueue(report.deliveries)
     if report.released or report.held or report.expired:
         log.info("tick: %d released, %d held, %d expired", report.released, report.held, report.expired)
+    try:
+        fallback = escalate(db, settings)  # plan B: SMS when social channels fail or hang
+    except Exception:  # plan B must not stop the sweep below
+        log.exception("plan B escalation failed")
+        fallback = []
+    if fallback:
+        log.warning("plan B: %d SMS deliveries as fallback", len(fallback))
+        dispatcher.enqueue(fallback)
     sweep(db, settings, dispatcher.enqueue)
 
 

@@ -1,0 +1,35 @@
+"""SMS subscribers: the least data that lets us warn a citizen by SMS.
+
+Only the number (E.164), a language, an area, the state of the double opt-in and
+the moment of consent. Opt-in codes are kept only as a SHA-256 and expire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from publisher.db import Base, UTCDateTime, utcnow
+
+
+class SubscriberStatus:
+    PENDING = "pending"  # number entered, code sent, not yet confirmed
+    ACTIVE = "active"  # confirmed: receives alerts
+
+
+class SmsSubscriber(Base):
+    __tablename__ = "sms_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    language: Mapped[str] = mapped_column(String(10), default="de")
+    area: Mapped[str] = mapped_column(String(80), default="")
+    status: Mapped[str] = mapped_column(String(12), default=SubscriberStatus.PENDING, index=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    code_purpose: Mapped[str | None] = mapped_column(String(12), nullable=True)  # subscribe | unsubscribe
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
