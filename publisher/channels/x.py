@@ -1,0 +1,219 @@
+"""X (Twitter) through tweepy's API v2 client with OAuth 1.0a user context.
+
+Length is X's weighted length (:mod:`publisher.twitter_text`). Images go through the
+v2 media upload endpoint, then their alt text through ``/2/media/metadata``, then the
+post through ``Client.create_tweet``. tweepy cannot take a base URL, so it is given a
+:class:`~publisher.rebased_session.RebasedSession` that redirects its fixed host.
+
+X takes no idempotency key. A post whose outcome is unknown is therefore not resent
+for community posts; for an alert it is resent, and if the first attempt did arrive
+X answers 403 "duplicate content", which we report as permanent with a hint that the
+post is probably already online.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import requests
+import tweepy
+
+from publisher import ratelimit
+from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
+from publisher.errors import DeliveryError
+from publisher.rebased_session import RebasedSession
+from publisher.twitter_text import parse
+
+TWEEPY_ORIGIN = "https://api.twitter.com"  # what tweepy.Client hard-codes
+DEFAULT_BASE_URL = "https://api.x.com"
+CREDENTIALS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+
+
+class XChannel(ChannelAdapter):
+    type_name = "x"
+    label = "X"
+    limits: ClassVar[Limits] = Limits(
+        max_length=280, counted_as="weighted", max_media=4, alt_text_max=1000, link_length=23
+    )
+    idempotent = False
+    default_rate = "100/24h"  # X API Basic tier, per user; set rate_limit = "17/24h" on Free
+
+    # -- editor side -------------------------------------------------------
+    def measure(self, text: str) -> int:
+        return parse(text).weighted_length
+
+    def validate(self, message: Message) -> list[Problem]:
+        problems = super().validate(message)
+        text = self.render_text(message)
+        if any(char in text for char in "\ufffe\ufeff\uffff"):
+            problems.append(
+                Problem("invalid_chars", "X: Text enthält unsichtbare Steuerzeichen (U+FEFF/U+FFFE)")
+            )
+        return problems
+
+    # -- worker side -------------------------------------------------------
+    def client(self) -> tweepy.Client:
+        keys = {name: self.config.secret(name) for name in CREDENTIALS}
+        client = tweepy.Client(**keys, return_type=dict, wait_on_rate_limit=False)
+        client.session = RebasedSession(
+            TWEEPY_ORIGIN, self.config.base_url or DEFAULT_BASE_URL, self.config.http_timeout
+        )
+        return client
+
+    def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        client = self.client()
+        ratelimit.acquire(self.config, self.default_rate)
+        media_ids = [self.upload(client, media.path, media.mime, media.alt) for media in message.media]
+        try:
+            body = client.create_tweet(text=rendered["text"], media_ids=media_ids or None, user_auth=True)
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise self.classify(exc, posting=True) from exc
+        self.honour_remaining(client.session)
+        data = body.get("data") or {}
+        if not data.get("id"):
+            raise DeliveryError(
+                f"{self.config.name}: Antwort ohne Beitrags-ID",
+                outcome_unknown=True,
+                platform_message=str(body)[:200],
+            )
+        return Receipt(remote_id=str(data["id"]), url=self.post_url(str(data["id"])))
+
+    def post_url(self, post_id: str) -> str:
+        username = self.config.options.get("username")
+        return (
+            f"https://x.com/{username}/status/{post_id}"
+            if username
+            else f"https://x.com/i/web/status/{post_id}"
+        )
+
+    def upload(self, client: tweepy.Client, path: str, mime: str, alt: str) -> str:
+        """v2 simple upload, then the alt text; returns the media id."""
+        session: RebasedSession = client.session
+        auth = tweepy.OAuth1UserHandler(
+            client.consumer_key, client.consumer_secret, client.access_token, client.access_token_secret
+        ).apply_auth()
+        base = session.base_url
+        try:
+            with open(path, "rb") as handle:
+                response = session.post(
+                    f"{base}/2/media/upload",
+                    files={"media": (path.rsplit("/", 1)[-1], handle, mime)},
+                    data={"media_category": "tweet_image", "media_type": mime},
+                    auth=auth,
+                )
+        except OSError as exc:
+            if isinstance(exc, requests.RequestException):
+                raise self.classify(exc, posting=False) from exc
+            raise DeliveryError(f"{self.config.name}: Bild nicht lesbar: {exc}", permanent=True) from exc
+        media_id = str((self.json_of(response, posting=False).get("data") or {}).get("id") or "")
+        if not media_id:
+            raise DeliveryError(
+                f"{self.config.name}: Upload ohne Medien-ID", platform_message=response.text[:200]
+            )
+        try:
+            metadata = session.post(
+                f"{base}/2/media/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": alt}}},
+                auth=auth,
+            )
+        except requests.RequestException as exc:
+            raise self.classify(exc, posting=False) from exc
+        self.json_of(metadata, posting=False)
+        return media_id
+
+    def json_of(self, response: requests.Response, *, posting: bool) -> dict[str, Any]:
+        if not 200 <= response.status_code < 300:
+            raise self.from_response(response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise DeliveryError(
+                f"{self.config.name}: unlesbare Antwort (kein JSON)",
+                outcome_unknown=posting,
+                platform_message=response.text[:200],
+            ) from exc
+        return body if isinstance(body, dict) else {}
+
+    def classify(self, exc: Exception, *, posting: bool) -> DeliveryError:
+        name = self.config.name
+        if isinstance(exc, tweepy.HTTPException) and isinstance(exc.response, requests.Response):
+            return self.from_response(exc.response)
+        if isinstance(exc, requests.JSONDecodeError):  # a 2xx whose body we cannot read
+            return DeliveryError(f"{name}: unlesbare Antwort (kein JSON)", outcome_unknown=posting)
+        if isinstance(exc, requests.ConnectTimeout | requests.ConnectionError) and not isinstance(
+            exc, requests.ReadTimeout
+        ):
+            return DeliveryError(f"{name}: nicht erreichbar ({type(exc).__name__})")
+        if isinstance(exc, requests.ReadTimeout):
+            # An upload that timed out publishes nothing; only the post itself is in doubt.
+            return DeliveryError(
+                f"{name}: keine Antwort innerhalb {self.config.http_timeout:.0f} s", outcome_unknown=posting
+            )
+        return DeliveryError(
+            f"{name}: {type(exc).__name__}", outcome_unknown=posting, platform_message=str(exc)
+        )
+
+    def from_response(self, response: requests.Response) -> DeliveryError:
+        name, status = self.config.name, response.status_code
+        text = error_text(response)
+        if status == 429:
+            wait = reset_wait(response)
+            ratelimit.pause(self.config, wait)
+            return DeliveryError(
+                f"{name}: Rate-Limit erreicht", retry_after=wait, platform_message=text, status=429
+            )
+        if status >= 500:
+            return DeliveryError(f"{name}: Serverfehler HTTP {status}", platform_message=text, status=status)
+        if status == 401:
+            hint = "Zugang abgelehnt — Schlüssel und Tokens (OAuth 1.0a) prüfen"
+        elif status == 403 and "duplicate" in text.lower():
+            hint = (
+                "doppelter Inhalt abgelehnt — derselbe Text ist vermutlich schon online, bitte Konto prüfen"
+            )
+        elif status == 403:
+            hint = "Aktion nicht erlaubt (App-Berechtigung „Read and write“ und API-Zugang prüfen)"
+        else:
+            hint = f"Beitrag abgelehnt (HTTP {status})"
+        return DeliveryError(f"{name}: {hint}", permanent=True, platform_message=text, status=status)
+
+    def honour_remaining(self, session: RebasedSession) -> None:
+        """When X says no calls remain in this window, stop every worker until its reset."""
+        response = session.last_response
+        if response is not None and response.headers.get("x-rate-limit-remaining") == "0":
+            ratelimit.pause(self.config, reset_wait(response))
+
+    def check(self) -> CheckResult:
+        try:
+            body = self.client().get_me(user_auth=True)
+        except DeliveryError as exc:
+            return CheckResult(False, str(exc))
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            return CheckResult(False, str(self.classify(exc, posting=False)))
+        username = (body.get("data") or {}).get("username")
+        return CheckResult(True, f"angemeldet als @{username}")
+
+
+def reset_wait(response: requests.Response) -> float | None:
+    """Seconds until ``x-rate-limit-reset`` (epoch seconds), at least 1."""
+    raw = response.headers.get("x-rate-limit-reset")
+    try:
+        return max(1.0, float(raw) - time.time()) if raw else None
+    except ValueError:
+        return None
+
+
+def error_text(response: requests.Response) -> str:
+    """X's own words: ``detail`` of a problem, else the messages of ``errors``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or f"HTTP {response.status_code}"
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    messages = [
+        str(e.get("message")) for e in body.get("errors") or [] if isinstance(e, dict) and e.get("message")
+    ]
+    if body.get("detail"):
+        messages.insert(0, str(body["detail"]))
+    return "; ".join(messages) or str(body.get("title") or f"HTTP {response.status_code}")
