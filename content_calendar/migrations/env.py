@@ -6,6 +6,7 @@ from alembic import context
 
 import content_calendar.models  # noqa: F401  (registers every table)
 import content_calendar.subscriber_models  # noqa: F401
+import publisher.sms_status  # noqa: F401
 from publisher.db import Base, make_engine
 
 config = context.config

@@ -62,6 +62,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    from content_calendar.web import sms_webhooks
+
+    app.register_blueprint(sms_webhooks.bp)
+    csrf.exempt(sms_webhooks.bp)  # providers cannot send a CSRF token; reports are signed
     errors.register(app)
 
     @app.teardown_appcontext

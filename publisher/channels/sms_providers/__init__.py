@@ -1,0 +1,87 @@
+"""SMS provider adapters behind the one ``sms`` channel type, chosen by ``provider = "..."``.
+
+Each provider sends one batch of E.164 recipients and answers with a result per
+recipient; it raises :class:`~publisher.errors.DeliveryError` only when the whole
+request failed. It also verifies and parses its own delivery reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import import_module
+from typing import Any, ClassVar
+
+from publisher.channels.base import ChannelConfig, CheckResult
+from publisher.errors import DeliveryError
+from publisher.sms_status import RecipientResult, Report
+
+PROVIDERS = {
+    "seven": "publisher.channels.sms_providers.seven:SevenProvider",
+    "gatewayapi": "publisher.channels.sms_providers.gatewayapi:GatewayApiProvider",
+    "twilio": "publisher.channels.sms_providers.twilio:TwilioProvider",
+}
+
+
+class InvalidReport(ValueError):
+    """A delivery report whose signature or shape we cannot trust (answered with 4xx)."""
+
+
+class SmsProvider:
+    name: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+    default_batch_size: ClassVar[int] = 1
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
+
+    @property
+    def base_url(self) -> str:
+        return (self.config.base_url or self.default_base_url).rstrip("/")
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, int(self.config.options.get("batch_size", self.default_batch_size)))
+
+    @property
+    def sender(self) -> str | None:
+        value = self.config.options.get("sender")
+        return str(value) if value else None
+
+    def label(self) -> str:
+        return f"{self.config.name} ({self.name})"
+
+    def send_batch(
+        self, text: str, recipients: list[str], *, encoding: str, reference: str
+    ) -> list[RecipientResult]:
+        raise NotImplementedError
+
+    def check(self) -> CheckResult:
+        raise NotImplementedError
+
+    def parse_reports(
+        self, *, url: str, method: str, headers: Mapping[str, str], body: bytes, form: Mapping[str, str]
+    ) -> list[Report]:
+        """Verify a delivery-report request and turn it into reports, or raise InvalidReport."""
+        raise NotImplementedError
+
+
+def provider_for(config: ChannelConfig) -> SmsProvider:
+    name = str(config.options.get("provider", "")).lower()
+    target = PROVIDERS.get(name)
+    if target is None:
+        raise DeliveryError(
+            f"{config.name}: provider {name!r} unbekannt (möglich: {', '.join(sorted(PROVIDERS))})",
+            permanent=True,
+        )
+    module, cls = target.split(":")
+    provider: SmsProvider = getattr(import_module(module), cls)(config)
+    return provider
+
+
+def header(headers: Mapping[str, Any], name: str) -> str:
+    """Case-insensitive header lookup on any mapping."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return str(value)
+    return ""

@@ -1,0 +1,148 @@
+"""Twilio Programmable Messaging: one ``POST .../Messages.json`` per recipient.
+
+Auth is HTTP Basic with the Account SID and the Auth Token. A refused recipient
+answers 400 with a Twilio error code (21211 invalid number, 21610 unsubscribed,
+21408 region not enabled, 21614 not a mobile number): that recipient is rejected
+and the others are still sent. 401/403 stop the batch; 429 (code 20429) and 5xx
+are transient.
+
+Status callbacks are form posts (``MessageSid``, ``MessageStatus``, ``ErrorCode``)
+signed in ``X-Twilio-Signature``: base64 HMAC-SHA1, keyed with the Auth Token, of
+the full callback URL followed by every POST parameter name and value, sorted by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from publisher import http
+from publisher.channels.base import CheckResult
+from publisher.channels.sms_providers import InvalidReport, SmsProvider, header
+from publisher.errors import DeliveryError
+from publisher.sms_status import (
+    ACCEPTED,
+    BUFFERED,
+    DELIVERED,
+    REJECTED,
+    UNDELIVERED,
+    UNKNOWN,
+    RecipientResult,
+    Report,
+)
+
+REPORT_STATES = {
+    "accepted": BUFFERED,
+    "scheduled": BUFFERED,
+    "queued": BUFFERED,
+    "sending": BUFFERED,
+    "sent": BUFFERED,
+    "delivered": DELIVERED,
+    "read": DELIVERED,
+    "undelivered": UNDELIVERED,
+    "failed": UNDELIVERED,
+    "canceled": UNDELIVERED,
+}
+
+
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    data = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class TwilioProvider(SmsProvider):
+    name = "twilio"
+    default_base_url = "https://api.twilio.com"
+    default_batch_size = 1
+
+    @property
+    def batch_size(self) -> int:
+        return 1  # one request per recipient, so each result is recorded before the next
+
+    @property
+    def account_sid(self) -> str:
+        sid = str(self.config.options.get("account_sid", ""))
+        if not sid:
+            raise DeliveryError(f"{self.label()}: account_sid fehlt", permanent=True)
+        return sid
+
+    def _auth(self) -> tuple[str, str]:
+        return (self.account_sid, self.config.secret("auth_token"))
+
+    def send_batch(
+        self, text: str, recipients: list[str], *, encoding: str, reference: str
+    ) -> list[RecipientResult]:
+        return [self._send_one(text, msisdn) for msisdn in recipients]
+
+    def _send_one(self, text: str, msisdn: str) -> RecipientResult:
+        form = {"To": msisdn, "Body": text}
+        service = self.config.options.get("messaging_service_sid")
+        if service:
+            form["MessagingServiceSid"] = str(service)
+        elif self.sender:
+            form["From"] = self.sender
+        else:
+            raise DeliveryError(f"{self.label()}: sender oder messaging_service_sid fehlt", permanent=True)
+        callback = self.config.options.get("status_callback_url")
+        if callback:
+            form["StatusCallback"] = str(callback)
+        url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        try:
+            response = http.request(
+                "POST",
+                url,
+                channel=self.label(),
+                timeout=self.config.http_timeout,
+                data=form,
+                auth=self._auth(),
+            )
+        except DeliveryError as exc:
+            if exc.status == 400:
+                # Twilio refused this recipient (invalid, unsubscribed, region blocked).
+                return RecipientResult(msisdn, REJECTED, None, exc.platform_message or exc.message)
+            if exc.status in (401, 403):
+                exc.message = f"{self.label()}: Zugang abgelehnt (Account SID / Auth Token prüfen)"
+            raise
+        body = http.json_body(response, self.label())
+        sid = body.get("sid") if isinstance(body, dict) else None
+        if not sid:
+            raise DeliveryError(
+                f"{self.label()}: Antwort ohne sid", outcome_unknown=True, platform_message=str(body)[:200]
+            )
+        return RecipientResult(msisdn, ACCEPTED, str(sid))
+
+    def check(self) -> CheckResult:
+        try:
+            response = http.request(
+                "GET",
+                f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}.json",
+                channel=self.label(),
+                timeout=self.config.http_timeout,
+                auth=self._auth(),
+            )
+            body = http.json_body(response, self.label())
+        except DeliveryError as exc:
+            return CheckResult(False, str(exc))
+        status = body.get("status", "?") if isinstance(body, dict) else "?"
+        return CheckResult(status == "active", f"Twilio-Konto {status}")
+
+    def parse_reports(
+        self, *, url: str, method: str, headers: Mapping[str, str], body: bytes, form: Mapping[str, str]
+    ) -> list[Report]:
+        signature = header(headers, "X-Twilio-Signature")
+        if not signature:
+            raise InvalidReport("X-Twilio-Signature fehlt")
+        expected = twilio_signature(self.config.secret("auth_token"), url, form)
+        if not hmac.compare_digest(expected, signature):
+            raise InvalidReport("Signatur stimmt nicht")
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        raw = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+        if not sid or not raw:
+            raise InvalidReport("MessageSid oder MessageStatus fehlt")
+        status = REPORT_STATES.get(raw, UNKNOWN)
+        error = form.get("ErrorCode")
+        to = form.get("To")
+        return [Report(sid, status, to or None, f"Twilio {error}" if error else None)]

@@ -1,0 +1,185 @@
+"""Fake SMS providers on 127.0.0.1 speaking seven.io, GatewayAPI and Twilio shapes."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import uuid
+from typing import Any
+
+from tests.fakes.http import FakeServer, Recorded
+
+
+def basic_auth(request: Recorded) -> tuple[str, str] | None:
+    value = request.headers.get("authorization", "")
+    if not value.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(value[6:]).decode().partition(":")
+    return user, password
+
+
+class FakeSeven(FakeServer):
+    """seven.io: HTTP 200 with a return code in ``success``; per-recipient ``messages``."""
+
+    def __init__(self, api_key: str = "seven-key", invalid: set[str] | None = None) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.invalid = invalid or set()  # numbers (digits, no "+") the fake refuses
+        self.ids = itertools.count(77000000)
+
+    @property
+    def base(self) -> str:
+        return f"{self.url}/api"
+
+    def sent(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path == "/api/sms"]
+
+    def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.headers.get("x-api-key") != self.api_key:
+            return 200, {"success": "900"}, {}
+        if request.path == "/api/balance":
+            return 200, {"amount": 42.5, "currency": "EUR"}, {}
+        if request.path != "/api/sms":
+            return 404, {"error": "not found"}, {}
+        data = request.json()
+        numbers = [n.strip().lstrip("+") for n in str(data["to"]).split(",")]
+        messages = []
+        for number in numbers:
+            ok = number not in self.invalid
+            messages.append(
+                {
+                    "id": str(next(self.ids)) if ok else None,
+                    "sender": data.get("from", "seven"),
+                    "recipient": number,
+                    "text": data["text"],
+                    "encoding": "gsm",
+                    "parts": 1,
+                    "price": 0.075 if ok else 0,
+                    "success": ok,
+                    "error": None if ok else "202",
+                    "error_text": None if ok else "Invalid recipient",
+                }
+            )
+        good = sum(1 for m in messages if m["success"])
+        code = "100" if good == len(messages) else ("101" if good else "202")
+        return (
+            200,
+            {
+                "success": code,
+                "total_price": 0.075 * good,
+                "balance": 42.5,
+                "debug": "false",
+                "sms_type": "direct",
+                "messages": messages,
+            },
+            {},
+        )
+
+
+class FakeGatewayApi(FakeServer):
+    """GatewayAPI REST: ``/rest/mtsms`` with many recipients; errors as ``{code, message}``."""
+
+    def __init__(self, token: str = "gw-token") -> None:
+        super().__init__()
+        self.token = token
+        self.ids = itertools.count(421332671)
+
+    def sent(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path == "/rest/mtsms"]
+
+    def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        auth = basic_auth(request)
+        if auth is None or auth[0] != self.token:
+            return (
+                401,
+                {
+                    "code": "0x0223",
+                    "incident_uuid": str(uuid.uuid4()),
+                    "message": "Invalid Consumer Key",
+                    "variables": [],
+                },
+                {},
+            )
+        if request.path == "/rest/me":
+            return 200, {"credit": 120.5, "currency": "EUR", "id": 1}, {}
+        if request.path != "/rest/mtsms":
+            return 404, {"code": "0x0101", "message": "Not found"}, {}
+        data = request.json()
+        recipients = data.get("recipients") or []
+        if not data.get("message") or not recipients:
+            return (
+                400,
+                {"code": "0x0222", "message": "Missing required parameter message", "variables": []},
+                {},
+            )
+        return (
+            200,
+            {
+                "ids": [next(self.ids)],
+                "usage": {
+                    "countries": {"DE": len(recipients)},
+                    "currency": "EUR",
+                    "total_cost": 0.03 * len(recipients),
+                },
+            },
+            {},
+        )
+
+
+class FakeTwilio(FakeServer):
+    """Twilio Messages API: one message per request, 201 with ``sid``; errors with Twilio codes."""
+
+    def __init__(
+        self, sid: str = "AC" + "1" * 32, token: str = "twilio-token", invalid: set[str] | None = None
+    ):
+        super().__init__()
+        self.sid = sid
+        self.token = token
+        self.invalid = invalid or set()  # E.164 numbers answered with 21211
+
+    def sent(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith("/Messages.json")]
+
+    def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if basic_auth(request) != (self.sid, self.token):
+            return (
+                401,
+                {
+                    "code": 20003,
+                    "message": "Authenticate",
+                    "more_info": "https://www.twilio.com/docs/errors/20003",
+                    "status": 401,
+                },
+                {},
+            )
+        if request.path == f"/2010-04-01/Accounts/{self.sid}.json":
+            return 200, {"sid": self.sid, "status": "active", "friendly_name": "Stadt"}, {}
+        if request.path != f"/2010-04-01/Accounts/{self.sid}/Messages.json":
+            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}, {}
+        form = {k: v[0] for k, v in request.form().items()}
+        to = form.get("To", "")
+        if to in self.invalid:
+            return (
+                400,
+                {
+                    "code": 21211,
+                    "message": f"The 'To' number {to} is not a valid phone number.",
+                    "more_info": "https://www.twilio.com/docs/errors/21211",
+                    "status": 400,
+                },
+                {},
+            )
+        return (
+            201,
+            {
+                "sid": "SM" + uuid.uuid4().hex,
+                "status": "queued",
+                "to": to,
+                "from": form.get("From"),
+                "body": form.get("Body"),
+                "num_segments": "1",
+                "error_code": None,
+                "error_message": None,
+            },
+            {},
+        )
