@@ -7,6 +7,7 @@ a resend after an unknown outcome is safe: the delivery's key is always passed.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import requests
@@ -21,7 +22,15 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Receipt
+from publisher import http
+from publisher.channels.base import (
+    ChannelAdapter,
+    ChannelConfig,
+    CheckResult,
+    Limits,
+    Message,
+    Receipt,
+)
 from publisher.errors import DeliveryError
 
 
@@ -31,6 +40,13 @@ class MastodonChannel(ChannelAdapter):
     limits: ClassVar[Limits] = Limits(max_length=500, max_media=4, alt_text_max=1500, link_length=23)
     idempotent = True
 
+    def __init__(self, config: ChannelConfig) -> None:
+        super().__init__(config)
+        # Instances differ (glitch-soc allows 5,000 and more): use the instance's own limit.
+        limit = instance_max_characters(config)
+        if limit != self.limits.max_length:
+            self.limits = replace(self.limits, max_length=limit)  # type: ignore[misc]
+
     def client(self) -> Mastodon:
         if not self.config.base_url:
             raise DeliveryError(f"{self.config.name}: base_url (Instanz-URL) fehlt", permanent=True)
@@ -39,7 +55,10 @@ class MastodonChannel(ChannelAdapter):
             api_base_url=self.config.base_url,
             ratelimit_method="throw",
             request_timeout=self.config.http_timeout,
-            version_check_mode="none",
+            # A stated version spares a version lookup per client; Mastodon.py 2.3 recurses
+            # endlessly when that lookup fails, which would turn a network hiccup into a crash.
+            version_check_mode="created",
+            mastodon_version=str(self.config.options.get("mastodon_version", "4.3.0")),
         )
 
     def measure(self, text: str) -> int:
@@ -119,6 +138,44 @@ class MastodonChannel(ChannelAdapter):
         except MastodonError as exc:
             return CheckResult(False, str(self.classify(exc, Mastodon(api_base_url="http://x"))))
         return CheckResult(True, f"angemeldet als @{account['acct']}")
+
+
+_INSTANCE_CACHE: dict[str, tuple[float, int]] = {}
+_CACHE_OK_SECONDS = 3600.0
+_CACHE_FAIL_SECONDS = 60.0
+DEFAULT_MAX_CHARACTERS = 500
+
+
+def instance_max_characters(config: ChannelConfig) -> int:
+    """The instance's status length limit, from the option, else read from the instance.
+
+    Cached per instance for an hour (a failed lookup for a minute) so validating while an
+    editor types never waits on the network; previews never ask anybody.
+    """
+    configured = config.options.get("max_characters")
+    if configured:
+        return int(configured)
+    if config.type != "mastodon" or not config.base_url:
+        return DEFAULT_MAX_CHARACTERS
+    now = time.monotonic()
+    cached = _INSTANCE_CACHE.get(config.base_url)
+    if cached and cached[0] > now:
+        return cached[1]
+    limit, ttl = DEFAULT_MAX_CHARACTERS, _CACHE_FAIL_SECONDS
+    try:
+        response = http.request(
+            "GET",
+            config.base_url.rstrip("/") + "/api/v2/instance",
+            channel=config.name,
+            timeout=min(3.0, config.http_timeout),
+        )
+        body = http.json_body(response, config.name)
+        limit = int(body["configuration"]["statuses"]["max_characters"])
+        ttl = _CACHE_OK_SECONDS
+    except (DeliveryError, KeyError, TypeError, ValueError):
+        pass
+    _INSTANCE_CACHE[config.base_url] = (now + ttl, limit)
+    return limit
 
 
 def _api_error_details(exc: MastodonError) -> tuple[int | None, str]:

@@ -25,12 +25,14 @@ class FakeMastodon(FakeServer):
         return [r for r in self.requests if r.method == "POST" and r.path == "/api/v1/statuses"]
 
     def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        request.path = request.path.rstrip("/") or "/"
         if request.path in ("/api/v2/instance", "/api/v1/instance"):
             return (
                 200,
                 {
                     "uri": "fake.example",
                     "version": "4.3.0",
+                    "api_versions": {"mastodon": 2},
                     "configuration": {
                         "statuses": {"max_characters": self.max_characters, "max_media_attachments": 4}
                     },
