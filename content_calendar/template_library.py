@@ -100,12 +100,16 @@ TEMPLATES: list[dict[str, Any]] = [
                 "Hilfe: {telefon}.",
                 "channel:sms": "HOCHWASSER {gewaesser}: {gebiet} sofort verlassen. Keine Keller. "
                 "Sammelstellen: {sammelstellen}. Hilfe: {telefon}",
+                "channel:x": "HOCHWASSER {gewaesser}: {gebiet} sofort verlassen. Keine Keller. "
+                "Sammelstellen: {sammelstellen}. Hilfe: {telefon}",
             },
             "en": {
                 "headline": "Flood: leave {gebiet} now",
                 "text": "Extreme danger: flooding at {gewaesser}. Leave {gebiet} now, do not enter "
                 "basements or underground car parks. Assembly points: {sammelstellen}. "
                 "Help: {telefon}.",
+                "channel:x": "FLOOD {gewaesser}: leave {gebiet} now. No basements. "
+                "Assembly points: {sammelstellen}. Help: {telefon}",
             },
             "de-x-ls": {
                 "headline": "Hoch-Wasser. Gehen Sie weg aus {gebiet}",
@@ -355,12 +359,14 @@ TEMPLATES: list[dict[str, Any]] = [
                 "text": "Falschmeldung: {behauptung} Das ist falsch. Richtig ist: {richtig} "
                 "Bitte teilen Sie nur offizielle Informationen. {link}",
                 "channel:sms": "Falschmeldung: {behauptung} Richtig ist: {richtig} {link}",
+                "channel:x": "Falschmeldung: {behauptung} Richtig ist: {richtig} {link}",
             },
             "en": {
                 "headline": "Correction: this is not true",
                 "text": "False report: {behauptung} This is not true. The facts: {richtig} "
                 "Please share only official information. {link}",
                 "channel:sms": "False report: {behauptung} Facts: {richtig} {link}",
+                "channel:x": "False report: {behauptung} Facts: {richtig} {link}",
             },
             "de-x-ls": {
                 "headline": "Diese Nachricht ist falsch",

@@ -66,6 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(sms_webhooks.bp)
     csrf.exempt(sms_webhooks.bp)  # providers cannot send a CSRF token; reports are signed
+    from content_calendar.web.crisis_blueprints import register_crisis
+
+    register_crisis(app)
     errors.register(app)
 
     @app.teardown_appcontext
