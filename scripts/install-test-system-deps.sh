@@ -1,9 +1,11 @@
 #!/bin/sh
-# Debian packages the tests need: chromium for the browser tests.
+# Debian packages the tests need: chromium for the browser tests, postgresql for the
+# DATABASE_URL=postgresql tests.
 # Installed only when running as root and missing; otherwise the browser tests say why they skip.
 set -eu
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing Debian packages:$missing"
