@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import content_calendar.calendar_models  # noqa: F401
 import content_calendar.models  # noqa: F401  (registers every table)
 import content_calendar.subscriber_models  # noqa: F401
 import publisher.sms_status  # noqa: F401

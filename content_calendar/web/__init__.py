@@ -62,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)
+    from content_calendar.web.calendar_blueprints import register_calendar
+
+    register_calendar(app)
     from content_calendar.web import sms_webhooks
 
     app.register_blueprint(sms_webhooks.bp)
