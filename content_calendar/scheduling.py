@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from content_calendar.emergency_stop import active_stop
 from content_calendar.models import Alert, Post, PostState, audit
 from publisher.channels.base import Media, Message
 from publisher.db import Database, utcnow
@@ -68,11 +69,16 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
     if not due:
         return
     in_crisis = crisis_active(session)
+    stop = active_stop(session)
     late_window = timedelta(minutes=settings.late_post_minutes)
     channels = {c.id: c for c in session.scalars(select(Channel))}
     for post in due:
         if in_crisis:
             _hold(session, post, "Krisenmodus: Community-Beiträge ruhen bis zur Entwarnung")
+            report.held += 1
+            continue
+        if stop is not None:
+            _hold(session, post, f"Notstopp durch {stop.by}: {stop.reason}")
             report.held += 1
             continue
         if now - post.publish_at > late_window:
