@@ -9,6 +9,7 @@ import pytest
 
 from publisher.channels.base import ChannelConfig, Media, Message
 from publisher.channels.telegram import TelegramChannel
+from publisher.settings import Settings
 from tests.channels.pipeline import enqueue_delivery, send_error, wait_for_state
 from tests.conftest import Stack, configure_channels
 from tests.fakes.http import Scripted
@@ -18,7 +19,8 @@ TOKEN = "123456:ABC-geheim"
 
 
 @pytest.fixture
-def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
+def telegram(instance: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
+    """The fake, plus a clean instance folder (no Redis unless a test asks for one)."""
     fake = FakeTelegram(token=TOKEN).start()
     monkeypatch.setenv("TEST_TELEGRAM_TOKEN", TOKEN)
     yield fake

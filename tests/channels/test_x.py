@@ -10,6 +10,7 @@ import pytest
 
 from publisher.channels.base import ChannelConfig, Media, Message
 from publisher.channels.x import XChannel
+from publisher.settings import Settings
 from tests.channels.pipeline import enqueue_delivery, send_error, wait_for_state
 from tests.conftest import Stack, configure_channels
 from tests.fakes.http import Scripted
@@ -30,7 +31,8 @@ OPTIONS = {
 
 
 @pytest.fixture
-def x(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeX]:
+def x(instance: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeX]:
+    """The fake, plus a clean instance folder (no Redis unless a test asks for one)."""
     fake = FakeX(*SECRETS.values()).start()
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
@@ -136,7 +138,7 @@ CASES = [
         Scripted(429, problem(429, "Too Many Requests", "Too Many Requests"), reset_in(600)),
         False,
         False,
-        (590, 601),
+        (480, 601),
         "Rate-Limit",
     ),
     (

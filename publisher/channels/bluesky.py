@@ -1,0 +1,346 @@
+"""Bluesky through the atproto client, with a cached session and idempotent posts.
+
+Session: ``createSession`` is rate-limited hard (a few dozen per 5 minutes per account),
+so the adapter never logs in per send. The session (access + refresh JWT) is cached in
+Redis, shared by every worker on every machine, encrypted with a key derived from the
+app password (a Redis dump alone does not yield usable tokens). The atproto client
+refreshes the access token itself; every new session it gets is written back. Without
+Redis the cache lives in the process. If the server rejects the cached session
+(``ExpiredToken``/``InvalidToken``) the adapter logs in once with the app password.
+
+Idempotency: ``render()`` picks the record key (a TID) once, and it is stored with the
+delivery. Before creating the post the adapter asks for a record with that key; if it
+exists, an earlier attempt got through and its receipt is returned. So a resend after
+an unknown outcome cannot publish twice, and the channel is ``idempotent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import grapheme
+import httpx
+import redis
+from atproto import Client, models
+from atproto_client.exceptions import (
+    AtProtocolError,
+    BadRequestError,
+    InvokeTimeoutError,
+    NetworkError,
+    RateLimitExceededError,
+    RequestErrorBase,
+    UnauthorizedError,
+)
+from atproto_client.request import Request
+from cryptography.fernet import Fernet, InvalidToken
+
+from publisher import ratelimit
+from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
+from publisher.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://bsky.social"
+POST_COLLECTION = "app.bsky.feed.post"
+MAX_BYTES = 3000  # the lexicon's byte limit next to the 300 graphemes
+MAX_IMAGE_BYTES = 1_000_000
+SESSION_KEY = "ernstfall:bluesky:session:{channel}"
+SESSION_TTL = 60 * 24 * 3600  # refresh tokens live about two months
+SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"}
+LINK_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+_memory_cache: dict[str, bytes] = {}
+T = TypeVar("T")
+
+
+def new_tid() -> str:
+    """A record key in atproto's TID format: microseconds and a random clock id, base32-sortable."""
+    value = (int(time.time() * 1_000_000) << 10) | int.from_bytes(os.urandom(2), "big") & 0x3FF
+    value &= (1 << 63) - 1
+    return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def link_facets(text: str) -> list[dict[str, Any]]:
+    """Clickable links: byte ranges in UTF-8, as Bluesky requires (not character indices)."""
+    facets = []
+    for match in LINK_RE.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)»“”\"'")
+        start = len(text[: match.start()].encode("utf-8"))
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": start + len(url.encode("utf-8"))},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+            }
+        )
+    return facets
+
+
+class SessionCache:
+    """The encrypted session string of one channel, in Redis or (without Redis) in memory."""
+
+    def __init__(self, channel: str, password: str) -> None:
+        self.key = SESSION_KEY.format(channel=channel)
+        digest = hashlib.sha256(b"ernstfall-bluesky-session\0" + password.encode()).digest()
+        self.fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    def load(self) -> str | None:
+        token = self._read()
+        if token is None:
+            return None
+        try:
+            return self.fernet.decrypt(token).decode()
+        except InvalidToken:  # the app password changed: the old session is useless anyway
+            return None
+
+    def save(self, session_string: str) -> None:
+        self._write(self.fernet.encrypt(session_string.encode()))
+
+    def clear(self) -> None:
+        _memory_cache.pop(self.key, None)
+        client = ratelimit.redis_client()
+        if client is not None:
+            with contextlib.suppress(redis.RedisError):
+                client.delete(self.key)
+
+    def _read(self) -> bytes | None:
+        client = ratelimit.redis_client()
+        if client is not None:
+            try:
+                value = client.get(self.key)
+                return bytes(value) if value else None
+            except redis.RedisError as exc:
+                log.warning("bluesky session cache unavailable: %s", exc)
+        return _memory_cache.get(self.key)
+
+    def _write(self, token: bytes) -> None:
+        _memory_cache[self.key] = token
+        client = ratelimit.redis_client()
+        if client is not None:
+            try:
+                client.set(self.key, token, ex=SESSION_TTL)
+            except redis.RedisError as exc:
+                log.warning("bluesky session not cached in Redis: %s", exc)
+
+
+class BlueskyChannel(ChannelAdapter):
+    type_name = "bluesky"
+    label = "Bluesky"
+    limits: ClassVar[Limits] = Limits(max_length=300, counted_as="graphemes", max_media=4, alt_text_max=2000)
+    idempotent = True
+    default_rate = "1000/1h"  # far below the PDS's 5,000 points per hour (a post costs 3)
+
+    # -- editor side -------------------------------------------------------
+    def measure(self, text: str) -> int:
+        return int(grapheme.length(text))
+
+    def validate(self, message: Message) -> list[Problem]:
+        problems = super().validate(message)
+        size = len(self.render_text(message).encode("utf-8"))
+        if size > MAX_BYTES:
+            problems.append(Problem("too_many_bytes", f"Bluesky: {size} von {MAX_BYTES} Bytes (UTF-8)"))
+        for index, media in enumerate(message.media, start=1):
+            path = Path(media.path)
+            if path.exists() and path.stat().st_size > MAX_IMAGE_BYTES:
+                problems.append(
+                    Problem(
+                        "image_too_large",
+                        f"Bluesky: Bild {index} hat {path.stat().st_size // 1000} kB, höchstens 1000 kB",
+                    )
+                )
+        return problems
+
+    def render(self, message: Message) -> dict[str, Any]:
+        text = self.render_text(message)
+        return {"text": text, "facets": link_facets(text), "langs": [message.language], "rkey": new_tid()}
+
+    # -- worker side -------------------------------------------------------
+    def new_client(self) -> Client:
+        timeout = httpx.Timeout(self.config.http_timeout)
+        return Client(base_url=self.config.base_url or DEFAULT_BASE_URL, request=Request(timeout=timeout))
+
+    def session_cache(self) -> SessionCache:
+        return SessionCache(self.config.name, self.config.secret("app_password"))
+
+    def logged_in(self, *, fresh: bool = False) -> Client:
+        """A client with the cached session, or after one login if there is none."""
+        cache = self.session_cache()
+        client = self.new_client()
+        client.on_session_change(lambda _event, session: cache.save(session.export()))
+        cached = None if fresh else cache.load()
+        try:
+            if cached:
+                client.login(session_string=cached, fetch_bsky_profile=False)
+            else:
+                handle = self.config.options.get("handle")
+                if not handle:
+                    raise DeliveryError(
+                        f"{self.config.name}: handle fehlt in der Kanalkonfiguration", permanent=True
+                    )
+                client.login(str(handle), self.config.secret("app_password"), fetch_bsky_profile=False)
+        except (AtProtocolError, httpx.HTTPError, ValueError) as exc:
+            raise self.classify(exc, posting=False, login=not cached) from exc
+        return client
+
+    def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        ratelimit.acquire(self.config, self.default_rate)
+        return self.with_session(lambda client: self.post(client, rendered, message))
+
+    def with_session(self, action: Callable[[Client], T]) -> T:
+        """Run ``action`` with the cached session; if the server refuses it, log in once more."""
+        try:
+            return action(self.logged_in())
+        except DeliveryError as exc:
+            if exc.platform_message not in SESSION_ERRORS:
+                raise
+        self.session_cache().clear()
+        return action(self.logged_in(fresh=True))
+
+    def post(self, client: Client, rendered: dict[str, Any], message: Message) -> Receipt:
+        session = client._session
+        assert session is not None
+        rkey = str(rendered.get("rkey") or new_tid())
+        try:
+            existing = self.existing(client, session.did, rkey)
+            if existing:
+                return existing
+            embed = self.images(client, message)
+            record: dict[str, Any] = {
+                "$type": POST_COLLECTION,
+                "text": rendered["text"],
+                "createdAt": client.get_current_time_iso(),
+                "langs": rendered.get("langs") or [message.language],
+            }
+            if rendered.get("facets"):
+                record["facets"] = rendered["facets"]
+            if embed:
+                record["embed"] = embed
+            created = client.com.atproto.repo.create_record(
+                models.ComAtprotoRepoCreateRecord.Data(
+                    repo=session.did, collection=POST_COLLECTION, record=record, rkey=rkey
+                )
+            )
+        except (AtProtocolError, httpx.HTTPError, ValueError) as exc:
+            raise self.classify(exc, posting=True) from exc
+        return Receipt(remote_id=created.uri, url=self.post_url(session.handle, created.uri))
+
+    def existing(self, client: Client, did: str, rkey: str) -> Receipt | None:
+        """The post of an earlier attempt of this delivery, if it got through."""
+        try:
+            found = client.com.atproto.repo.get_record(
+                models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
+            )
+        except BadRequestError as exc:
+            if xrpc_error(exc)[0] == "RecordNotFound":
+                return None
+            raise
+        session = client._session
+        return Receipt(remote_id=found.uri, url=self.post_url(session.handle if session else did, found.uri))
+
+    def images(self, client: Client, message: Message) -> dict[str, Any] | None:
+        if not message.media:
+            return None
+        images = []
+        for media in message.media:
+            try:
+                data = Path(media.path).read_bytes()
+            except OSError as exc:
+                raise DeliveryError(f"{self.config.name}: Bild nicht lesbar: {exc}", permanent=True) from exc
+            blob = client.upload_blob(data).blob
+            images.append({"alt": media.alt, "image": blob.model_dump(by_alias=True, exclude_none=True)})
+        return {"$type": "app.bsky.embed.images", "images": images}
+
+    @staticmethod
+    def post_url(handle: str, uri: str) -> str:
+        return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+
+    def classify(self, exc: Exception, *, posting: bool, login: bool = False) -> DeliveryError:
+        name = self.config.name
+        if isinstance(exc, DeliveryError):
+            return exc
+        if isinstance(exc, RateLimitExceededError):
+            wait = exc.retry_after
+            if wait is None and exc.reset_at is not None:
+                wait = max(1.0, exc.reset_at.timestamp() - time.time())
+            ratelimit.pause(self.config, wait)
+            code, text = xrpc_error(exc)
+            return DeliveryError(
+                f"{name}: Rate-Limit erreicht", retry_after=wait, platform_message=text, status=429
+            )
+        if isinstance(exc, httpx.HTTPError):  # not mapped by atproto, e.g. the server hung up
+            return DeliveryError(
+                f"{name}: Verbindung abgebrochen ({type(exc).__name__})",
+                outcome_unknown=posting,
+                platform_message=str(exc)[:200],
+            )
+        if isinstance(exc, InvokeTimeoutError):
+            return DeliveryError(
+                f"{name}: keine Antwort innerhalb {self.config.http_timeout:.0f} s", outcome_unknown=posting
+            )
+        status = exc.response.status_code if isinstance(exc, RequestErrorBase) and exc.response else None
+        code, text = xrpc_error(exc) if isinstance(exc, RequestErrorBase) else ("", str(exc))
+        if code in SESSION_ERRORS and not login:
+            return DeliveryError(f"{name}: Sitzung abgelaufen", platform_message=code, status=status)
+        if isinstance(exc, UnauthorizedError) or (login and isinstance(exc, BadRequestError)):
+            return DeliveryError(
+                f"{name}: Anmeldung abgelehnt — Handle und App-Passwort prüfen",
+                permanent=True,
+                platform_message=text,
+                status=status,
+            )
+        if isinstance(exc, NetworkError):
+            if status == 413:
+                return DeliveryError(
+                    f"{name}: Bild zu groß", permanent=True, platform_message=text, status=status
+                )
+            return DeliveryError(
+                f"{name}: nicht erreichbar", platform_message=text or type(exc).__name__, status=status
+            )
+        if isinstance(exc, BadRequestError):
+            return DeliveryError(
+                f"{name}: Beitrag abgelehnt", permanent=True, platform_message=text, status=status
+            )
+        if status is not None and status >= 500:
+            return DeliveryError(f"{name}: Serverfehler HTTP {status}", platform_message=text, status=status)
+        if status is not None and 400 <= status < 500:
+            return DeliveryError(
+                f"{name}: abgelehnt HTTP {status}", permanent=True, platform_message=text, status=status
+            )
+        # A 2xx we could not read, or a response the client could not parse.
+        return DeliveryError(
+            f"{name}: unlesbare Antwort", outcome_unknown=posting, platform_message=str(exc)[:200]
+        )
+
+    def check(self) -> CheckResult:
+        """Log in (or reuse the session) and read it back; posts nothing."""
+
+        def whoami(client: Client) -> str:
+            try:
+                return str(client.com.atproto.server.get_session().handle)
+            except (AtProtocolError, httpx.HTTPError) as exc:
+                raise self.classify(exc, posting=False) from exc
+
+        try:
+            handle = self.with_session(whoami)
+        except DeliveryError as exc:
+            return CheckResult(False, str(exc))
+        return CheckResult(True, f"angemeldet als @{handle}")
+
+
+def xrpc_error(exc: RequestErrorBase) -> tuple[str, str]:
+    """(error code, message) from an XRPC error body ``{"error": ..., "message": ...}``."""
+    content = exc.response.content if exc.response is not None else None
+    code = getattr(content, "error", None) or (content.get("error") if isinstance(content, dict) else None)
+    message = getattr(content, "message", None) or (
+        content.get("message") if isinstance(content, dict) else None
+    )
+    return str(code or ""), str(message or code or "")
