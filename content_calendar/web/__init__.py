@@ -69,6 +69,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(sms_webhooks.bp)
     csrf.exempt(sms_webhooks.bp)  # providers cannot send a CSRF token; reports are signed
+    from content_calendar.web import public_feeds
+
+    app.register_blueprint(public_feeds.bp)
     from content_calendar.web.crisis_blueprints import register_crisis
 
     register_crisis(app)
