@@ -27,6 +27,8 @@ from content_calendar.alerts import DRILL_MARK, message_for_alert
 from content_calendar.models import Alert
 from publisher.cap_document import cap_document
 
+# fpdf2 leaves the cursor right of a cell by default; every block starts a new line.
+NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT"}
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 LEVEL_COLOURS = {
     "extreme": (139, 0, 0),
@@ -69,27 +71,31 @@ def notice_pdf(alert: Alert, timezone: str = "Europe/Berlin", issuer: str = "Ihr
     pdf.set_text_color(255, 255, 255)
     pdf.set_font(family, "B", 22)
     label = LEVELS.get(alert.level, alert.level).upper()
-    pdf.multi_cell(0, 14, clean(f"{DRILL_MARK} – " if drill else "") + clean(label), fill=True, align="C")
+    pdf.multi_cell(
+        0, 14, clean(f"{DRILL_MARK} – " if drill else "") + clean(label), fill=True, align="C", **NEXT_LINE
+    )
     pdf.ln(4)
     pdf.set_text_color(0, 0, 0)
     texts = alert.texts
     primary = texts.get("de") or next(iter(texts.values()))
     pdf.set_font(family, "B", 26)
-    pdf.multi_cell(0, 12, clean(primary.get("headline", alert.headline)))
+    pdf.multi_cell(0, 12, clean(primary.get("headline", alert.headline)), **NEXT_LINE)
     pdf.ln(3)
     pdf.set_font(family, "", 16)
-    pdf.multi_cell(0, 8, clean(primary["text"]))
+    pdf.multi_cell(0, 8, clean(primary["text"]), **NEXT_LINE)
     pdf.ln(3)
     pdf.set_font(family, "", 11)
-    pdf.multi_cell(0, 6, clean(f"Stand: {_local(alert.created_at, timezone)} · {issuer}"))
+    pdf.multi_cell(0, 6, clean(f"Stand: {_local(alert.created_at, timezone)} · {issuer}"), **NEXT_LINE)
     for lang, parts in texts.items():
         if lang == "de" or lang == "ar":  # fpdf2 needs a shaping engine for Arabic; left out
             continue
         pdf.ln(4)
         pdf.set_font(family, "B", 13)
-        pdf.multi_cell(0, 7, clean(f"{LANGUAGE_LABELS.get(lang, lang)}: {parts.get('headline', '')}"))
+        pdf.multi_cell(
+            0, 7, clean(f"{LANGUAGE_LABELS.get(lang, lang)}: {parts.get('headline', '')}"), **NEXT_LINE
+        )
         pdf.set_font(family, "", 12)
-        pdf.multi_cell(0, 6, clean(parts["text"]))
+        pdf.multi_cell(0, 6, clean(parts["text"]), **NEXT_LINE)
     return bytes(pdf.output())
 
 

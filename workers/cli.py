@@ -78,7 +78,10 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
     from content_calendar.web import create_app
 
-    waitress.serve(create_app(), host=args.host, port=args.port, threads=16, ident="ernstfall")
+    # Live boards hold a thread each (Server-Sent Events); at most half the threads
+    # stream (ERNSTFALL_SSE_MAX_STREAMS), the rest serve pages and the API.
+    threads = int(os.environ.get("ERNSTFALL_WEB_THREADS", "32"))
+    waitress.serve(create_app(), host=args.host, port=args.port, threads=threads, ident="ernstfall")
     return 0
 
 

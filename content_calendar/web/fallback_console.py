@@ -119,7 +119,7 @@ def held_posts() -> ResponseReturnValue:
                         return redirect(url_for("fallback.held_posts"))
                 post.publish_at = when
                 transition(session, post, PostState.APPROVED, current_user.id, current_user.roles, action)
-                audit(session, "post.released_after_crisis", current_user.id, post, action=action)
+                audit(session, "post.released_after_crisis", current_user.id, post, decision=action)
             else:
                 abort(400, "Unbekannte Aktion")
         except PostError as exc:

@@ -49,7 +49,11 @@ def deliveries(db: Database, alert_id: int) -> dict[str, Delivery]:
         rows = session.scalars(
             select(Delivery).where(Delivery.source_kind == "alert", Delivery.source_id == alert_id)
         ).all()
-        return {d.channel.name + ("" if "-sms-" not in d.idempotency_key else ":" + d.idempotency_key.rsplit("-", 1)[-1]): d for d in rows}
+        return {
+            d.channel.name
+            + ("" if "-sms-" not in d.idempotency_key else ":" + d.idempotency_key.rsplit("-", 1)[-1]): d
+            for d in rows
+        }
 
 
 def alerts(db: Database) -> list[Alert]:

@@ -123,7 +123,9 @@ def test_template_admin_pages_edit_and_approve(client, users: dict[str, int]) ->
     assert approved.status_code == 303
     detail = client.get("/vorlagen/gasaustritt").get_data(as_text=True)
     assert "aktuell nutzbar" in detail and "Freigegeben von freigabe" in detail
-    bad = client.post("/vorlagen/gasaustritt/bearbeiten", data={"name": "", "event": "Gas", "level": "extreme"})
+    bad = client.post(
+        "/vorlagen/gasaustritt/bearbeiten", data={"name": "", "event": "Gas", "level": "extreme"}
+    )
     assert bad.status_code == 422
     assert "Name fehlt" in bad.get_data(as_text=True)
 
