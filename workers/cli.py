@@ -251,6 +251,26 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.database import get_database
+    from content_calendar.digest import DigestError, compose, send_weekly_digest
+
+    db = get_database(settings)
+    if args.dry_run:
+        with db.session() as session:
+            digest = compose(session, settings)
+        print(f"An: {', '.join(digest.recipients) or '(niemand)'}")
+        print(f"Betreff: {digest.subject}\n\n{digest.body}")
+        return 0
+    try:
+        digest = send_weekly_digest(db, settings)
+    except DigestError as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wochenüberblick an {len(digest.recipients)} Empfänger gesendet")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ernstfall", description="Ernstfall — Krisenkommunikation")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
     banner.add_argument("--headline")
     banner.add_argument("--link")
     banner.add_argument("--hours", type=float, help="läuft nach so vielen Stunden ab")
+    digest = sub.add_parser("digest", help="Wochenüberblick (Lücken, Fehler) an die Redaktion mailen")
+    digest.add_argument("--dry-run", action="store_true", help="nur anzeigen, nicht senden")
     return parser
 
 
@@ -303,6 +325,7 @@ COMMANDS = {
     "token": cmd_token,
     "alert": cmd_alert,
     "banner": cmd_banner,
+    "digest": cmd_digest,
 }
 
 

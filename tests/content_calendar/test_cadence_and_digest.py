@@ -184,3 +184,16 @@ def test_digest_without_smtp_server_raises_clear_error(
         session.get(User, users["redaktion"]).email = "redaktion@stadt.example"
     with pytest.raises(DigestError, match="nicht gesendet"):
         send_weekly_digest(db, instance, NOW)
+
+
+def test_cli_digest_sends_to_editors(
+    db: Database, instance: Settings, users: dict[str, int], smtp_inbox: _Inbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workers.cli import main
+
+    with db.session() as session:
+        session.get(User, users["redaktion"]).email = "redaktion@stadt.example"
+    assert main(["digest"]) == 0
+    assert "Wochenüberblick an 1 Empfänger gesendet" in capsys.readouterr().out
+    assert smtp_inbox.arrived.wait(5)
+    assert smtp_inbox.messages[0][0] == ["redaktion@stadt.example"]
