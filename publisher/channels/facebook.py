@@ -1,0 +1,143 @@
+"""A Facebook Page through facebook-sdk's ``GraphAPI``.
+
+facebook-sdk 3.1.0 accepts only Graph versions 2.8 to 3.1 in its constructor: "25.0"
+fails its ``#.#`` version pattern, "3.2" is not in its list (``GraphAPIError`` either
+way), and Meta retired those old versions long ago. The adapter therefore constructs ``GraphAPI`` without a
+version and sets ``graph.version`` afterwards to ``graph_version`` from channels.toml
+(default ``v25.0``); the library only uses that attribute as the URL prefix. Its fixed
+host is redirected to ``base_url`` by a :class:`~publisher.rebased_session.RebasedSession`.
+
+Graph takes no idempotency key for page posts: an unknown outcome is not resent for
+community posts; for alerts it is resent, and Graph may answer 506 (duplicate post).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import facebook
+import requests
+
+from publisher import ratelimit
+from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
+from publisher.channels.graph_errors import graph_error
+from publisher.errors import DeliveryError
+from publisher.rebased_session import RebasedSession
+
+SDK_ORIGIN = facebook.FACEBOOK_GRAPH_URL  # "https://graph.facebook.com/"
+DEFAULT_VERSION = "v25.0"
+
+
+class FacebookChannel(ChannelAdapter):
+    type_name = "facebook"
+    label = "Facebook"
+    limits: ClassVar[Limits] = Limits(max_length=63206, max_media=10, alt_text_max=1000)
+    idempotent = False
+    default_rate = "200/1h"  # far below Graph's page limits; a guard against runaway loops
+
+    # -- editor side -------------------------------------------------------
+    def validate(self, message: Message) -> list[Problem]:
+        problems = super().validate(message)
+        if not self.config.options.get("page_id"):
+            problems.append(Problem("config", "Facebook: page_id fehlt in der Kanalkonfiguration"))
+        return problems
+
+    def render(self, message: Message) -> dict[str, Any]:
+        """The link goes as ``link`` (Facebook builds the preview card), not into the text."""
+        text = message.text_for(self.type_name, self.config.name)
+        if message.drill and "ÜBUNG" not in text:
+            text = f"ÜBUNG – {text}"
+        link = message.link if message.link and message.link not in text else None
+        if message.media and link:  # photo posts get no card: keep the link readable in the text
+            text, link = f"{text}\n{link}", None
+        return {"text": text, "link": link}
+
+    # -- worker side -------------------------------------------------------
+    def graph(self) -> facebook.GraphAPI:
+        session = RebasedSession(SDK_ORIGIN, self.config.base_url, self.config.http_timeout)
+        graph = facebook.GraphAPI(
+            access_token=self.config.secret("page_token"), timeout=self.config.http_timeout, session=session
+        )
+        version = str(self.config.options.get("graph_version", DEFAULT_VERSION))
+        graph.version = version if version.startswith("v") else f"v{version}"
+        return graph
+
+    def page_id(self) -> str:
+        page_id = self.config.options.get("page_id")
+        if not page_id:
+            raise DeliveryError(f"{self.config.name}: page_id fehlt", permanent=True)
+        return str(page_id)
+
+    def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        page_id = self.page_id()
+        graph = self.graph()
+        ratelimit.acquire(self.config, self.default_rate)
+        try:
+            photo_ids = [self.upload_photo(graph, page_id, m.path, m.alt) for m in message.media]
+            args: dict[str, Any] = {"message": rendered["text"]}
+            if rendered.get("link"):
+                args["link"] = rendered["link"]
+            for index, photo_id in enumerate(photo_ids):
+                args[f"attached_media[{index}]"] = f'{{"media_fbid":"{photo_id}"}}'
+            result = graph.put_object(page_id, "feed", **args)
+        except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
+            raise self.classify(exc, graph.session, posting=True) from exc
+        post_id = str(result.get("id") or "")
+        if not post_id:
+            raise DeliveryError(f"{self.config.name}: Antwort ohne Beitrags-ID", outcome_unknown=True)
+        return Receipt(remote_id=post_id, url=f"https://www.facebook.com/{post_id}")
+
+    def upload_photo(self, graph: facebook.GraphAPI, page_id: str, path: str, alt: str) -> str:
+        """An unpublished photo with its alt text, attached to the post afterwards."""
+        try:
+            with Path(path).open("rb") as image:
+                result = graph.put_photo(
+                    image, album_path=f"{page_id}/photos", published="false", alt_text_custom=alt
+                )
+        except FileNotFoundError as exc:
+            raise DeliveryError(
+                f"{self.config.name}: Bild nicht lesbar: {exc.filename}", permanent=True
+            ) from exc
+        return str(result["id"])
+
+    def classify(self, exc: Exception, session: RebasedSession, *, posting: bool) -> DeliveryError:
+        name = self.config.name
+        last = session.last_response
+        status = last.status_code if last is not None else None
+        headers = dict(last.headers) if last is not None else {}
+        if isinstance(exc, facebook.GraphAPIError):
+            result = exc.result
+            if isinstance(result, dict) and isinstance(result.get("error"), dict):
+                error = graph_error(name, result["error"], status=status, headers=headers)
+                if error.retry_after is not None or "Rate-Limit" in error.message:
+                    ratelimit.pause(self.config, error.retry_after)
+                return error
+            # No Graph error object: HTML from a proxy or an outage page.
+            if status is not None and status >= 500:
+                return DeliveryError(f"{name}: Serverfehler HTTP {status}", status=status)
+            return DeliveryError(f"{name}: unerwartete Antwort HTTP {status}", permanent=True, status=status)
+        if isinstance(exc, requests.ReadTimeout):
+            return DeliveryError(
+                f"{name}: keine Antwort innerhalb {self.config.http_timeout:.0f} s", outcome_unknown=posting
+            )
+        if isinstance(exc, requests.ConnectionError | requests.ConnectTimeout):
+            return DeliveryError(f"{name}: nicht erreichbar ({type(exc).__name__})")
+        if isinstance(exc, ValueError | KeyError) and status is not None and 200 <= status < 300:
+            return DeliveryError(
+                f"{name}: unlesbare Antwort (kein JSON)", outcome_unknown=posting, status=status
+            )
+        if status is not None and status >= 500:
+            return DeliveryError(f"{name}: Serverfehler HTTP {status}", status=status)
+        # Never str(exc) of a requests error: facebook-sdk puts the token into the URL.
+        return DeliveryError(f"{name}: {type(exc).__name__}", outcome_unknown=posting, status=status)
+
+    def check(self) -> CheckResult:
+        try:
+            graph = self.graph()
+            page = graph.get_object(self.page_id(), fields="id,name")
+        except DeliveryError as exc:
+            return CheckResult(False, str(exc))
+        except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
+            return CheckResult(False, str(self.classify(exc, graph.session, posting=False)))
+        return CheckResult(True, f"Seite „{page.get('name')}“ erreichbar (Graph {graph.version})")
