@@ -1,0 +1,255 @@
+"""Instagram (professional account) through the Graph API content publishing flow.
+
+Instagram fetches the image itself, so every image needs ``Media.public_url`` (the app
+serves uploaded media publicly for this). Publishing is two steps: create a media
+container (``POST /{ig-user-id}/media``), then publish it (``POST /{ig-user-id}/media_publish``).
+
+The container id is kept in Redis under the delivery's idempotency key, for 24 hours
+(Instagram lets unpublished containers expire after 24 hours, so a longer-lived table
+row would only hold dead ids, and it needs no schema change). A retry after the
+container was created reuses it, and it asks the container's ``status_code`` first: if
+it is ``PUBLISHED``, an earlier attempt got through and the post is looked up instead of
+published again. So a resend cannot publish twice, and the channel is ``idempotent``.
+Without Redis the ids live in the process only (documented in docs/channels.md).
+
+Before creating a container the adapter reads ``content_publishing_limit``; when the
+24-hour quota is used up it waits (transient error) instead of being refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, ClassVar
+
+import redis
+import requests
+
+from publisher import http, ratelimit
+from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
+from publisher.channels.graph_errors import graph_error
+from publisher.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_VERSION = "v25.0"
+CAPTION_MAX = 2200
+HASHTAGS_MAX = 30
+MENTIONS_MAX = 20
+CONTAINER_KEY = "ernstfall:instagram:container:{channel}:{key}"
+CONTAINER_TTL = 24 * 3600
+HASHTAG_RE = re.compile(r"(?<![\w#])#\w+")
+MENTION_RE = re.compile(r"(?<![\w@])@[\w.]+")
+
+_memory_containers: dict[str, str] = {}
+
+
+class InstagramChannel(ChannelAdapter):
+    type_name = "instagram"
+    label = "Instagram"
+    limits: ClassVar[Limits] = Limits(max_length=CAPTION_MAX, max_media=1, alt_text_max=1000)
+    idempotent = True
+    default_rate = "25/1h"  # the daily quota is read from the API; this only spreads bursts
+
+    # -- editor side -------------------------------------------------------
+    def validate(self, message: Message) -> list[Problem]:
+        problems = super().validate(message)
+        text = self.render_text(message)
+        hashtags = len(HASHTAG_RE.findall(text))
+        if hashtags > HASHTAGS_MAX:
+            problems.append(
+                Problem("too_many_hashtags", f"Instagram: {hashtags} von {HASHTAGS_MAX} Hashtags")
+            )
+        mentions = len(MENTION_RE.findall(text))
+        if mentions > MENTIONS_MAX:
+            problems.append(
+                Problem("too_many_mentions", f"Instagram: {mentions} von {MENTIONS_MAX} @-Erwähnungen")
+            )
+        if not message.media:
+            problems.append(
+                Problem("image_required", "Instagram: ein Bild ist nötig (Beiträge ohne Bild gibt es nicht)")
+            )
+        for index, media in enumerate(message.media, start=1):
+            if not (media.public_url or "").startswith("https://"):
+                problems.append(
+                    Problem(
+                        "public_url_missing",
+                        f"Instagram: Bild {index} braucht eine öffentliche https-Adresse, "
+                        "damit Instagram es abholen kann",
+                    )
+                )
+        if not self.config.options.get("ig_user_id"):
+            problems.append(Problem("config", "Instagram: ig_user_id fehlt in der Kanalkonfiguration"))
+        return problems
+
+    def render(self, message: Message) -> dict[str, Any]:
+        media = message.media[0] if message.media else None
+        return {
+            "caption": self.render_text(message),
+            "image_url": media.public_url if media else None,
+            "alt_text": media.alt if media else None,
+        }
+
+    # -- worker side -------------------------------------------------------
+    def url(self, path: str) -> str:
+        base = (self.config.base_url or DEFAULT_BASE_URL).rstrip("/")
+        version = str(self.config.options.get("graph_version", DEFAULT_VERSION))
+        return f"{base}/{version if version.startswith('v') else 'v' + version}/{path}"
+
+    def call(self, method: str, path: str, *, posting: bool = False, **params: Any) -> dict[str, Any]:
+        """One Graph call with the token as ``access_token``; errors classified."""
+        params["access_token"] = self.config.secret("access_token")
+        where = {"params": params} if method == "GET" else {"data": params}
+        try:
+            response = http.request(
+                method,
+                self.url(path),
+                channel=self.config.name,
+                timeout=self.config.http_timeout,
+                raise_for_status=False,
+                **where,
+            )
+        except DeliveryError as exc:
+            exc.outcome_unknown = exc.outcome_unknown and posting
+            raise
+        return self.body_of(response, posting=posting)
+
+    def body_of(self, response: requests.Response, *, posting: bool) -> dict[str, Any]:
+        ok = 200 <= response.status_code < 300
+        try:
+            body = response.json()
+        except ValueError:
+            if ok:
+                raise DeliveryError(
+                    f"{self.config.name}: unlesbare Antwort (kein JSON)",
+                    outcome_unknown=posting,
+                    platform_message=response.text[:200],
+                ) from None
+            raise http.error_for_response(response, self.config.name) from None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            error = graph_error(
+                self.config.name, body["error"], status=response.status_code, headers=response.headers
+            )
+            if "Rate-Limit" in error.message:
+                ratelimit.pause(self.config, error.retry_after)
+            raise error
+        if not ok:
+            raise http.error_for_response(response, self.config.name)
+        return body if isinstance(body, dict) else {}
+
+    def user_id(self) -> str:
+        user_id = self.config.options.get("ig_user_id")
+        if not user_id:
+            raise DeliveryError(f"{self.config.name}: ig_user_id fehlt", permanent=True)
+        return str(user_id)
+
+    def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        user_id = self.user_id()
+        if not rendered.get("image_url"):
+            raise DeliveryError(f"{self.config.name}: kein Bild mit öffentlicher Adresse", permanent=True)
+        store = ContainerStore(self.config.name, idempotency_key)
+        container = store.get()
+        if container:
+            status = self.call("GET", container, fields="status_code").get("status_code")
+            if status == "PUBLISHED":  # an earlier attempt published it; the answer got lost
+                return self.find_published(user_id, rendered["caption"], container)
+            if status in ("EXPIRED", "ERROR"):
+                store.clear()
+                container = None
+        if not container:
+            self.ensure_quota(user_id)
+            ratelimit.acquire(self.config, self.default_rate)
+            created = self.call(
+                "POST",
+                f"{user_id}/media",
+                image_url=rendered["image_url"],
+                caption=rendered["caption"],
+                alt_text=rendered.get("alt_text") or "",
+            )
+            container = str(created.get("id") or "")
+            if not container:
+                raise DeliveryError(f"{self.config.name}: Container ohne ID")
+            store.set(container)
+        published = self.call("POST", f"{user_id}/media_publish", posting=True, creation_id=container)
+        media_id = str(published.get("id") or "")
+        return Receipt(remote_id=media_id, url=self.permalink(media_id), detail={"container_id": container})
+
+    def ensure_quota(self, user_id: str) -> None:
+        body = self.call("GET", f"{user_id}/content_publishing_limit", fields="config,quota_usage")
+        entries = body.get("data") or [{}]
+        usage = int(entries[0].get("quota_usage") or 0)
+        total = int((entries[0].get("config") or {}).get("quota_total") or 0)
+        if total and usage >= total:
+            raise DeliveryError(
+                f"{self.config.name}: Veröffentlichungslimit erreicht ({usage} von {total} in 24 Stunden)",
+                retry_after=3600.0,
+            )
+
+    def permalink(self, media_id: str) -> str | None:
+        if not media_id:
+            return None
+        try:
+            return self.call("GET", media_id, fields="permalink").get("permalink")
+        except DeliveryError as exc:  # the post is online; a missing link must not fail it
+            log.warning("instagram permalink for %s not read: %s", media_id, exc)
+            return None
+
+    def find_published(self, user_id: str, caption: str, container: str) -> Receipt:
+        recent = (
+            self.call("GET", f"{user_id}/media", fields="id,caption,permalink", limit=10).get("data") or []
+        )
+        for media in recent:
+            if media.get("caption") == caption:
+                return Receipt(
+                    remote_id=str(media["id"]), url=media.get("permalink"), detail={"container_id": container}
+                )
+        return Receipt(remote_id=None, url=None, detail={"container_id": container})
+
+    def check(self) -> CheckResult:
+        try:
+            user_id = self.user_id()
+            account = self.call("GET", user_id, fields="username")
+            body = self.call("GET", f"{user_id}/content_publishing_limit", fields="config,quota_usage")
+        except DeliveryError as exc:
+            return CheckResult(False, str(exc))
+        entry = (body.get("data") or [{}])[0]
+        total = (entry.get("config") or {}).get("quota_total", "?")
+        used = entry.get("quota_usage", 0)
+        return CheckResult(True, f"@{account.get('username')} erreichbar, heute {used} von {total} Beiträgen")
+
+
+class ContainerStore:
+    """The container id of one delivery: Redis (all workers) or, without Redis, this process."""
+
+    def __init__(self, channel: str, idempotency_key: str) -> None:
+        self.key = CONTAINER_KEY.format(channel=channel, key=idempotency_key)
+
+    def get(self) -> str | None:
+        client = ratelimit.redis_client()
+        if client is not None:
+            try:
+                value = client.get(self.key)
+                if value:
+                    return bytes(value).decode()
+            except redis.RedisError as exc:
+                log.warning("instagram container store unavailable: %s", exc)
+        return _memory_containers.get(self.key)
+
+    def set(self, container_id: str) -> None:
+        _memory_containers[self.key] = container_id
+        client = ratelimit.redis_client()
+        if client is not None:
+            try:
+                client.set(self.key, container_id, ex=CONTAINER_TTL)
+            except redis.RedisError as exc:
+                log.warning("instagram container id not stored in Redis: %s", exc)
+
+    def clear(self) -> None:
+        _memory_containers.pop(self.key, None)
+        client = ratelimit.redis_client()
+        if client is not None:
+            try:
+                client.delete(self.key)
+            except redis.RedisError as exc:
+                log.warning("instagram container id not cleared: %s", exc)
