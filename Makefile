@@ -22,9 +22,12 @@ run: install
 	$(BIN)/ernstfall init --demo
 	exec $(BIN)/ernstfall up
 
+# pytest first (so a lint slip never hides test results), then ruff; either failing fails.
 test: install-test
-	$(BIN)/python -m ruff check publisher workers content_calendar tests bench
-	$(BIN)/python -m pytest
+	status=0; \
+	$(BIN)/python -m pytest || status=$$?; \
+	$(BIN)/python -m ruff check publisher workers content_calendar tests bench || status=1; \
+	exit $$status
 
 lint: install-test
 	$(BIN)/python -m ruff check publisher workers content_calendar tests bench
