@@ -61,6 +61,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    from content_calendar.web import channel_admin
+
+    app.register_blueprint(channel_admin.bp)
     csrf.exempt(api.bp)
     from content_calendar.web.calendar_blueprints import register_calendar
 
