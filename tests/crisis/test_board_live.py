@@ -1,0 +1,118 @@
+"""The live board on a real stack: waitress, Redis, Celery crisis workers, a browser."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from waitress.server import create_server
+
+from publisher.db import Database
+from tests.conftest import PASSWORD, Stack, create_test_app
+from workers.supervisor import free_port
+
+pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def live_server(stack: Stack, crisis_setup: Database) -> Iterator[tuple[str, object]]:
+    """The web app under waitress in a thread, with few stream slots to test the limit."""
+    app = create_test_app()
+    app.config.update(WTF_CSRF_ENABLED=True, SSE_MAX_STREAMS=3, SSE_KEEPALIVE_SECONDS=1)
+    port = free_port()
+    server = create_server(app, host="127.0.0.1", port=port, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}", app
+    server.close()
+
+
+def logged_in(base: str) -> requests.Session:
+    import re
+
+    session = requests.Session()
+    page = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    data = {"username": "krisenstab", "password": PASSWORD}
+    if token:
+        data["csrf_token"] = token.group(1)
+    assert session.post(f"{base}/login", data=data, allow_redirects=False).status_code == 302
+    return session
+
+
+def test_many_open_boards_share_one_poller_and_extra_ones_get_503(live_server) -> None:  # type: ignore[no-untyped-def]
+    base, app = live_server
+    session = logged_in(base)
+    streams = [session.get(f"{base}/krise/live?warnung=1", stream=True, timeout=10) for _ in range(3)]
+    assert all(s.status_code == 200 for s in streams)
+    refused = session.get(f"{base}/krise/live?warnung=1", timeout=10)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    feed = app.extensions["ernstfall_feed"]
+    before = feed.polls
+    time.sleep(3)
+    # three listeners, one poller: about one query per second, not three
+    assert feed.polls - before <= 4
+    assert session.get(f"{base}/krise/", timeout=10).status_code == 200  # pages still served
+    for s in streams:
+        s.close()
+
+
+@pytest.mark.browser
+def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
+    live_server, stack: Stack, crisis_setup: Database, seven
+) -> None:  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            "Debian chromium not installed (/usr/bin/chromium); run scripts/install-test-system-deps.sh"
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.crisis.test_crisis_flow import subscribe
+
+    subscribe(crisis_setup)  # a citizen: "severe" alerts go to subscribers by SMS as well
+    stack.start("crisis")
+    base, _ = live_server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "krisenstab")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        started = time.monotonic()
+        page.goto(f"{base}/krise/")
+        page.click("text=Unwetterwarnung")
+        page.fill("#v_gebiet", "Nordstadt")
+        page.fill("#v_von", "14:00")
+        page.fill("#v_bis", "18:00")
+        page.click("button[value=preview]")
+        expect(page.locator("table.previews")).to_contain_text("Unwetterwarnung für Nordstadt")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#send-now")
+        page.wait_for_url("**/krise/warnung/*")
+        expect(page.locator("#live-status")).to_have_text("Live verbunden", timeout=10000)
+        rows = page.locator("#board tbody tr")
+        expect(rows).to_have_count(4)
+        for channel in ("banner", "mastodon", "x", "sms"):
+            row = page.locator("#board tbody tr", has_text=channel)
+            expect(row.locator(".badge")).to_have_class("badge sent", timeout=20000)
+        expect(page.locator("#all-confirmed")).to_be_visible()
+        assert time.monotonic() - started < 60  # one minute from console to "sent"
+        assert "Von „Konsole geöffnet“ bis „gesendet“" in page.content()
+        assert seven.sent()  # the SMS really went to the (fake) provider
+        browser.close()
