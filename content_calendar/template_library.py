@@ -7,7 +7,7 @@ halve the room). Placeholders are typed and limited in length so that the approv
 check can test the longest allowed input against every channel.
 
 They are loaded as version 1 *without* approval: a second person approves each one
-on the template admin page before it can be used (``ernstfall templates load``).
+on the template admin page ("Mitgelieferte Vorlagen anlegen", then "freigeben").
 """
 
 from __future__ import annotations
