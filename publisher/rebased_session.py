@@ -33,6 +33,7 @@ class RebasedSession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         url_text = url.decode() if isinstance(url, bytes) else url
-        response = super().request(method, self.rebase(url_text), *args, **kwargs)
+        method_text = method.decode() if isinstance(method, bytes) else method
+        response = super().request(method_text, self.rebase(url_text), *args, **kwargs)
         self.last_response = response  # the status and headers libraries do not pass on
         return response

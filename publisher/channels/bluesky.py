@@ -117,7 +117,9 @@ class SessionCache:
         if client is not None:
             try:
                 value = client.get(self.key)
-                return bytes(value) if value else None
+                if not value:
+                    return None
+                return value if isinstance(value, bytes) else str(value).encode()
             except redis.RedisError as exc:
                 log.warning("bluesky session cache unavailable: %s", exc)
         return _memory_cache.get(self.key)

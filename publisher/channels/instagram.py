@@ -231,7 +231,7 @@ class ContainerStore:
             try:
                 value = client.get(self.key)
                 if value:
-                    return bytes(value).decode()
+                    return value.decode() if isinstance(value, bytes) else str(value)
             except redis.RedisError as exc:
                 log.warning("instagram container store unavailable: %s", exc)
         return _memory_containers.get(self.key)
