@@ -21,6 +21,9 @@ def _setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # These log signed OAuth headers at DEBUG; never let credentials reach a log.
+    for noisy in ("requests_oauthlib", "oauthlib", "urllib3", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
