@@ -15,9 +15,11 @@ from publisher.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.models import LANE_COMMUNITY, LANES
 from publisher.outbox import process_delivery
 from publisher.settings import load_settings
+from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)
 settings = load_settings()
+quiet_credential_loggers()
 
 app = Celery("ernstfall", broker=settings.redis_url or "redis://127.0.0.1:6379/0")
 app.conf.update(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import uuid
@@ -13,17 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from publisher.settings import Settings, load_settings
-
-
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("ERNSTFALL_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # These log signed OAuth headers at DEBUG; never let credentials reach a log.
-    for noisy in ("requests_oauthlib", "oauthlib", "urllib3", "httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+from workers.logs import configure_logging
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -334,7 +323,7 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging()
+    configure_logging()
     return COMMANDS[args.command](load_settings(), args)
 
 
