@@ -7,7 +7,7 @@ Celery ETA fires.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from publisher.outbox import create_delivery
 from publisher.settings import Settings
 
 P = PostState
+CLAIM_BATCH = 500  # ids per UPDATE ... IN (...); far below SQLite's variable limit
 
 
 @dataclass
@@ -72,6 +73,7 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
     stop = active_stop(session)
     late_window = timedelta(minutes=settings.late_post_minutes)
     channels = {c.id: c for c in session.scalars(select(Channel))}
+    releasable: list[Post] = []
     for post in due:
         if in_crisis:
             _hold(session, post, "Krisenmodus: Community-Beiträge ruhen bis zur Entwarnung")
@@ -89,32 +91,61 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
             )
             report.held += 1
             continue
-        claimed = session.execute(
+        releasable.append(post)
+    _release(session, releasable, channels, settings, now, report)
+
+
+def _release(
+    session: Session,
+    posts: list[Post],
+    channels: dict[int, Channel],
+    settings: Settings,
+    now: datetime,
+    report: TickReport,
+) -> None:
+    """Claim posts in bulk and create their deliveries with one flush.
+
+    A conditional UPDATE ... RETURNING claims only posts still approved, so two
+    scheduler processes never release the same post. One flush for all deliveries
+    instead of one per delivery: 1,000 posts due in the same second are released
+    in a fraction of the time (see bench/schedule_lateness.py).
+    """
+    by_id = {post.id: post for post in posts}
+    claimed: list[int] = []
+    ids = list(by_id)
+    for start in range(0, len(ids), CLAIM_BATCH):
+        chunk = ids[start : start + CLAIM_BATCH]
+        claimed += session.scalars(
             update(Post)
-            .where(Post.id == post.id, Post.state == P.APPROVED)
+            .where(Post.id.in_(chunk), Post.state == P.APPROVED)
             .values(state=P.PUBLISHING, released_at=now, updated_at=now)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            continue
+            .returning(Post.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    created: list[Delivery] = []
+    for post_id in sorted(claimed, key=lambda i: by_id[i].publish_at):
+        post = by_id[post_id]
         message = message_for_post(post)
         for channel_id in post.channel_ids:
             channel = channels.get(channel_id)
             if channel is None or not channel.enabled or not channel.serves(LANE_COMMUNITY):
                 continue
-            delivery = create_delivery(
-                session,
-                channel=channel,
-                lane=LANE_COMMUNITY,
-                message=message,
-                settings=settings,
-                source_kind="post",
-                source_id=post.id,
-                idempotency_key=f"post-{post.id}-{channel.id}",
+            created.append(
+                create_delivery(
+                    session,
+                    channel=channel,
+                    lane=LANE_COMMUNITY,
+                    message=message,
+                    settings=settings,
+                    source_kind="post",
+                    source_id=post.id,
+                    idempotency_key=f"post-{post.id}-{channel.id}",
+                )
             )
-            session.flush()
-            assert report.deliveries is not None
-            report.deliveries.append((delivery.id, delivery.lane))
         report.released += 1
+    session.flush()
+    assert report.deliveries is not None
+    report.deliveries.extend((d.id, d.lane) for d in created)
 
 
 def expire_unapproved(session: Session, report: TickReport) -> None:
@@ -131,15 +162,26 @@ def expire_unapproved(session: Session, report: TickReport) -> None:
 
 
 def roll_up_post_states(session: Session, report: TickReport) -> None:
-    publishing = session.scalars(select(Post).where(Post.state == P.PUBLISHING)).all()
-    for post in publishing:
-        states = session.scalars(
-            select(Delivery.state).where(Delivery.source_kind == "post", Delivery.source_id == post.id)
-        ).all()
-        if any(s in DeliveryState.ACTIVE for s in states):
+    """Final post state from its deliveries; one grouped query for all publishing posts."""
+    publishing = {p.id: p for p in session.scalars(select(Post).where(Post.state == P.PUBLISHING))}
+    if not publishing:
+        return
+    states: dict[int, list[str]] = {post_id: [] for post_id in publishing}
+    ids = list(publishing)
+    for start in range(0, len(ids), CLAIM_BATCH):
+        rows = session.execute(
+            select(Delivery.source_id, Delivery.state).where(
+                Delivery.source_kind == "post", Delivery.source_id.in_(ids[start : start + CLAIM_BATCH])
+            )
+        )
+        for source_id, state in rows:
+            states[source_id].append(state)
+    for post_id, found in states.items():
+        if any(s in DeliveryState.ACTIVE for s in found):
             continue
-        sent = sum(1 for s in states if s == DeliveryState.SENT)
-        if states and sent == len(states):
+        post = publishing[post_id]
+        sent = sum(1 for s in found if s == DeliveryState.SENT)
+        if found and sent == len(found):
             post.state = P.PUBLISHED
         elif sent:
             post.state = P.PARTLY_FAILED

@@ -41,7 +41,9 @@ def _anchor() -> date:
 
 
 def _common() -> dict[str, object]:
-    return {"stop": active_stop(db_session()), "today": _today(), "MONTHS": MONTHS}
+    # One url_for, not one per post: the month view may show hundreds of posts.
+    post_base = url_for("post_editor.show", post_id=0)[:-1]
+    return {"stop": active_stop(db_session()), "today": _today(), "MONTHS": MONTHS, "post_base": post_base}
 
 
 @bp.get("/")

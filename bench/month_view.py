@@ -1,0 +1,105 @@
+"""Month view render time with N posts in the database (default 2,000).
+
+Builds a temporary instance (SQLite, migrated), three preview channels and N posts
+spread over six months around today, serves the app with waitress on a free port,
+logs in as an editor and requests the month view repeatedly over real HTTP.
+
+    .venv/bin/python -m bench.month_view [--posts 2000] [--runs 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ERNSTFALL_HOME"] = str(Path(tmp) / "instance")
+        for name in ("DATABASE_URL", "REDIS_URL", "ERNSTFALL_CHANNELS"):
+            os.environ.pop(name, None)
+        import requests
+        import waitress
+
+        from content_calendar.auth import create_user
+        from content_calendar.database import get_database, migrate
+        from content_calendar.models import Post, PostState
+        from content_calendar.web import create_app
+        from publisher.channel_config import parse_channels, sync_channels
+        from publisher.db import utcnow
+        from publisher.settings import load_settings
+        from workers.supervisor import free_port
+
+        settings = load_settings()
+        migrate(settings)
+        db = get_database(settings)
+        toml = "".join(f'[channels.{n}]\ntype = "preview"\nlanes = ["community"]\n' for n in ("a", "b", "c"))
+        states = [PostState.APPROVED, PostState.REVIEW, PostState.DRAFT, PostState.PUBLISHED, PostState.HELD]
+        rng = random.Random(4)
+        with db.session() as session:
+            ids = [c.id for c in sync_channels(session, parse_channels(toml))]
+            create_user(session, "redaktion", ["editor"], "bench-passwort-1")
+            now = utcnow()
+            session.add_all(
+                Post(
+                    text=f"Beitrag {i} " + "x" * 200,
+                    title=f"Beitrag {i}",
+                    publish_at=now + timedelta(minutes=rng.randint(-90 * 24 * 60, 90 * 24 * 60)),
+                    channel_ids=rng.sample(ids, rng.randint(1, 3)),
+                    state=rng.choice(states),
+                    theme="Kultur und Tourismus",
+                )
+                for i in range(args.posts)
+            )
+        port = free_port()
+        server = waitress.create_server(create_app(), host="127.0.0.1", port=port, threads=4)
+        threading.Thread(target=server.run, daemon=True).start()
+        base = f"http://127.0.0.1:{port}"
+        http = requests.Session()
+        page = http.get(f"{base}/login", timeout=10).text
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        http.post(
+            f"{base}/login",
+            data={"username": "redaktion", "password": "bench-passwort-1", "csrf_token": token},
+            timeout=10,
+        )
+        url = f"{base}/kalender/monat"
+        first = http.get(url, timeout=10)
+        shown = first.text.count('class="entry')
+        timings = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            response = http.get(url, timeout=10)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        server.close()
+    print(
+        f"{args.posts} Beiträge in der Datenbank, {shown} im angezeigten Monat, {args.runs} Abrufe über HTTP"
+    )
+    print(
+        f"Monatsansicht (ms): p50 {statistics.median(timings):.1f}  p95 {percentile(timings, 95):.1f}  "
+        f"max {max(timings):.1f}"
+    )
+    print("Reproduzieren: .venv/bin/python -m bench.month_view " + " ".join(sys.argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
