@@ -187,7 +187,11 @@ def test_digest_without_smtp_server_raises_clear_error(
 
 
 def test_cli_digest_sends_to_editors(
-    db: Database, instance: Settings, users: dict[str, int], smtp_inbox: _Inbox, capsys: pytest.CaptureFixture[str]
+    db: Database,
+    instance: Settings,
+    users: dict[str, int],
+    smtp_inbox: _Inbox,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from workers.cli import main
 
