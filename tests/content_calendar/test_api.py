@@ -204,7 +204,7 @@ def test_same_idempotency_key_returns_the_same_alert(client: FlaskClient, setup:
         (
             {"template": "unwetter", "variables": {**VARS, "gebiet": "N" * 290}, "idempotency_key": "k"},
             422,
-            "Text passt nicht in alle Kanäle",
+            "Gebiet: 290 von höchstens 40 Zeichen",
         ),
     ],
 )
