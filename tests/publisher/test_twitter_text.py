@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,15 @@ import pytest
 
 from publisher.twitter_text import extract_urls, parse
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "twitter-text"
+def _conformance_dir() -> Path:
+    """Peer conformance data: $ERNSTFALL_CONFORMANCE_DIR, else ../shared next to the checkout."""
+    configured = os.environ.get("ERNSTFALL_CONFORMANCE_DIR")
+    if configured:
+        return Path(configured) / "twitter-text"
+    return Path(__file__).resolve().parents[3] / "shared" / "conformance" / "twitter-text"
+
+
+CONFORMANCE = _conformance_dir()
 SECTION = "WeightedTweetsWithDiscountedEmojiCounterTest"
 
 
