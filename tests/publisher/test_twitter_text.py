@@ -10,6 +10,7 @@ import pytest
 
 from publisher.twitter_text import extract_urls, parse
 
+
 def _conformance_dir() -> Path:
     """Peer conformance data: $ERNSTFALL_CONFORMANCE_DIR, else ../shared next to the checkout."""
     configured = os.environ.get("ERNSTFALL_CONFORMANCE_DIR")
