@@ -25,6 +25,24 @@ HEARTBEAT_KEY = "ernstfall:worker-heartbeat:{lane}"
 HEARTBEAT_TTL = 15
 
 
+# Community deliveries travel in small batches (one task claims and records many at
+# once), so a thousand posts due in the same second go out within it. Crisis
+# deliveries travel alone: each channel gets its own worker thread at once.
+COMMUNITY_BATCH = 25
+
+
+def batches(items: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
+    """Group (id, lane) pairs into tasks: one id per crisis task, up to COMMUNITY_BATCH otherwise."""
+    result: list[tuple[str, list[int]]] = []
+    community = [delivery_id for delivery_id, lane in items if lane != LANE_CRISIS]
+    result.extend((LANE_CRISIS, [delivery_id]) for delivery_id, lane in items if lane == LANE_CRISIS)
+    lanes = {delivery_id: lane for delivery_id, lane in items}
+    for start in range(0, len(community), COMMUNITY_BATCH):
+        chunk = community[start : start + COMMUNITY_BATCH]
+        result.append((lanes[chunk[0]], chunk))
+    return result
+
+
 class Dispatcher:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
@@ -66,20 +84,20 @@ class Dispatcher:
         lanes = {lane for _, lane in items}
         alive = {lane: self.workers_alive(lane) for lane in lanes}
         inline: list[int] = []
-        for delivery_id, lane in items:
-            if alive[lane] and self._publish(delivery_id, lane):
+        for lane, batch in batches(items):
+            if alive[lane] and self._publish(batch, lane):
                 continue
             if lane == LANE_CRISIS:
-                inline.append(delivery_id)
+                inline.extend(batch)
             # community: stays pending; the sweep nudges it again later.
         if inline:
             self.send_inline(inline)
 
-    def _publish(self, delivery_id: int, lane: str) -> bool:
+    def _publish(self, delivery_ids: list[int], lane: str) -> bool:
         try:
-            self.celery().send_task(TASK_NAME, args=[delivery_id], queue=lane, retry=False)
+            self.celery().send_task(TASK_NAME, args=[delivery_ids], queue=lane, retry=False)
         except Exception as exc:  # kombu raises several types when the broker is gone
-            log.warning("could not enqueue delivery %s on %s: %s", delivery_id, lane, exc)
+            log.warning("could not enqueue deliveries %s on %s: %s", delivery_ids, lane, exc)
             return False
         return True
 

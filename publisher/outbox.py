@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Problem
+from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Problem, Receipt
 from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
@@ -28,6 +29,7 @@ from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 S = DeliveryState
+SEND_THREADS = 8  # parallel sends within one batch
 
 
 def channel_config(channel: Channel, settings: Settings) -> ChannelConfig:
@@ -99,12 +101,19 @@ class Claimed:
     idempotency_key: str
 
 
-def claim(session: Session, delivery_id: int, settings: Settings) -> Claimed | None:
+def claim_many(session: Session, delivery_ids: list[int], settings: Settings) -> list[Claimed]:
+    """Claim every due delivery among ``delivery_ids`` with one conditional UPDATE.
+
+    A row already claimed, sent or not yet due is skipped, so two workers never send
+    the same delivery at once, whatever the queue delivered twice.
+    """
+    if not delivery_ids:
+        return []
     now = utcnow()
-    result = session.execute(
+    claimed_ids = session.scalars(
         update(Delivery)
         .where(
-            Delivery.id == delivery_id,
+            Delivery.id.in_(delivery_ids),
             Delivery.state.in_([S.PENDING, S.FAILED]),
             Delivery.next_attempt_at <= now,
         )
@@ -114,64 +123,128 @@ def claim(session: Session, delivery_id: int, settings: Settings) -> Claimed | N
             lease_until=now + timedelta(seconds=settings.lease_seconds),
             updated_at=now,
         )
+        .returning(Delivery.id)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    delivery = session.get(Delivery, delivery_id)
-    assert delivery is not None
-    session.refresh(delivery)
-    session.add(DeliveryLog(delivery_id=delivery_id, event="attempt", detail=f"Versuch {delivery.attempts}"))
-    return Claimed(
-        id=delivery.id,
-        attempt=delivery.attempts,
-        lane=delivery.lane,
-        channel=channel_config(delivery.channel, settings),
-        message=delivery.message,
-        rendered=delivery.rendered or {},
-        idempotency_key=delivery.idempotency_key,
-    )
+    ).all()
+    if not claimed_ids:
+        return []
+    rows = session.scalars(
+        select(Delivery).where(Delivery.id.in_(claimed_ids)).execution_options(populate_existing=True)
+    ).all()
+    jobs = []
+    for delivery in rows:
+        session.add(
+            DeliveryLog(delivery_id=delivery.id, event="attempt", detail=f"Versuch {delivery.attempts}")
+        )
+        jobs.append(
+            Claimed(
+                id=delivery.id,
+                attempt=delivery.attempts,
+                lane=delivery.lane,
+                channel=channel_config(delivery.channel, settings),
+                message=delivery.message,
+                rendered=delivery.rendered or {},
+                idempotency_key=delivery.idempotency_key,
+            )
+        )
+    return jobs
+
+
+def claim(session: Session, delivery_id: int, settings: Settings) -> Claimed | None:
+    jobs = claim_many(session, [delivery_id], settings)
+    return jobs[0] if jobs else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Claimed
+    receipt: Receipt | None
+    error: DeliveryError | None
+    idempotent: bool
+
+
+def send_one(job: Claimed) -> Outcome:
+    """Send outside any transaction; every failure becomes a DeliveryError."""
+    adapter = make_adapter(job.channel)
+    message = Message.from_dict(job.message)
+    try:
+        receipt = adapter.send(job.rendered, message, job.idempotency_key)
+    except DeliveryError as exc:
+        return Outcome(job, None, exc, adapter.idempotent)
+    except Exception as exc:  # an adapter bug must not lose the delivery
+        log.exception("delivery %s: unexpected error in adapter %s", job.id, job.channel.type)
+        error = DeliveryError(f"interner Fehler im Kanal {job.channel.name}: {type(exc).__name__}")
+        return Outcome(job, None, error, adapter.idempotent)
+    return Outcome(job, receipt, None, adapter.idempotent)
 
 
 def process_delivery(
     db: Database, delivery_id: int, settings: Settings, *, inline: bool = False
 ) -> str | None:
     """Claim, send and record one delivery. Returns the new state, or None if not claimed."""
+    return process_many(db, [delivery_id], settings, inline=inline).get(delivery_id)
+
+
+def process_many(
+    db: Database, delivery_ids: list[int], settings: Settings, *, inline: bool = False
+) -> dict[int, str]:
+    """Claim a batch, send each (in parallel), record all outcomes; returns id -> new state.
+
+    Batching keeps database round trips per delivery low when a thousand community
+    posts fall due in the same second; the sends themselves still run concurrently.
+    """
     with db.session() as session:
-        job = claim(session, delivery_id, settings)
-        if job is None:
-            return None
-        if inline:
-            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(dispatched_inline=True))
-    adapter = make_adapter(job.channel)
-    message = Message.from_dict(job.message)
-    try:
-        receipt = adapter.send(job.rendered, message, job.idempotency_key)
-    except DeliveryError as exc:
-        return record_failure(db, job, exc, settings, idempotent=adapter.idempotent)
-    except Exception as exc:  # an adapter bug must not lose the delivery
-        log.exception("delivery %s: unexpected error in adapter %s", job.id, job.channel.type)
-        error = DeliveryError(f"interner Fehler im Kanal {job.channel.name}: {type(exc).__name__}")
-        return record_failure(db, job, error, settings, idempotent=adapter.idempotent)
-    with db.session() as session:
-        now = utcnow()
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == job.id)
-            .values(
-                state=S.SENT,
-                remote_id=receipt.remote_id,
-                remote_url=receipt.url,
-                sent_at=now,
-                lease_until=None,
-                last_error=None,
-                platform_message=None,
-                updated_at=now,
+        jobs = claim_many(session, delivery_ids, settings)
+        if jobs and inline:
+            session.execute(
+                update(Delivery).where(Delivery.id.in_([j.id for j in jobs])).values(dispatched_inline=True)
             )
+    if not jobs:
+        return {}
+    if len(jobs) == 1:
+        outcomes = [send_one(jobs[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(jobs))) as pool:
+            outcomes = list(pool.map(send_one, jobs))
+    states = {
+        o.job.id: record_failure(db, o.job, o.error, settings, idempotent=o.idempotent)
+        for o in outcomes
+        if o.error is not None
+    }
+    sent = [o for o in outcomes if o.receipt is not None]
+    if sent:
+        record_sent(db, sent)
+        states.update({o.job.id: S.SENT for o in sent})
+    return states
+
+
+def record_sent(db: Database, outcomes: list[Outcome]) -> None:
+    now = utcnow()
+    with db.session() as session:
+        session.execute(
+            update(Delivery),
+            [
+                {
+                    "id": o.job.id,
+                    "state": S.SENT,
+                    "remote_id": o.receipt.remote_id,
+                    "remote_url": o.receipt.url,
+                    "sent_at": now,
+                    "lease_until": None,
+                    "last_error": None,
+                    "platform_message": None,
+                    "updated_at": now,
+                }
+                for o in outcomes
+                if o.receipt is not None
+            ],
         )
-        session.add(DeliveryLog(delivery_id=job.id, event="sent", detail=receipt.url or receipt.remote_id))
-    log.info("delivery %s sent to %s (%s)", job.id, job.channel.name, receipt.remote_id)
-    return S.SENT
+        for o in outcomes:
+            assert o.receipt is not None
+            session.add(
+                DeliveryLog(delivery_id=o.job.id, event="sent", detail=o.receipt.url or o.receipt.remote_id)
+            )
+            log.info("delivery %s sent to %s (%s)", o.job.id, o.job.channel.name, o.receipt.remote_id)
 
 
 def record_failure(

@@ -13,7 +13,7 @@ from celery.signals import worker_ready, worker_shutdown
 from content_calendar.database import get_database
 from publisher.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.models import LANE_COMMUNITY, LANES
-from publisher.outbox import process_delivery
+from publisher.outbox import process_many
 from publisher.settings import load_settings
 from workers.logs import quiet_credential_loggers
 
@@ -36,8 +36,10 @@ app.conf.update(
 
 
 @app.task(name=TASK_NAME)
-def deliver(delivery_id: int) -> str | None:
-    return process_delivery(get_database(settings), int(delivery_id), settings)
+def deliver(delivery_ids: list[int] | int) -> dict[int, str]:
+    """Send the deliveries with these ids (a batch for the community lane, one for crisis)."""
+    ids = [delivery_ids] if isinstance(delivery_ids, int) else [int(i) for i in delivery_ids]
+    return process_many(get_database(settings), ids, settings)
 
 
 _stop = threading.Event()

@@ -214,3 +214,25 @@ def test_every_state_change_is_logged(db: Database, instance: Settings) -> None:
     with db.session() as session:
         events = [entry.event for entry in session.get(Delivery, delivery_id).log]
     assert events == ["created", "attempt", "failed"]
+
+
+def test_a_batch_is_claimed_sent_and_recorded_together(db: Database, instance: Settings) -> None:
+    from publisher.outbox import process_many
+
+    ids = [make(db, instance) for _ in range(5)]
+    ScriptedChannel.outcomes = ["ok", DeliveryError("503"), "ok", "ok", "ok"]
+    states = process_many(db, ids, instance)
+    assert sorted(states.values()) == [S.FAILED, S.SENT, S.SENT, S.SENT, S.SENT]
+    assert {state_of(db, i).state for i in ids} == {S.SENT, S.FAILED}
+    # A second run of the same batch (a redelivered task) claims nothing new.
+    assert process_many(db, ids, instance) == {}
+
+
+def test_dispatcher_batches_community_but_not_crisis() -> None:
+    from publisher.dispatch import COMMUNITY_BATCH, batches
+
+    items = [(i, "community") for i in range(COMMUNITY_BATCH + 3)] + [(900, "crisis"), (901, "crisis")]
+    grouped = batches(items)
+    assert ("crisis", [900]) in grouped and ("crisis", [901]) in grouped
+    community = [ids for lane, ids in grouped if lane == "community"]
+    assert [len(ids) for ids in community] == [COMMUNITY_BATCH, 3]
