@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -40,14 +41,25 @@ def crisis_active(session: Session) -> bool:
     )
 
 
-def message_for_post(post: Post) -> Message:
+def message_for_post(post: Post, media_dir: Path | None = None) -> Message:
+    """The channel-independent message of a post.
+
+    Posts keep bare media names; with ``media_dir`` they become file paths the
+    adapters can upload (validation needs no files, sending does).
+    """
+    media = []
+    for item in post.media or ():
+        path = str(item["path"])
+        if media_dir is not None and not Path(path).is_absolute():
+            path = str(media_dir / path)
+        media.append(Media(**{**item, "path": path}))
     return Message(
         text=post.text,
         title=post.title or None,
         link=post.link,
         kind="post",
         variants=dict(post.variants or {}),
-        media=tuple(Media(**m) for m in post.media or ()),
+        media=tuple(media),
         extras={"post_id": post.id, "theme": post.theme},
     )
 
@@ -125,7 +137,7 @@ def _release(
     created: list[Delivery] = []
     for post_id in sorted(claimed, key=lambda i: by_id[i].publish_at):
         post = by_id[post_id]
-        message = message_for_post(post)
+        message = message_for_post(post, settings.media_dir)
         for channel_id in post.channel_ids:
             channel = channels.get(channel_id)
             if channel is None or not channel.enabled or not channel.serves(LANE_COMMUNITY):

@@ -77,3 +77,36 @@ def test_post_goes_out_on_time_via_tick_and_community_worker(
             assert 0 <= lateness < 10
         preview = next(d for d in deliveries if d.channel.name == "vorschau")
         assert preview.rendered["text"].startswith("Tierheim-Liebling")
+
+
+def test_post_image_is_uploaded_with_its_alt_text(
+    stack: Stack, db: Database, users: dict[str, int], mastodon: FakeMastodon
+) -> None:
+    from content_calendar.media import store_image
+
+    configure_channels(
+        db,
+        f'[channels.mastodon]\ntype = "mastodon"\nbase_url = "{mastodon.url}"\n'
+        'token_env = "TEST_MASTODON_TOKEN"\n[channels.vorschau]\ntype = "preview"\n',
+    )
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    image = store_image(png, "Hund Bruno auf der Wiese", stack.settings)
+    stack.start("community")
+    stack.start("scheduler")
+    with db.session() as session:
+        post = create_post(
+            session,
+            PostInput(
+                text="Bruno sucht ein Zuhause",
+                channel_names=["mastodon"],
+                publish_at=utcnow() + timedelta(seconds=2),
+                media=[image.as_media()],
+            ),
+            stack.settings,
+            users["redaktion"],
+        )
+        transition(session, post, "approved", users["freigabe"], ["approver"])
+    mastodon.wait_for(lambda r: r.path == "/api/v1/statuses", timeout=30)
+    upload = next(r for r in mastodon.requests if r.path.endswith("/media"))
+    assert b"Hund Bruno auf der Wiese" in upload.body
+    assert mastodon.posted()[0].form()["media_ids[]"]
