@@ -85,7 +85,12 @@ def alert_channels(session: Session, template: AlertTemplate, drill: bool) -> li
         for c in channels
         if c.serves(LANE_CRISIS)
         and effective_type(c) not in PLAN_B_TYPES
-        and (c.name in wanted or effective_type(c) in wanted or effective_type(c) in ALWAYS_TYPES)
+        and (
+            c.name in wanted
+            or effective_type(c) in wanted
+            or effective_type(c) in ALWAYS_TYPES
+            or bool((c.options or {}).get("every_alert"))  # e.g. the press list, the city app
+        )
     ]
     if drill:
         chosen = [c for c in chosen if c.drill]
@@ -261,8 +266,10 @@ def create_alert(
             for c in channels
             if (found := validate_for(c, message, settings))
         }
-        if problems:
-            raise AlertError("Text passt nicht in alle Kanäle", problems)
+        if len(problems) == len(channels):
+            raise AlertError("Text passt in keinen Kanal", problems)
+        # One misconfigured or too-short channel must not stop the alert everywhere else:
+        # it is recorded as not sent, with its reason, and plan B takes over for it.
         deliveries = [
             create_delivery(
                 session,
@@ -273,6 +280,7 @@ def create_alert(
                 source_kind="alert",
                 source_id=alert.id,
                 idempotency_key=f"alert-{alert.id}-{c.id}",
+                refused=problems.get(c.name),
             )
             for c in channels
         ]

@@ -65,8 +65,13 @@ def create_delivery(
     source_id: int | None,
     idempotency_key: str | None = None,
     not_before: datetime | None = None,
+    refused: str | None = None,
 ) -> Delivery:
-    """Add a pending delivery; the caller commits, then enqueues (never before)."""
+    """Add a pending delivery; the caller commits, then enqueues (never before).
+
+    ``refused`` records a delivery that cannot be sent (the channel's own check failed)
+    as dead with that reason, so it is visible instead of silently missing.
+    """
     adapter = adapter_for(channel, settings)
     max_attempts = settings.max_attempts_crisis if lane == LANE_CRISIS else settings.max_attempts_community
     now = utcnow()
@@ -83,8 +88,13 @@ def create_delivery(
         idempotency_key=idempotency_key or new_idempotency_key(),
         last_enqueued_at=now,
     )
+    if refused:
+        delivery.state = S.DEAD
+        delivery.last_error = f"Nicht gesendet: {refused}"
     session.add(delivery)
     delivery.log.append(DeliveryLog(event="created", detail=f"Kanal {channel.name}, {lane}"))
+    if refused:
+        delivery.log.append(DeliveryLog(event=S.DEAD, detail=refused))
     return delivery
 
 

@@ -236,3 +236,23 @@ def test_deliveries_filter_by_state(client: FlaskClient, setup: dict[str, str]) 
     pending = client.get("/api/v1/deliveries?state=pending", headers=auth(setup["krisenstab"])).json
     assert all(d["state"] == "pending" for d in pending["deliveries"])
     assert utcnow()
+
+
+def test_channel_marked_every_alert_gets_alerts_its_template_does_not_name(
+    client: FlaskClient, setup: dict[str, str], db: Database
+) -> None:
+    configure_channels(
+        db, CHANNELS + '\n[channels.presse]\ntype = "email"\npreview = true\nevery_alert = true\n'
+    )
+    response = client.post(
+        "/api/v1/alerts",
+        json={"template": "unwetter", "variables": VARS, "idempotency_key": "every"},
+        headers=auth(setup["krisenstab"]),
+    )
+    assert response.status_code == 201, response.json
+    shown = {d["channel"]: d for d in response.json["deliveries"]}
+    assert "presse" in shown
+    # The press channel lacks its SMTP settings: recorded as not sent, the others go out.
+    assert shown["presse"]["state"] == "dead"
+    assert "host (SMTP-Server) fehlt" in shown["presse"]["last_error"]
+    assert shown["mastodon"]["state"] != "dead"
