@@ -13,6 +13,7 @@ from content_calendar.scheduling import tick
 from publisher.dispatch import Dispatcher
 from publisher.outbox import sweep
 from publisher.settings import Settings, load_settings
+from workers.weekly import maybe_send_digest
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,10 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
         log.warning("plan B: %d SMS deliveries as fallback", len(fallback))
         dispatcher.enqueue(fallback)
     sweep(db, settings, dispatcher.enqueue)
+    try:
+        maybe_send_digest(db, settings)
+    except Exception:  # the digest must never stop the scheduler
+        log.exception("weekly digest failed")
 
 
 def run_forever(settings: Settings | None = None) -> None:
