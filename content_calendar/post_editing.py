@@ -42,6 +42,8 @@ class ChannelCheck:
     limit: int | None
     unit: str
     problems: list[str] = field(default_factory=list)
+    preview: str = ""  # the text exactly as this channel will post it
+    note: str = ""  # e.g. SMS segments and cost
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,8 @@ class ChannelCheck:
             "limit": self.limit,
             "unit": self.unit,
             "problems": self.problems,
+            "preview": self.preview,
+            "note": self.note,
         }
 
 
@@ -68,6 +72,7 @@ def check_channels(channels: list[Channel], message: Message, settings: Settings
         adapter = adapter_for(channel, settings)
         counter = counting_adapter(adapter)
         text = counter.render_text(message)
+        rendered = counter.render(message)
         unit = {"graphemes": "Zeichen (Grapheme)", "weighted": "Zeichen (gewichtet)"}.get(
             counter.limits.counted_as, "Zeichen"
         )
@@ -79,6 +84,8 @@ def check_channels(channels: list[Channel], message: Message, settings: Settings
                 limit=counter.limits.max_length,
                 unit=unit,
                 problems=[p.text for p in adapter.validate(message)],
+                preview=str(rendered.get("text", text)),
+                note=str(rendered.get("summary", "")),
             )
         )
     return results

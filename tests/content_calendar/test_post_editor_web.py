@@ -232,3 +232,20 @@ def test_contributor_cannot_open_the_editor(client: FlaskClient, db: Database) -
     login(client, "bauamt")
     assert client.get("/posts/new").status_code == 403
     assert client.get("/ideen/").status_code == 200
+
+
+def test_live_check_shows_the_text_as_posted_and_sms_cost(client: FlaskClient, db: Database) -> None:
+    configure_channels(
+        db,
+        CHANNELS_TOML + '\n[channels.sms]\ntype = "sms"\npreview = true\nrecipients = ["+491701234567"]\n'
+        "cost_per_segment = 0.075\n",
+    )
+    login(client, "redaktion")
+    response = client.post(
+        "/posts/check", data={"text": "„Stadtfest“ – heute!", "link": "", "channels": ["mastodon", "sms"]}
+    )
+    by_name = {c["channel"]: c for c in response.get_json()["channels"]}
+    assert by_name["mastodon"]["preview"] == "„Stadtfest“ – heute!"
+    # The SMS preview shows the GSM-7 text that will really be sent, and what it costs.
+    assert by_name["sms"]["preview"] == '"Stadtfest" - heute!'
+    assert "1 Teil" in by_name["sms"]["note"] and "€" in by_name["sms"]["note"]

@@ -20,7 +20,14 @@
       var count = c.limit === null ? c.used + " " + c.unit : c.used + " / " + c.limit + " " + c.unit;
       row.appendChild(text("strong", "", c.label + ": "));
       row.appendChild(text("span", "count", count));
+      if (c.note) { row.appendChild(text("p", "note", c.note)); }
       c.problems.forEach(function (p) { row.appendChild(text("p", "problems", p)); });
+      if (c.preview) {
+        var details = document.createElement("details");
+        details.appendChild(text("summary", "", "So erscheint es"));
+        details.appendChild(text("pre", "preview", c.preview));
+        row.appendChild(details);
+      }
       box.appendChild(row);
     });
     var problem = document.getElementById("time-problem");
