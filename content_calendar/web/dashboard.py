@@ -8,8 +8,11 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
+from content_calendar.cadence import cadence_report
+from content_calendar.cadence_chart import cadence_svg
+from content_calendar.calendar_settings import friend_type
 from content_calendar.models import Alert, Post, PostState
-from content_calendar.web.helpers import db_session, local_time
+from content_calendar.web.helpers import db_session, local_time, settings
 from publisher.db import utcnow
 from publisher.models import Delivery, DeliveryState
 
@@ -59,8 +62,11 @@ def index() -> str:
         .where(Delivery.state.in_([DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED]))
         .limit(1)
     )
+    report = cadence_report(session, friend_type(session), settings().timezone)
     return render_template(
         "dashboard.html",
+        cadence=report,
+        cadence_charts={c.channel: cadence_svg(c, report.target) for c in report.channels},
         upcoming=upcoming,
         alerts=alerts,
         deliveries=recent_deliveries(),

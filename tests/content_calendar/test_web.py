@@ -88,3 +88,12 @@ def test_public_banner_is_served_with_cors(client: FlaskClient, instance: Settin
 def test_app_works_without_any_redis(instance: Settings, users: dict[str, int]) -> None:
     app = create_test_app()
     assert app.test_client().get("/login").status_code == 200
+
+
+def test_dashboard_names_cadence_gaps(client: FlaskClient, db: Database) -> None:
+    configure_channels(db, '[channels.mastodon]\ntype = "mastodon"\npreview = true\n')
+    login(client, "redaktion")
+    page = client.get("/").get_data(as_text=True)
+    assert "Takt der Community-Beiträge" in page
+    assert "für die nächsten 5 Tage ist nichts geplant" in page
+    assert "<svg" in page
