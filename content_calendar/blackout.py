@@ -16,9 +16,11 @@ import subprocess
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,8 @@ from content_calendar.models import Alert
 from publisher.cap_document import cap_document
 
 # fpdf2 leaves the cursor right of a cell by default; every block starts a new line.
-NEXT_LINE = {"new_x": "LMARGIN", "new_y": "NEXT"}
+# After each block, continue at the left margin on the next line.
+NEXT_LINE: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 LEVEL_COLOURS = {
     "extreme": (139, 0, 0),

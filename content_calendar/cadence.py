@@ -128,6 +128,8 @@ def cadence_report(
         )
     ).all()
     for channel_id, sent_at in sent:
+        if sent_at is None:
+            continue
         figures = result.get(channel_id)
         week = index.get(_monday(to_local(sent_at, tz_name).date()))
         if figures is not None and week is not None:

@@ -187,7 +187,8 @@ def roll_up_post_states(session: Session, report: TickReport) -> None:
             )
         )
         for source_id, state in rows:
-            states[source_id].append(state)
+            if source_id is not None:
+                states[source_id].append(state)
     for post_id, found in states.items():
         if any(s in DeliveryState.ACTIVE for s in found):
             continue

@@ -144,7 +144,7 @@ def edit(key: str) -> ResponseReturnValue:
     items = versions(session, key) if key else []
     if key and not items:
         abort(404, f"Vorlage {key!r} nicht gefunden")
-    spec = (
+    spec: dict[str, Any] = (
         template_spec(items[0])
         if items
         else {
