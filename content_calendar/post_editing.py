@@ -18,7 +18,7 @@ from content_calendar.calendar_models import PostComment, PostSeries
 from content_calendar.calendar_settings import office_hours, themes
 from content_calendar.models import Post, PostState, audit
 from content_calendar.office_hours import office_hours_warning
-from content_calendar.posts import PostError, PostInput, check_post, transition
+from content_calendar.posts import PostError, PostInput, check_post, draft_post, transition
 from content_calendar.scheduling import message_for_post
 from content_calendar.timeutil import Recurrence, expand
 from publisher.channels.base import ChannelAdapter, Message
@@ -100,16 +100,7 @@ def community_channel_list(session: Session) -> list[Channel]:
 
 
 def preview_message(data: PostInput) -> Message:
-    post = Post(
-        text=data.text,
-        title=data.title,
-        link=data.link,
-        variants=data.variants,
-        media=data.media,
-        theme=data.theme,
-        publish_at=data.publish_at,
-    )
-    return message_for_post(post)
+    return message_for_post(draft_post(data))
 
 
 def schedule_warnings(session: Session, when: datetime, settings: Settings) -> list[str]:

@@ -50,6 +50,20 @@ class PostInput:
     media: list[dict[str, Any]] = field(default_factory=list)
 
 
+def draft_post(data: PostInput, channel_ids: list[int] | None = None) -> Post:
+    """An unsaved post from the editor's input (for checks, previews and saving)."""
+    return Post(
+        title=data.title,
+        text=data.text,
+        theme=data.theme,
+        link=data.link,
+        variants=data.variants,
+        media=data.media,
+        publish_at=data.publish_at,
+        channel_ids=channel_ids or [],
+    )
+
+
 def community_channels(session: Session, names: list[str]) -> list[Channel]:
     found = {
         c.name: c
@@ -78,16 +92,7 @@ def check_post(session: Session, data: PostInput, settings: Settings) -> tuple[P
     if problems:
         raise PostError("Beitrag unvollständig oder ungültig", problems)
     channels = community_channels(session, data.channel_names)
-    post = Post(
-        title=data.title,
-        text=data.text,
-        theme=data.theme,
-        link=data.link,
-        variants=data.variants,
-        media=data.media,
-        publish_at=data.publish_at,
-        channel_ids=[c.id for c in channels],
-    )
+    post = draft_post(data, [c.id for c in channels])
     message = message_for_post(post)
     for channel in channels:
         found = validate_for(channel, message, settings)
