@@ -70,6 +70,13 @@ class Limits:
     link_length: int | None = None  # a URL counts as this many, whatever its length
 
 
+# Problems with a channel's configuration rather than with the text. A preview channel,
+# which sends nothing, ignores them; a real channel reports them like any other.
+CONFIG_CODES = frozenset(
+    {"config", "host", "from", "list", "address", "no_recipients", "url", "public_url_missing"}
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing an editor must fix, in German, specific."""

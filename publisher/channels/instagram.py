@@ -26,9 +26,11 @@ import redis
 import requests
 
 from publisher import http, ratelimit
+from publisher.alert_tile import write_tile
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
 from publisher.errors import DeliveryError
+from publisher.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +68,17 @@ class InstagramChannel(ChannelAdapter):
             problems.append(
                 Problem("too_many_mentions", f"Instagram: {mentions} von {MENTIONS_MAX} @-Erwähnungen")
             )
-        if not message.media:
+        if not message.media and message.kind != "alert":  # alerts get a drawn tile
             problems.append(
                 Problem("image_required", "Instagram: ein Bild ist nötig (Beiträge ohne Bild gibt es nicht)")
+            )
+        if not message.media and message.kind == "alert" and not tile_base_url().startswith("https://"):
+            problems.append(
+                Problem(
+                    "public_url_missing",
+                    "Instagram: die Warnkachel braucht eine öffentliche https-Adresse "
+                    "(ERNSTFALL_PUBLIC_URL), damit Instagram sie abholen kann",
+                )
             )
         for index, media in enumerate(message.media, start=1):
             if not (media.public_url or "").startswith("https://"):
@@ -84,6 +94,8 @@ class InstagramChannel(ChannelAdapter):
         return problems
 
     def render(self, message: Message) -> dict[str, Any]:
+        if not message.media and message.kind == "alert":
+            return {"caption": self.render_text(message), **alert_tile(message)}
         media = message.media[0] if message.media else None
         return {
             "caption": self.render_text(message),
@@ -253,3 +265,16 @@ class ContainerStore:
                 client.delete(self.key)
             except redis.RedisError as exc:
                 log.warning("instagram container id not cleared: %s", exc)
+
+
+def tile_base_url() -> str:
+    return load_settings().public_base_url
+
+
+def alert_tile(message: Message) -> dict[str, str]:
+    """Draw the alert as an image tile under the public media folder; its URL and alt text."""
+    settings = load_settings()
+    headline = message.title or ""
+    name = write_tile(settings.media_dir, headline, message.text, message.level, message.drill)
+    alt = f"Warnung: {headline}. {message.text}"[:1000]
+    return {"image_url": f"{settings.public_base_url}/media/{name}", "alt_text": alt}

@@ -239,3 +239,28 @@ access_token_env = "TEST_IG_TOKEN"
     assert delivery.attempts == 2
     assert len(graph.containers) == 1 and len(graph.ig_media) == 1
     assert delivery.remote_url == f"https://www.instagram.com/p/C{delivery.remote_id}/"
+
+
+def test_alert_without_image_is_posted_as_a_drawn_tile(
+    graph: FakeGraph, instance: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ERNSTFALL_PUBLIC_URL", "https://warnung.stadt.example")
+    channel = adapter(graph)
+    message = Message(
+        text="Hochwasser an der Ahr: Keller meiden.", title="Hochwasser", kind="alert", level="extreme"
+    )
+    assert channel.validate(message) == []
+    rendered = channel.render(message)
+    assert rendered["image_url"].startswith("https://warnung.stadt.example/media/")
+    name = rendered["image_url"].rsplit("/", 1)[1]
+    assert (instance.media_dir / name).read_bytes().startswith(b"\x89PNG")
+    assert "Hochwasser" in rendered["alt_text"]
+    channel.send(rendered, message, "alert-1")
+    ((_, container),) = graph.containers.items()
+    assert container["image_url"] == rendered["image_url"]
+
+
+def test_alert_tile_needs_a_public_https_address(graph: FakeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ERNSTFALL_PUBLIC_URL", "http://127.0.0.1:8080")
+    problems = adapter(graph).validate(Message(text="Gas", title="Gasaustritt", kind="alert"))
+    assert [p.code for p in problems] == ["public_url_missing"]

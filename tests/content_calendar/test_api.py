@@ -242,7 +242,7 @@ def test_channel_marked_every_alert_gets_alerts_its_template_does_not_name(
     client: FlaskClient, setup: dict[str, str], db: Database
 ) -> None:
     configure_channels(
-        db, CHANNELS + '\n[channels.presse]\ntype = "email"\npreview = true\nevery_alert = true\n'
+        db, CHANNELS + '\n[channels.presse]\ntype = "email"\nevery_alert = true\n'
     )
     response = client.post(
         "/api/v1/alerts",

@@ -117,3 +117,14 @@ def test_config_preview_keeps_the_imitated_type() -> None:
 def test_broken_toml_is_reported() -> None:
     with pytest.raises(ChannelConfigError, match="kein gültiges TOML"):
         parse_channels("[channels.a\n")
+
+
+def test_preview_ignores_configuration_problems_but_not_text_problems() -> None:
+    preview = adapter_class("preview")(
+        ChannelConfig(name="fb", type="preview", options={"imitates": "facebook"})
+    )
+    assert preview.validate(Message(text="Hallo")) == []  # no page_id: irrelevant for a preview
+    real = adapter_class("facebook")(ChannelConfig(name="fb", type="facebook"))
+    assert [p.code for p in real.validate(Message(text="Hallo"))] == ["config"]
+    x_preview = adapter_class("preview")(ChannelConfig(name="x", type="preview", options={"imitates": "x"}))
+    assert "X: 281 von 280 Zeichen" in x_preview.validate(Message(text="a" * 281))[0].text

@@ -1,0 +1,73 @@
+"""A square image tile for an alert, for platforms that only post images (Instagram).
+
+Municipal accounts post alerts on Instagram as text tiles; an alert has no photo, so
+we draw one: the warning level's colour, the headline, the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import textwrap
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = 1080
+MARGIN = 80
+LEVEL_COLOURS = {
+    "extreme": (139, 0, 0),
+    "severe": (192, 57, 43),
+    "info": (185, 119, 14),
+    "allclear": (30, 132, 73),
+    "exercise": (91, 44, 111),
+}
+LEVEL_LABELS = {
+    "extreme": "EXTREME GEFAHR",
+    "severe": "GEFAHR",
+    "info": "GEFAHRENINFORMATION",
+    "allclear": "ENTWARNUNG",
+}
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+
+
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    for folder in FONT_DIRS:
+        if (folder / name).exists():
+            return ImageFont.truetype(str(folder / name), size)
+    return ImageFont.load_default(size=size)  # Pillow's bundled scalable font
+
+
+def tile_png(headline: str, text: str, level: str | None, drill: bool = False) -> bytes:
+    colour = LEVEL_COLOURS["exercise" if drill else (level or "info")] if (drill or level) else (51, 51, 51)
+    image = Image.new("RGB", (SIZE, SIZE), colour)
+    draw = ImageDraw.Draw(image)
+    label = ("ÜBUNG – " if drill else "") + LEVEL_LABELS.get(level or "", "WARNUNG")
+    y = MARGIN
+    draw.text((MARGIN, y), label, font=_font(44, bold=True), fill="white")
+    y += 90
+    for line in textwrap.wrap(headline, width=24)[:4]:
+        draw.text((MARGIN, y), line, font=_font(64, bold=True), fill="white")
+        y += 80
+    y += 30
+    body = textwrap.wrap(text, width=38)
+    for line in body[:12]:
+        draw.text((MARGIN, y), line, font=_font(40), fill="white")
+        y += 52
+    if len(body) > 12:
+        draw.text((MARGIN, y), "…", font=_font(40), fill="white")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def write_tile(folder: Path, headline: str, text: str, level: str | None, drill: bool = False) -> str:
+    """Write the tile under a content-derived name (the same alert gives the same file)."""
+    data = tile_png(headline, text, level, drill)
+    name = hashlib.sha256(data).hexdigest()[:32] + ".png"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        path.write_bytes(data)
+    return name
