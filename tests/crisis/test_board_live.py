@@ -64,7 +64,7 @@ def test_many_open_boards_share_one_poller_and_extra_ones_get_503(live_server) -
 
 @pytest.mark.browser
 def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
-    live_server, stack: Stack, crisis_setup: Database, seven
+    live_server, stack: Stack, crisis_setup: Database, seven, mastodon, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists():
         pytest.skip(
@@ -75,6 +75,8 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
     from tests.crisis.test_crisis_flow import subscribe
 
     subscribe(crisis_setup)  # a citizen: "severe" alerts go to subscribers by SMS as well
+    monkeypatch.setenv("ERNSTFALL_HTTP_TIMEOUT", "15")  # the worker waits for the slow answer
+    mastodon.status_delay = 5.0  # Mastodon confirms late: its row must turn green by push
     stack.start("crisis")
     base, _ = live_server
     with sync_playwright() as p:
@@ -106,12 +108,16 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
         page.click("#send-now")
         page.wait_for_url("**/krise/warnung/*")
         expect(page.locator("#live-status")).to_have_text("Live verbunden", timeout=10000)
+        page.evaluate("window.__sameDocument = true")  # gone if the page were reloaded
+        slow = page.locator("#board tbody tr", has_text="mastodon").locator(".badge")
+        assert "sent" not in (slow.get_attribute("class") or "")
         rows = page.locator("#board tbody tr")
         expect(rows).to_have_count(4)
         for channel in ("banner", "mastodon", "x", "sms"):
             row = page.locator("#board tbody tr", has_text=channel)
             expect(row.locator(".badge")).to_have_class("badge sent", timeout=20000)
         expect(page.locator("#all-confirmed")).to_be_visible()
+        assert page.evaluate("window.__sameDocument === true")  # updated by push, not reload
         assert time.monotonic() - started < 60  # one minute from console to "sent"
         assert "Von „Konsole geöffnet“ bis „gesendet“" in page.content()
         assert seven.sent()  # the SMS really went to the (fake) provider
