@@ -167,6 +167,8 @@ def message_for(
             "cap": cap,
             "event": alert.template.event if alert.template else alert.headline,
             "sent": alert.created_at.isoformat(timespec="seconds"),
+            # Full precision: orders an update sent within the same second as its alert.
+            "issued_at": alert.created_at.isoformat(),
             **(extras or {}),
         },
     )

@@ -6,6 +6,7 @@ The files are the truth for the banner, so any web server can serve them and
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -26,6 +27,9 @@ class Banner:
     headline: str | None = None
     alert_id: int | None = None
     updated_at: str | None = None
+    # When the message behind this banner was issued. A late write of an older alert
+    # (a retry, a slow worker) must never replace a newer banner, e.g. the all-clear.
+    issued_at: str | None = None
 
     def expired(self, now: datetime | None = None) -> bool:
         if not self.expires_at:
@@ -97,21 +101,63 @@ def script_for(banner: Banner | None) -> str:
     return _SCRIPT % data
 
 
-def write_banner(public_dir: Path, banner: Banner | None) -> None:
-    """Write banner.json and banner.js; ``None`` clears the banner."""
-    payload: dict[str, Any] = {"banner": asdict(banner) if banner else None}
+def write_banner(public_dir: Path, banner: Banner | None, cleared_at: str | None = None) -> None:
+    """Write banner.json and banner.js; ``None`` clears the banner (as of ``cleared_at``)."""
+    payload: dict[str, Any] = {
+        "banner": asdict(banner) if banner else None,
+        "issued_at": banner.issued_at if banner else cleared_at,
+    }
     _atomic_write(public_dir / "banner.json", json.dumps(payload, ensure_ascii=False, indent=1))
     _atomic_write(public_dir / "banner.js", script_for(banner))
 
 
-def read_banner(public_dir: Path, now: datetime | None = None) -> Banner | None:
-    """The current banner, or None if there is none or it has expired."""
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _read_payload(public_dir: Path) -> dict[str, Any]:
     try:
         payload = json.loads((public_dir / "banner.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def write_banner_unless_newer(public_dir: Path, banner: Banner) -> bool:
+    """Write ``banner`` unless the current one was issued later. Returns whether it wrote.
+
+    Holds a lock across read, compare and write, so concurrent workers and threads
+    cannot interleave; the files themselves stay readable by any web server.
+    """
+    public_dir.mkdir(parents=True, exist_ok=True)
+    with open(public_dir / ".banner.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current_issued = _parse(_read_payload(public_dir).get("issued_at"))
+            mine = _parse(banner.issued_at)
+            if current_issued and mine and current_issued > mine:
+                return False
+            write_banner(public_dir, banner)
+            return True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _read_raw(public_dir: Path) -> Banner | None:
+    """The banner file as written, expired or not."""
+    data = _read_payload(public_dir).get("banner")
+    if not isinstance(data, dict):
         return None
-    data = payload.get("banner")
-    if not data:
-        return None
-    banner = Banner(**data)
-    return None if banner.expired(now) else banner
+    known = {k: v for k, v in data.items() if k in Banner.__dataclass_fields__}
+    return Banner(**known)
+
+
+def read_banner(public_dir: Path, now: datetime | None = None) -> Banner | None:
+    """The current banner, or None if there is none or it has expired."""
+    banner = _read_raw(public_dir)
+    return None if banner is None or banner.expired(now) else banner

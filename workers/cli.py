@@ -219,7 +219,7 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
     from publisher.banner import Banner, BannerError, validate_banner, write_banner
 
     if args.action == "clear":
-        write_banner(settings.public_dir, None)
+        write_banner(settings.public_dir, None, cleared_at=datetime.now(UTC).isoformat())
         print(f"Banner entfernt ({settings.public_dir / 'banner.json'})")
         return 0
     try:
@@ -237,6 +237,7 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
         headline=args.headline,
         expires_at=expires,
         updated_at=datetime.now(UTC).isoformat(),
+        issued_at=datetime.now(UTC).isoformat(),  # newer than any alert still in flight
     )
     write_banner(settings.public_dir, banner)
     print(json.dumps({"geschrieben": str(settings.public_dir / "banner.json")}, ensure_ascii=False))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from publisher.banner import Banner, read_banner, write_banner
+from publisher.banner import Banner, read_banner, write_banner_unless_newer
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.settings import load_settings
 
@@ -54,12 +54,15 @@ class BannerChannel(ChannelAdapter):
             "link": message.link,
             "expires_at": expires_at,
             "alert_id": message.extras.get("alert_id"),
+            "issued_at": message.extras.get("issued_at") or message.extras.get("sent"),
         }
 
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
-        banner = Banner(updated_at=datetime.now(UTC).isoformat(), **rendered)
-        write_banner(self.public_dir(), banner)
-        return Receipt(remote_id=f"banner-{idempotency_key}", url=None, detail={"written": True})
+        known = {k: v for k, v in rendered.items() if k in Banner.__dataclass_fields__}
+        banner = Banner(updated_at=datetime.now(UTC).isoformat(), **known)
+        written = write_banner_unless_newer(self.public_dir(), banner)
+        # Superseded is success too: a newer message already stands on the banner.
+        return Receipt(remote_id=f"banner-{idempotency_key}", url=None, detail={"written": written})
 
     def check(self) -> CheckResult:
         folder = self.public_dir()

@@ -48,3 +48,24 @@ def test_script_cannot_be_broken_out_of_by_banner_text() -> None:
 def test_bad_banner_input_is_refused(level: str, text: str, link: str | None, message: str) -> None:
     with pytest.raises(BannerError, match=message):
         validate_banner(level, text, link)
+
+
+def test_a_late_write_of_an_older_alert_never_replaces_a_newer_banner(tmp_path: Path) -> None:
+    from publisher.banner import write_banner_unless_newer
+
+    newer = Banner(level="allclear", text="Entwarnung", issued_at="2026-11-21T12:05:00+00:00")
+    older = Banner(level="severe", text="Unwetter", issued_at="2026-11-21T13:00:00+01:00")  # 12:00 UTC
+    assert write_banner_unless_newer(tmp_path, newer)
+    assert not write_banner_unless_newer(tmp_path, older)
+    assert read_banner(tmp_path).level == "allclear"  # type: ignore[union-attr]
+
+
+def test_a_cleared_banner_stays_cleared_for_older_alerts(tmp_path: Path) -> None:
+    from publisher.banner import write_banner_unless_newer
+
+    write_banner(tmp_path, None, cleared_at="2026-11-21T12:05:00+00:00")
+    older = Banner(level="severe", text="Unwetter", issued_at="2026-11-21T12:00:00+00:00")
+    assert not write_banner_unless_newer(tmp_path, older)
+    assert read_banner(tmp_path) is None
+    newer = Banner(level="severe", text="Neue Lage", issued_at="2026-11-21T12:10:00+00:00")
+    assert write_banner_unless_newer(tmp_path, newer)
