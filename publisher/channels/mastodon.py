@@ -22,7 +22,7 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from publisher import http
+from publisher import http, ratelimit
 from publisher.channels.base import (
     ChannelAdapter,
     ChannelConfig,
@@ -39,6 +39,8 @@ class MastodonChannel(ChannelAdapter):
     label = "Mastodon"
     limits: ClassVar[Limits] = Limits(max_length=500, max_media=4, alt_text_max=1500, link_length=23)
     idempotent = True
+    # Mastodon allows 300 new statuses per account in 3 hours (and 30 media uploads in 30 min).
+    default_rate = "300/3h"
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -75,6 +77,7 @@ class MastodonChannel(ChannelAdapter):
 
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
         client = self.client()
+        ratelimit.acquire(self.config, self.default_rate)
         try:
             media_ids = [
                 client.media_post(m.path, mime_type=m.mime, description=m.alt)["id"] for m in message.media
@@ -95,6 +98,7 @@ class MastodonChannel(ChannelAdapter):
         if isinstance(exc, MastodonRatelimitError):
             reset = client.ratelimit_reset
             wait = max(1.0, reset - time.time()) if reset else None
+            ratelimit.pause(self.config, wait)  # every worker holds off, not just this one
             return DeliveryError(f"{name}: Rate-Limit erreicht", retry_after=wait, status=429)
         if isinstance(exc, MastodonNetworkError):
             cause = exc.__context__

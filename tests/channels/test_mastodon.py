@@ -157,3 +157,52 @@ def test_check_reports_account_or_the_problem(fake: FakeMastodon) -> None:
     verdict = adapter(fake).check()
     assert not verdict.ok
     assert "Token prüfen" in verdict.text
+
+
+def test_429_pauses_the_channel_for_every_worker(
+    fake: FakeMastodon, redis_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis as redis_lib
+
+    redis_lib.Redis.from_url(redis_server).flushall()
+    monkeypatch.setenv("REDIS_URL", redis_server)
+    reset = "2099-01-01T00:00:00Z"
+    fake.enqueue(
+        Scripted(
+            429,
+            {"error": "Too many requests"},
+            headers={"X-RateLimit-Reset": reset},
+            path_prefix="/api/v1/statuses",
+        )
+    )
+    with pytest.raises(DeliveryError, match="Rate-Limit"):
+        send(adapter(fake))
+    asked = len(fake.posted())
+    # Another worker's adapter does not even ask the instance while the pause lasts.
+    with pytest.raises(DeliveryError, match="Sendelimit erreicht") as err:
+        send(adapter(fake))
+    assert err.value.retry_after and err.value.retry_after > 3600
+    assert len(fake.posted()) == asked
+
+
+def test_own_budget_is_shared_across_adapters(
+    fake: FakeMastodon, redis_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis as redis_lib
+
+    redis_lib.Redis.from_url(redis_server).flushall()
+    monkeypatch.setenv("REDIS_URL", redis_server)
+    limited = MastodonChannel(
+        ChannelConfig(
+            name="stadt",
+            type="mastodon",
+            base_url=fake.url,
+            options={"token_env": "T_MASTODON", "rate_limit": "2/1h"},
+            http_timeout=2.0,
+        )
+    )
+    send(limited, "eins")
+    send(adapter(fake), "zwei")  # rate from the same channel name: one budget
+    with pytest.raises(DeliveryError, match="Sendelimit erreicht"):
+        send(limited, "drei")
+    assert len(fake.posted()) == 2
