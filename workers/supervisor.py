@@ -218,13 +218,28 @@ class Supervisor:
             self.children = app_children(self.settings, self.host, self.port)
             for child in self.children:
                 child.start(self.env)
-            print(f"Ernstfall läuft: http://{self.host}:{self.port}/  (Strg-C beendet)", flush=True)
+            threading.Thread(target=self.announce, name="announce", daemon=True).start()
             self.watch()
         finally:
             self.stop_all()
             redis_url_file(self.settings.home).unlink(missing_ok=True)
             lock.release()
         return 0
+
+    def announce(self) -> None:
+        """Say where to go once the web app answers, after the children's start-up chatter."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        logins = self.settings.home / "demo-logins.txt"
+        lines = [f"Ernstfall läuft: http://{self.host}:{self.port}/  (Strg-C beendet)"]
+        if logins.exists():
+            lines.append(f"Demo-Zugänge: {logins}")
+        print("\n" + "\n".join(lines) + "\n", flush=True)
 
     def watch(self) -> None:
         while not self.stopping.wait(0.5):

@@ -135,6 +135,8 @@ def test_up_runs_the_stack_sends_an_alert_and_stops_cleanly(
         log.close()
     output = (path / "up.log").read_text(errors="replace")
     assert code == 0, output[-3000:]
+    assert f"Ernstfall läuft: http://127.0.0.1:{port}/" in output
+    assert f"Demo-Zugänge: {path / 'demo-logins.txt'}" in output
     assert "restarted" in output
     left = [pid for pid in all_children if alive(pid)]
     assert left == [], f"orphans left: {left}"
