@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, g
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from content_calendar.database import get_database
 from content_calendar.models import User
@@ -34,9 +35,18 @@ def _secret_key(settings: Settings) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` limited to what the database can hold: larger ids are a 404, not a crash."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings()
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedInt
     app.config.update(
         SECRET_KEY=_secret_key(settings),
         ERNSTFALL_SETTINGS=settings,
