@@ -8,6 +8,7 @@ anything is scheduled (``validate``), turns a message into what the platform get
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -144,7 +145,7 @@ class ChannelConfig:
         return True
 
 
-class ChannelAdapter:
+class ChannelAdapter(ABC):
     """Base class of every channel. Subclasses set ``type_name`` and ``limits``."""
 
     type_name: ClassVar[str] = ""
@@ -217,8 +218,9 @@ class ChannelAdapter:
         return {"text": self.render_text(message)}
 
     # -- worker side -------------------------------------------------------
+    @abstractmethod
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
-        raise NotImplementedError
+        """Post ``rendered``; return the receipt or raise DeliveryError."""
 
     def check(self) -> CheckResult:
         """Verify credentials and reachability without posting."""

@@ -7,6 +7,7 @@ request failed. It also verifies and parses its own delivery reports.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from importlib import import_module
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ class InvalidReport(ValueError):
     """A delivery report whose signature or shape we cannot trust (answered with 4xx)."""
 
 
-class SmsProvider:
+class SmsProvider(ABC):
     name: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
     default_batch_size: ClassVar[int] = 1
@@ -50,19 +51,21 @@ class SmsProvider:
     def label(self) -> str:
         return f"{self.config.name} ({self.name})"
 
+    @abstractmethod
     def send_batch(
         self, text: str, recipients: list[str], *, encoding: str, reference: str
     ) -> list[RecipientResult]:
-        raise NotImplementedError
+        """Send one text to these recipients; one result per recipient."""
 
+    @abstractmethod
     def check(self) -> CheckResult:
-        raise NotImplementedError
+        """Verify the account without sending."""
 
+    @abstractmethod
     def parse_reports(
         self, *, url: str, method: str, headers: Mapping[str, str], body: bytes, form: Mapping[str, str]
     ) -> list[Report]:
         """Verify a delivery-report request and turn it into reports, or raise InvalidReport."""
-        raise NotImplementedError
 
 
 def provider_for(config: ChannelConfig) -> SmsProvider:
