@@ -62,16 +62,24 @@ def sms_channels(session: Session, drill: bool) -> list[Channel]:
 
 
 def recipients_by_language(session: Session, alert: Alert) -> dict[str, list[str]]:
-    """Active subscribers for this alert's area, grouped by the language they get."""
+    """Active subscribers for this alert's area, grouped by the language they get.
+
+    An alert that names none of the subscribers' districts is treated as city-wide:
+    everybody gets it. Leaving someone out because the crisis staff wrote "Stadtgebiet"
+    instead of a district name would be a missing warning.
+    """
     haystack = " ".join(str(v) for v in (alert.variables or {}).values()).lower()
-    groups: dict[str, list[str]] = {}
-    for sub in session.scalars(
+    subscribers = session.scalars(
         select(SmsSubscriber)
         .where(SmsSubscriber.status == SubscriberStatus.ACTIVE)
         .order_by(SmsSubscriber.id)
-    ):
+    ).all()
+    known = {sub.area.strip().lower() for sub in subscribers} - {"", "alle"}
+    named = {area for area in known if area in haystack}
+    groups: dict[str, list[str]] = {}
+    for sub in subscribers:
         area = sub.area.strip().lower()
-        if area and area != "alle" and area not in haystack:
+        if named and area and area != "alle" and area not in named:
             continue
         language = sub.language if sub.language in alert.texts else "de"
         groups.setdefault(language, []).append(sub.phone)
