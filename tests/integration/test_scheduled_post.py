@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -110,3 +111,26 @@ def test_post_image_is_uploaded_with_its_alt_text(
     upload = next(r for r in mastodon.requests if r.path.endswith("/media"))
     assert b"Hund Bruno auf der Wiese" in upload.body
     assert mastodon.posted()[0].form()["media_ids[]"]
+
+
+def test_post_due_while_the_community_worker_is_down_goes_out_when_it_returns(
+    stack: Stack, db: Database, users: dict[str, int], mastodon: FakeMastodon
+) -> None:
+    configure_channels(
+        db,
+        f'[channels.mastodon]\ntype = "mastodon"\nbase_url = "{mastodon.url}"\n'
+        'token_env = "TEST_MASTODON_TOKEN"\n[channels.vorschau]\ntype = "preview"\n',
+    )
+    stack.start("scheduler")  # no community worker yet
+    plan_post(db, users, seconds_ahead=1)
+
+    def states() -> list[str]:
+        with db.session() as session:
+            return sorted(session.scalars(select(Delivery.state)).all())
+
+    wait_until(lambda: states() == ["pending", "pending"], what="deliveries created and waiting")
+    time.sleep(2)
+    assert states() == ["pending", "pending"] and not mastodon.posted()  # waiting, not lost
+    stack.start("community")
+    mastodon.wait_for(lambda r: r.path == "/api/v1/statuses", timeout=30)
+    wait_until(lambda: states() == ["sent", "sent"], what="both sent after the worker returned")
