@@ -4,6 +4,7 @@ all-clear with CAP references, drills, plan B and the blackout pack."""
 from __future__ import annotations
 
 import io
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -307,6 +308,7 @@ def test_pdf_darksite_and_announcement_contain_the_alert(crisis_client, crisis_s
     speech = crisis_client.get(f"/krise/warnung/{alert_id}/durchsage.txt").get_data(as_text=True)
     assert "Ich wiederhole: Stromausfall in Südstadt" in speech
     audio = crisis_client.get(f"/krise/warnung/{alert_id}/durchsage.wav")
-    assert audio.status_code in (200, 404)
-    if audio.status_code == 200:
-        assert audio.data[:4] == b"RIFF"
+    if shutil.which("espeak-ng"):  # make test installs it as root
+        assert audio.status_code == 200 and audio.data[:4] == b"RIFF"
+    else:
+        assert audio.status_code == 404
