@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from importlib import import_module
 from typing import Any, ClassVar
 
+import requests
+
+from publisher import http
 from publisher.channels.base import ChannelConfig, CheckResult
 from publisher.errors import DeliveryError
 from publisher.sms_status import RecipientResult, Report
@@ -50,6 +53,21 @@ class SmsProvider(ABC):
 
     def label(self) -> str:
         return f"{self.config.name} ({self.name})"
+
+    @abstractmethod
+    def credentials(self) -> dict[str, Any]:
+        """How this provider authenticates: ``{"auth": ...}`` or ``{"headers": ...}``."""
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One request to the provider's API (``path`` under ``base_url``), authenticated."""
+        return http.request(
+            method,
+            f"{self.base_url}{path}",
+            channel=self.label(),
+            timeout=self.config.http_timeout,
+            **self.credentials(),
+            **kwargs,
+        )
 
     @abstractmethod
     def send_batch(

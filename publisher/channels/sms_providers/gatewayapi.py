@@ -80,8 +80,8 @@ class GatewayApiProvider(SmsProvider):
     default_base_url = "https://gatewayapi.eu"
     default_batch_size = 500
 
-    def _auth(self) -> tuple[str, str]:
-        return (self.config.secret("api_token"), "")
+    def credentials(self) -> dict[str, Any]:
+        return {"auth": (self.config.secret("api_token"), "")}
 
     def send_batch(
         self, text: str, recipients: list[str], *, encoding: str, reference: str
@@ -99,14 +99,7 @@ class GatewayApiProvider(SmsProvider):
         if callback:
             payload["callback_url"] = str(callback)
         try:
-            response = http.request(
-                "POST",
-                f"{self.base_url}/rest/mtsms",
-                channel=self.label(),
-                timeout=self.config.http_timeout,
-                json=payload,
-                auth=self._auth(),
-            )
+            response = self.call("POST", "/rest/mtsms", json=payload)
         except DeliveryError as exc:
             raise self._explain(exc) from exc
         body = http.json_body(response, self.label())
@@ -130,13 +123,7 @@ class GatewayApiProvider(SmsProvider):
 
     def check(self) -> CheckResult:
         try:
-            response = http.request(
-                "GET",
-                f"{self.base_url}/rest/me",
-                channel=self.label(),
-                timeout=self.config.http_timeout,
-                auth=self._auth(),
-            )
+            response = self.call("GET", "/rest/me")
             body = http.json_body(response, self.label())
         except DeliveryError as exc:
             return CheckResult(False, str(self._explain(exc)))

@@ -72,8 +72,8 @@ class SevenProvider(SmsProvider):
     default_base_url = "https://gateway.seven.io/api"
     default_batch_size = 100
 
-    def _headers(self) -> dict[str, str]:
-        return {"X-Api-Key": self.config.secret("api_key"), "Accept": "application/json"}
+    def credentials(self) -> dict[str, Any]:
+        return {"headers": {"X-Api-Key": self.config.secret("api_key"), "Accept": "application/json"}}
 
     def send_batch(
         self, text: str, recipients: list[str], *, encoding: str, reference: str
@@ -81,14 +81,7 @@ class SevenProvider(SmsProvider):
         payload: dict[str, Any] = {"to": ",".join(recipients), "text": text, "foreign_id": reference[:64]}
         if self.sender:
             payload["from"] = self.sender
-        response = http.request(
-            "POST",
-            f"{self.base_url}/sms",
-            channel=self.label(),
-            timeout=self.config.http_timeout,
-            json=payload,
-            headers=self._headers(),
-        )
+        response = self.call("POST", "/sms", json=payload)
         body = http.json_body(response, self.label())
         if not isinstance(body, dict):
             # A bare return code (the legacy text answer) is still an answer.
@@ -128,13 +121,7 @@ class SevenProvider(SmsProvider):
 
     def check(self) -> CheckResult:
         try:
-            response = http.request(
-                "GET",
-                f"{self.base_url}/balance",
-                channel=self.label(),
-                timeout=self.config.http_timeout,
-                headers=self._headers(),
-            )
+            response = self.call("GET", "/balance")
             body = http.json_body(response, self.label())
         except DeliveryError as exc:
             return CheckResult(False, str(exc))

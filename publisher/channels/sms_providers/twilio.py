@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from publisher import http
 from publisher.channels.base import CheckResult
@@ -69,8 +70,8 @@ class TwilioProvider(SmsProvider):
             raise DeliveryError(f"{self.label()}: account_sid fehlt", permanent=True)
         return sid
 
-    def _auth(self) -> tuple[str, str]:
-        return (self.account_sid, self.config.secret("auth_token"))
+    def credentials(self) -> dict[str, Any]:
+        return {"auth": (self.account_sid, self.config.secret("auth_token"))}
 
     def send_batch(
         self, text: str, recipients: list[str], *, encoding: str, reference: str
@@ -89,16 +90,8 @@ class TwilioProvider(SmsProvider):
         callback = self.config.options.get("status_callback_url")
         if callback:
             form["StatusCallback"] = str(callback)
-        url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         try:
-            response = http.request(
-                "POST",
-                url,
-                channel=self.label(),
-                timeout=self.config.http_timeout,
-                data=form,
-                auth=self._auth(),
-            )
+            response = self.call("POST", f"/2010-04-01/Accounts/{self.account_sid}/Messages.json", data=form)
         except DeliveryError as exc:
             if exc.status == 400:
                 # Twilio refused this recipient (invalid, unsubscribed, region blocked).
@@ -116,13 +109,7 @@ class TwilioProvider(SmsProvider):
 
     def check(self) -> CheckResult:
         try:
-            response = http.request(
-                "GET",
-                f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}.json",
-                channel=self.label(),
-                timeout=self.config.http_timeout,
-                auth=self._auth(),
-            )
+            response = self.call("GET", f"/2010-04-01/Accounts/{self.account_sid}.json")
             body = http.json_body(response, self.label())
         except DeliveryError as exc:
             return CheckResult(False, str(exc))
