@@ -38,9 +38,9 @@ def main() -> int:
         import requests
         import waitress
 
-        from content_calendar.auth import create_user
+        from content_calendar.accounts.auth import create_user
+        from content_calendar.calendar.post_model import Post, PostState
         from content_calendar.database import get_database, migrate
-        from content_calendar.models import Post, PostState
         from content_calendar.web import create_app
         from publisher.channel_config import parse_channels, sync_channels
         from publisher.db import utcnow

@@ -61,8 +61,8 @@ def main() -> int:
         subprocess.run([*run, "init"], env=env, check=True, capture_output=True)
         subprocess.run([*run, "channels", "sync"], env=env, check=True, capture_output=True)
 
+        from content_calendar.calendar.post_model import Post, PostState
         from content_calendar.database import get_database
-        from content_calendar.models import Post, PostState
         from publisher.db import utcnow
         from publisher.models import Channel, Delivery, DeliveryState
         from publisher.settings import load_settings

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from content_calendar.auth import create_user, generate_password
-from content_calendar.models import AlertTemplate, Post, PostState, User
-from content_calendar.template_library import TEMPLATES
+from content_calendar.accounts.auth import create_user, generate_password
+from content_calendar.accounts.models import User
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.crisis.models import AlertTemplate
+from content_calendar.crisis.template_library import TEMPLATES
 from publisher.channel_config import load_channels_file, sync_channels
 from publisher.db import Database, utcnow
 from publisher.models import Channel

@@ -17,11 +17,11 @@ import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from content_calendar.auth import create_user
+from content_calendar.accounts.auth import create_user
 from content_calendar.database import get_database, migrate
 from publisher.channel_config import parse_channels, sync_channels
 from publisher.db import Database
-from publisher.dispatch import HEARTBEAT_KEY
+from publisher.outbox.dispatch import HEARTBEAT_KEY
 from publisher.settings import Settings, load_settings
 from workers.supervisor import free_port, redis_server_binary
 
@@ -99,9 +99,8 @@ def login(client: FlaskClient, username: str) -> None:
 def api_token(db: Database, username: str) -> str:
     from sqlalchemy import select
 
-    from content_calendar.auth import mint_token
-    from content_calendar.models import User
-
+    from content_calendar.accounts.auth import mint_token
+    from content_calendar.accounts.models import User
     with db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         assert user is not None

@@ -11,9 +11,9 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
 from content_calendar.database import get_database
-from publisher.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.models import LANE_COMMUNITY, LANES
 from publisher.outbox import process_many
+from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.settings import load_settings
 from workers.logs import quiet_credential_loggers
 

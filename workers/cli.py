@@ -140,7 +140,7 @@ def cmd_channels(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
-    from content_calendar.auth import create_user, generate_password
+    from content_calendar.accounts.auth import create_user, generate_password
     from content_calendar.database import get_database
 
     password = os.environ.get("ERNSTFALL_NEW_PASSWORD") or generate_password()
@@ -155,10 +155,9 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
-    from content_calendar.auth import mint_token
+    from content_calendar.accounts.auth import mint_token
+    from content_calendar.accounts.models import User
     from content_calendar.database import get_database
-    from content_calendar.models import User
-
     with get_database(settings).session() as session:
         user = session.scalar(select(User).where(User.username == args.username))
         if user is None:
@@ -170,9 +169,9 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
-    from content_calendar.alerts import AlertError, alert_deliveries, create_alert
+    from content_calendar.crisis.alerts import AlertError, alert_deliveries, create_alert
     from content_calendar.database import get_database
-    from publisher.dispatch import Dispatcher
+    from publisher.outbox.dispatch import Dispatcher
 
     variables: dict[str, str] = {}
     for item in args.var or []:
@@ -216,7 +215,7 @@ def _wait_for_inline() -> None:
 
 
 def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
-    from publisher.banner import Banner, BannerError, validate_banner, write_banner
+    from publisher.outputs.banner import Banner, BannerError, validate_banner, write_banner
 
     if args.action == "clear":
         write_banner(settings.public_dir, None, cleared_at=datetime.now(UTC).isoformat())
@@ -245,8 +244,8 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.calendar.digest import DigestError, compose, send_weekly_digest
     from content_calendar.database import get_database
-    from content_calendar.digest import DigestError, compose, send_weekly_digest
 
     db = get_database(settings)
     if args.dry_run:

@@ -7,11 +7,11 @@ import signal
 import threading
 import time
 
+from content_calendar.calendar.scheduling import tick
+from content_calendar.crisis.plan_b import escalate
 from content_calendar.database import get_database
-from content_calendar.plan_b import escalate
-from content_calendar.scheduling import tick
-from publisher.dispatch import Dispatcher
 from publisher.outbox import sweep
+from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
 from workers.weekly import maybe_send_digest
 

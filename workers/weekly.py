@@ -11,8 +11,8 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from content_calendar.digest import DigestError, send_weekly_digest
-from content_calendar.models import Setting
+from content_calendar.calendar.digest import DigestError, send_weekly_digest
+from content_calendar.calendar.post_model import Setting
 from publisher.db import Database, utcnow
 from publisher.settings import Settings
 

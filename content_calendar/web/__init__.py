@@ -11,10 +11,10 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from content_calendar.accounts.models import User
 from content_calendar.database import get_database
-from content_calendar.models import User
 from publisher.db import Database
-from publisher.dispatch import Dispatcher
+from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
 
 csrf = CSRFProtect()
@@ -65,27 +65,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from content_calendar.web import api, auth_views, dashboard, errors, public
+    from content_calendar.web import api, dashboard, errors, public
+    from content_calendar.web.accounts import auth as auth_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
-    from content_calendar.web import channel_admin
+    from content_calendar.web.accounts import channels as channel_admin
 
     app.register_blueprint(channel_admin.bp)
     csrf.exempt(api.bp)
-    from content_calendar.web.calendar_blueprints import register_calendar
+    from content_calendar.web.calendar import register_calendar
 
     register_calendar(app)
-    from content_calendar.web import sms_webhooks
+    from content_calendar.web.public import sms_webhooks
 
     app.register_blueprint(sms_webhooks.bp)
     csrf.exempt(sms_webhooks.bp)  # providers cannot send a CSRF token; reports are signed
-    from content_calendar.web import public_feeds
+    from content_calendar.web.public import feeds as public_feeds
 
     app.register_blueprint(public_feeds.bp)
-    from content_calendar.web.crisis_blueprints import register_crisis
+    from content_calendar.web.crisis import register_crisis
 
     register_crisis(app)
     errors.register(app)

@@ -8,10 +8,11 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from content_calendar.cadence import cadence_report
-from content_calendar.cadence_chart import cadence_svg
-from content_calendar.calendar_settings import friend_type
-from content_calendar.models import Alert, Post, PostState
+from content_calendar.calendar.cadence import cadence_report
+from content_calendar.calendar.cadence_chart import cadence_svg
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.settings import friend_type
+from content_calendar.crisis.models import Alert
 from content_calendar.web.helpers import db_session, local_time, settings
 from publisher.db import utcnow
 from publisher.models import Delivery, DeliveryState

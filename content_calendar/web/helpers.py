@@ -11,9 +11,9 @@ from flask import abort, current_app, g
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
 
-from content_calendar.models import User
+from content_calendar.accounts.models import User
 from publisher.db import Database
-from publisher.dispatch import Dispatcher
+from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from publisher import feeds
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Receipt
+from publisher.outputs import feeds
 from publisher.settings import load_settings
 
 FEED_FILE = "alerts.atom"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from publisher.banner import Banner, read_banner, write_banner_unless_newer
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
+from publisher.outputs.banner import Banner, read_banner, write_banner_unless_newer
 from publisher.settings import load_settings
 
 HEADLINE_MAX = 80

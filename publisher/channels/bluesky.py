@@ -43,9 +43,9 @@ from atproto_client.exceptions import (
 from atproto_client.request import Request
 from cryptography.fernet import Fernet, InvalidToken
 
-from publisher import ratelimit
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 
 log = logging.getLogger(__name__)
 

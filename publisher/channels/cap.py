@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from publisher import feeds
-from publisher.banner import _atomic_write
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.outputs import feeds
+from publisher.outputs.banner import _atomic_write
 from publisher.settings import load_settings
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"

@@ -19,10 +19,10 @@ from typing import Any, ClassVar
 import facebook
 import requests
 
-from publisher import ratelimit
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
 
 SDK_ORIGIN = facebook.FACEBOOK_GRAPH_URL  # "https://graph.facebook.com/"

@@ -25,11 +25,12 @@ from typing import Any, ClassVar
 import redis
 import requests
 
-from publisher import http, ratelimit
-from publisher.alert_tile import write_tile
+from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
+from publisher.outputs.alert_tile import write_tile
 from publisher.settings import load_settings
 
 log = logging.getLogger(__name__)

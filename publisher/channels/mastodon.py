@@ -22,7 +22,7 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from publisher import http, ratelimit
+from publisher import http
 from publisher.channels.base import (
     ChannelAdapter,
     ChannelConfig,
@@ -32,6 +32,7 @@ from publisher.channels.base import (
     Receipt,
 )
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 
 
 class MastodonChannel(ChannelAdapter):
@@ -64,7 +65,7 @@ class MastodonChannel(ChannelAdapter):
         )
 
     def measure(self, text: str) -> int:
-        from publisher.textcount import count_with_links
+        from publisher.text.mastodon import count_with_links
 
         return count_with_links(text, self.limits.link_length or 23)
 

@@ -19,11 +19,12 @@ from typing import Any, ClassVar
 
 import phonenumbers
 
-from publisher import ratelimit, sms_encoding, sms_status
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.sms_providers import SmsProvider, provider_for
 from publisher.errors import DeliveryError
-from publisher.sms_status import FAILED, REJECTED, UNKNOWN, RecipientResult
+from publisher.outbox import ratelimit, sms_status
+from publisher.outbox.sms_status import FAILED, REJECTED, UNKNOWN, RecipientResult
+from publisher.text import sms as sms_encoding
 
 DEFAULT_MAX_SEGMENTS = 3
 

@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 
 import requests
 
-from publisher import http, ratelimit
+from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
 CAPTION_MAX = 1024  # a photo's caption; plain messages may have 4,096

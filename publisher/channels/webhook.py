@@ -27,9 +27,10 @@ import json
 import time
 from typing import Any, ClassVar
 
-from publisher import http, ratelimit
+from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 
 SIGNATURE_HEADER = "X-Ernstfall-Signature"
 TIMESTAMP_HEADER = "X-Ernstfall-Timestamp"

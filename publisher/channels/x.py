@@ -1,6 +1,6 @@
 """X (Twitter) through tweepy's API v2 client with OAuth 1.0a user context.
 
-Length is X's weighted length (:mod:`publisher.twitter_text`). Images go through the
+Length is X's weighted length (:mod:`publisher.text.x`). Images go through the
 v2 media upload endpoint, then their alt text through ``/2/media/metadata``, then the
 post through ``Client.create_tweet``. tweepy cannot take a base URL, so it is given a
 :class:`~publisher.rebased_session.RebasedSession` that redirects its fixed host.
@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
-from publisher import ratelimit
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
-from publisher.twitter_text import parse
+from publisher.text.x import parse
 
 TWEEPY_ORIGIN = "https://api.twitter.com"  # what tweepy.Client hard-codes
 DEFAULT_BASE_URL = "https://api.x.com"

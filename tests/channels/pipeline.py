@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from publisher.channels.base import ChannelAdapter, Message
 from publisher.db import Database
-from publisher.dispatch import Dispatcher
 from publisher.errors import DeliveryError
 from publisher.models import Channel, Delivery
 from publisher.outbox import create_delivery
+from publisher.outbox.dispatch import Dispatcher
 from tests.conftest import Stack, wait_until
 
 

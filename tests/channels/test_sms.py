@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from publisher import sms_status
 from publisher.channels.base import ChannelConfig, Message
 from publisher.channels.sms import SmsChannel
 from publisher.channels.sms_providers.twilio import twilio_signature
 from publisher.errors import DeliveryError
+from publisher.outbox import sms_status
 from publisher.settings import Settings
 from tests.fakes.http import Scripted
 from tests.fakes.sms import FakeGatewayApi, FakeSeven, FakeTwilio

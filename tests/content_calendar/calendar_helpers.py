@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content_calendar.models import Post, PostState, User
+from content_calendar.accounts.models import User
+from content_calendar.calendar.post_model import Post, PostState
 from publisher.db import Database, utcnow
 from publisher.models import Channel
 

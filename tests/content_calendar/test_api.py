@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from content_calendar.models import AlertTemplate
-from content_calendar.template_library import TEMPLATES
+from content_calendar.crisis.models import AlertTemplate
+from content_calendar.crisis.template_library import TEMPLATES
 from publisher.db import Database, utcnow
 from tests.conftest import api_token, configure_channels
 
@@ -140,8 +140,7 @@ def test_json_array_instead_of_object_is_400(client: FlaskClient, setup: dict[st
 def test_four_eyes_author_cannot_approve(client: FlaskClient, setup: dict[str, str], db: Database) -> None:
     from sqlalchemy import update
 
-    from content_calendar.models import User
-
+    from content_calendar.accounts.models import User
     with db.session() as session:  # an editor who is also approver
         session.execute(update(User).where(User.username == "redaktion").values(roles="editor,approver"))
     created = client.post(

@@ -11,8 +11,8 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
-from content_calendar.models import AlertTemplate
-from content_calendar.template_library import TEMPLATES
+from content_calendar.crisis.models import AlertTemplate
+from content_calendar.crisis.template_library import TEMPLATES
 from publisher.db import Database, utcnow
 from tests.conftest import api_token, configure_channels
 

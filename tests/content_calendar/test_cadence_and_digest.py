@@ -13,11 +13,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
-from content_calendar.cadence import TARGETS, cadence_report
-from content_calendar.cadence_chart import cadence_svg
-from content_calendar.digest import DigestError, send_weekly_digest
-from content_calendar.models import PostState, User
-from content_calendar.timeutil import local_to_utc
+from content_calendar.accounts.models import User
+from content_calendar.calendar.cadence import TARGETS, cadence_report
+from content_calendar.calendar.cadence_chart import cadence_svg
+from content_calendar.calendar.digest import DigestError, send_weekly_digest
+from content_calendar.calendar.post_model import PostState
+from content_calendar.calendar.timeutil import local_to_utc
 from publisher.channels.base import Message
 from publisher.db import Database
 from publisher.models import LANE_COMMUNITY, Channel, Delivery, DeliveryState

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from waitress.server import create_server
 
-from content_calendar.models import Post, PostState
-from content_calendar.timeutil import to_local
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
 from publisher.models import Delivery, DeliveryState
 from tests.conftest import PASSWORD, Stack, configure_channels, create_test_app, wait_until

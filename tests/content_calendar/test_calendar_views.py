@@ -6,8 +6,8 @@ from datetime import datetime
 
 from flask.testing import FlaskClient
 
-from content_calendar.models import Post, PostState
-from content_calendar.timeutil import local_to_utc, to_local
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.timeutil import local_to_utc, to_local
 from publisher.db import Database
 from tests.conftest import configure_channels, login
 from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
@@ -106,8 +106,8 @@ def test_cadence_page_shows_gap_and_chart(client: FlaskClient, db: Database) -> 
 
 
 def test_contribution_becomes_a_draft(client: FlaskClient, db: Database) -> None:
-    from content_calendar.auth import create_user
-    from content_calendar.calendar_models import Contribution
+    from content_calendar.accounts.auth import create_user
+    from content_calendar.calendar.models import Contribution
     from tests.conftest import PASSWORD
 
     configure_channels(db, CHANNELS_TOML)

@@ -8,10 +8,10 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from content_calendar.csv_io import export_csv, import_csv
-from content_calendar.emergency_stop import resume, suspend
-from content_calendar.models import Post, PostState
-from content_calendar.scheduling import tick
+from content_calendar.calendar.csv_io import export_csv, import_csv
+from content_calendar.calendar.emergency_stop import resume, suspend
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.scheduling import tick
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from publisher.settings import Settings

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from content_calendar.calendar_settings import OfficeHours
-from content_calendar.models import PostState
-from content_calendar.office_hours import office_hours_warning, outside_reason
-from content_calendar.queue_slots import NoFreeSlot, add_slot, next_free_slot
-from content_calendar.timeutil import local_to_utc, to_local
+from content_calendar.calendar.office_hours import office_hours_warning, outside_reason
+from content_calendar.calendar.post_model import PostState
+from content_calendar.calendar.queue_slots import NoFreeSlot, add_slot, next_free_slot
+from content_calendar.calendar.settings import OfficeHours
+from content_calendar.calendar.timeutil import local_to_utc, to_local
 from publisher.db import Database
 from tests.conftest import configure_channels
 from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids

@@ -8,9 +8,9 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from content_calendar.calendar_models import PostComment
-from content_calendar.models import Post, PostState
-from content_calendar.timeutil import to_local
+from content_calendar.calendar.models import PostComment
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
 from tests.conftest import configure_channels, login
 from tests.content_calendar.calendar_helpers import CHANNELS_TOML, PNG, add_post, channel_ids
@@ -224,7 +224,7 @@ def test_editing_an_approved_post_withdraws_the_approval(client: FlaskClient, ap
 
 
 def test_contributor_cannot_open_the_editor(client: FlaskClient, db: Database) -> None:
-    from content_calendar.auth import create_user
+    from content_calendar.accounts.auth import create_user
     from tests.conftest import PASSWORD
 
     with db.session() as session:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from content_calendar.timeutil import (
+from content_calendar.calendar.timeutil import (
     AmbiguousLocalTime,
     LocalTimeError,
     Recurrence,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from publisher.banner import Banner, write_banner
 from publisher.channels.base import Message
 from publisher.db import Database
 from publisher.models import Channel, DeliveryState
 from publisher.outbox import create_delivery
+from publisher.outputs.banner import Banner, write_banner
 from publisher.settings import Settings
 from tests.conftest import PASSWORD, configure_channels, create_test_app, login
 

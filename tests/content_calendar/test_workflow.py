@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from content_calendar.calendar_settings import set_value
-from content_calendar.models import Post, PostState
-from content_calendar.post_editing import approve, decide_held, move_post, send_back
-from content_calendar.posts import PostError, transition
+from content_calendar.calendar.post_editing import approve, decide_held, move_post, send_back
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.posts import PostError, transition
+from content_calendar.calendar.settings import set_value
 from publisher.db import Database, utcnow
 from publisher.settings import Settings
 from tests.content_calendar.calendar_helpers import add_post, user_id

@@ -9,8 +9,9 @@ import time
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from content_calendar.alert_templates import approve, load_library
-from content_calendar.models import Alert, User
+from content_calendar.accounts.models import User
+from content_calendar.crisis.models import Alert
+from content_calendar.crisis.templates import approve, load_library
 from publisher.db import Database
 from publisher.models import Delivery
 from publisher.settings import Settings

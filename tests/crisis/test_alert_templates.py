@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from content_calendar.alert_templates import (
+from content_calendar.accounts.models import AuditEvent
+from content_calendar.crisis.alerts import AlertError, find_template
+from content_calendar.crisis.template_library import TEMPLATES
+from content_calendar.crisis.templates import (
     TemplateError,
     approve,
     create_version,
@@ -14,9 +17,6 @@ from content_calendar.alert_templates import (
     validate_spec,
     versions,
 )
-from content_calendar.alerts import AlertError, find_template
-from content_calendar.models import AuditEvent
-from content_calendar.template_library import TEMPLATES
 from publisher.db import Database
 from publisher.settings import Settings
 from tests.conftest import login

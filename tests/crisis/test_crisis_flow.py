@@ -13,10 +13,10 @@ from lxml import etree
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from content_calendar.models import Post, PostState
-from content_calendar.plan_b import escalate
-from content_calendar.scheduling import tick
-from content_calendar.subscriber_models import SmsSubscriber, SubscriberStatus
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.scheduling import tick
+from content_calendar.crisis.plan_b import escalate
+from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.db import Database, utcnow
 from publisher.settings import Settings
 from tests.conftest import login

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from content_calendar.models import Alert
+from content_calendar.crisis.models import Alert
 from publisher.db import Database
 from publisher.settings import Settings
 from tests.conftest import REPO, login

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from content_calendar.models import Alert
-from content_calendar.plan_b import recipients_by_language
-from content_calendar.subscriber_models import SmsSubscriber, SubscriberStatus
+from content_calendar.crisis.models import Alert
+from content_calendar.crisis.plan_b import recipients_by_language
+from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.db import Database, utcnow
 
 PEOPLE = {"+4915100000001": "Nordstadt", "+4915100000002": "Südstadt", "+4915100000003": ""}

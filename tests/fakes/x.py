@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature, utils
 
-from publisher.twitter_text import parse
+from publisher.text.x import parse
 from tests.fakes.http import FakeServer, Recorded
 from tests.fakes.multipart import parse_multipart
 

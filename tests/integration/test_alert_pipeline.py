@@ -52,8 +52,8 @@ token_env = "TEST_MASTODON_TOKEN"
 
 
 def load_demo_templates(db: Database) -> None:
-    from content_calendar.models import AlertTemplate
-    from content_calendar.template_library import TEMPLATES
+    from content_calendar.crisis.models import AlertTemplate
+    from content_calendar.crisis.template_library import TEMPLATES
     from publisher.db import utcnow
 
     with db.session() as session:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from content_calendar.models import Post
-from content_calendar.posts import PostInput, create_post, transition
+from content_calendar.calendar.post_model import Post
+from content_calendar.calendar.posts import PostInput, create_post, transition
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from tests.conftest import Stack, configure_channels, wait_until
@@ -83,7 +83,7 @@ def test_post_goes_out_on_time_via_tick_and_community_worker(
 def test_post_image_is_uploaded_with_its_alt_text(
     stack: Stack, db: Database, users: dict[str, int], mastodon: FakeMastodon
 ) -> None:
-    from content_calendar.media import store_image
+    from content_calendar.calendar.media import store_image
 
     configure_channels(
         db,

@@ -39,8 +39,7 @@ def test_sigkill_mid_fanout_every_delivery_ends_sent(
     load_demo_templates(db)
     from sqlalchemy import update
 
-    from content_calendar.models import AlertTemplate
-
+    from content_calendar.crisis.models import AlertTemplate
     with db.session() as session:
         session.execute(update(AlertTemplate).values(channel_names=[f"m{i}" for i in range(CHANNELS)]))
     stack.start("crisis")

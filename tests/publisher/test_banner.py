@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from publisher.banner import Banner, BannerError, read_banner, script_for, validate_banner, write_banner
+from publisher.outputs.banner import (
+    Banner,
+    BannerError,
+    read_banner,
+    script_for,
+    validate_banner,
+    write_banner,
+)
 
 
 def test_banner_is_written_as_json_and_script(tmp_path: Path) -> None:
@@ -51,7 +58,7 @@ def test_bad_banner_input_is_refused(level: str, text: str, link: str | None, me
 
 
 def test_a_late_write_of_an_older_alert_never_replaces_a_newer_banner(tmp_path: Path) -> None:
-    from publisher.banner import write_banner_unless_newer
+    from publisher.outputs.banner import write_banner_unless_newer
 
     newer = Banner(level="allclear", text="Entwarnung", issued_at="2026-11-21T12:05:00+00:00")
     older = Banner(level="severe", text="Unwetter", issued_at="2026-11-21T13:00:00+01:00")  # 12:00 UTC
@@ -61,7 +68,7 @@ def test_a_late_write_of_an_older_alert_never_replaces_a_newer_banner(tmp_path: 
 
 
 def test_a_cleared_banner_stays_cleared_for_older_alerts(tmp_path: Path) -> None:
-    from publisher.banner import write_banner_unless_newer
+    from publisher.outputs.banner import write_banner_unless_newer
 
     write_banner(tmp_path, None, cleared_at="2026-11-21T12:05:00+00:00")
     older = Banner(level="severe", text="Unwetter", issued_at="2026-11-21T12:00:00+00:00")

@@ -229,7 +229,7 @@ def test_a_batch_is_claimed_sent_and_recorded_together(db: Database, instance: S
 
 
 def test_dispatcher_batches_community_but_not_crisis() -> None:
-    from publisher.dispatch import COMMUNITY_BATCH, batches
+    from publisher.outbox.dispatch import COMMUNITY_BATCH, batches
 
     items = [(i, "community") for i in range(COMMUNITY_BATCH + 3)] + [(900, "crisis"), (901, "crisis")]
     grouped = batches(items)

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 import redis as redis_lib
 
-from publisher import ratelimit
 from publisher.channels.base import ChannelConfig
 from publisher.errors import DeliveryError
+from publisher.outbox import ratelimit
 from tests.conftest import REPO
 
 

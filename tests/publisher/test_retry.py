@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from publisher.retry import backoff_seconds
+from publisher.outbox.retry import backoff_seconds
 
 
 def test_backoff_grows_exponentially_within_jitter_bounds() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.sms_encoding import analyse, describe
+from publisher.text.sms import analyse, describe
 
 
 @pytest.mark.parametrize(

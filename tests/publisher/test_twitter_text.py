@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from publisher.twitter_text import extract_urls, parse
+from publisher.text.x import extract_urls, parse
 
 
 def _conformance_dir() -> Path:

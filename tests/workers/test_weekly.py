@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from content_calendar.models import User
+from content_calendar.accounts.models import User
 from publisher.db import Database
 from publisher.settings import Settings
 from tests.content_calendar.test_cadence_and_digest import _Inbox, smtp_inbox  # noqa: F401  (fixture)

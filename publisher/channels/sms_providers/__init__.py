@@ -17,7 +17,7 @@ import requests
 from publisher import http
 from publisher.channels.base import ChannelConfig, CheckResult
 from publisher.errors import DeliveryError
-from publisher.sms_status import RecipientResult, Report
+from publisher.outbox.sms_status import RecipientResult, Report
 
 PROVIDERS = {
     "seven": "publisher.channels.sms_providers.seven:SevenProvider",

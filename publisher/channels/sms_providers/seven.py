@@ -22,7 +22,7 @@ from publisher import http
 from publisher.channels.base import CheckResult
 from publisher.channels.sms_providers import InvalidReport, SmsProvider, header
 from publisher.errors import DeliveryError
-from publisher.sms_status import (
+from publisher.outbox.sms_status import (
     ACCEPTED,
     BUFFERED,
     DELIVERED,

@@ -1,0 +1,84 @@
+"""Accounts: users and their roles, API tokens, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from publisher.db import Base, UTCDateTime, utcnow
+
+ROLES = ("admin", "editor", "approver", "crisis", "fallback", "contributor")
+ROLE_LABELS = {
+    "admin": "Administration",
+    "editor": "Redaktion",
+    "approver": "Freigabe",
+    "crisis": "Krisenstab",
+    "fallback": "Fallback-Betrieb",
+    "contributor": "Beiträge einreichen",
+}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def has_role(self, *roles: str) -> bool:
+        mine = set(self.role_list())
+        return "admin" in mine or bool(mine.intersection(roles))
+
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+
+class ApiToken(Base):
+    """An API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEvent(Base):
+    """Who did what, when. Never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(80))
+    object_kind: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def audit(session: Any, action: str, user_id: int | None = None, obj: Any = None, **detail: Any) -> None:
+    """Record an audit event in the caller's transaction."""
+    kind = getattr(obj, "__tablename__", None) if obj is not None else None
+    session.add(
+        AuditEvent(
+            user_id=user_id,
+            action=action,
+            object_kind=kind,
+            object_id=getattr(obj, "id", None),
+            detail=detail,
+        )
+    )

@@ -1,0 +1,48 @@
+"""Office hours: when the municipality answers comments (default Mon–Fri 8–18).
+
+A community post published when nobody can answer draws unanswered questions, so
+scheduling outside office hours warns — or, if the admin chose so, is refused.
+Public holidays of the configured federal state count as outside.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+import holidays
+
+from content_calendar.calendar.settings import OfficeHours
+from content_calendar.calendar.timeutil import WEEKDAY_LABELS, parse_clock, to_local
+
+
+@lru_cache(maxsize=64)
+def _holidays(state: str, year: int) -> dict[date, str]:
+    calendar = holidays.country_holidays("DE", subdiv=state or None, years=year, language="de")
+    return dict(calendar.items())
+
+
+def holiday_name(day: date, state: str) -> str | None:
+    return _holidays(state, day.year).get(day)
+
+
+def outside_reason(when_utc: datetime, hours: OfficeHours, tz_name: str) -> str | None:
+    """Why ``when_utc`` is outside office hours (German), or None if inside."""
+    local = to_local(when_utc, tz_name)
+    holiday = holiday_name(local.date(), hours.state)
+    if holiday:
+        return f"{local:%d.%m.%Y} ist ein Feiertag ({holiday})"
+    if local.weekday() not in hours.weekdays:
+        return f"{WEEKDAY_LABELS[local.weekday()]} ist kein Arbeitstag der Redaktion"
+    start, end = parse_clock(hours.start), parse_clock(hours.end)
+    if not start <= local.time() < end:
+        return f"{local:%H:%M} Uhr liegt außerhalb der Antwortzeiten ({hours.start}–{hours.end} Uhr)"
+    return None
+
+
+def office_hours_warning(when_utc: datetime, hours: OfficeHours, tz_name: str) -> str | None:
+    """The full warning an editor sees, or None."""
+    reason = outside_reason(when_utc, hours, tz_name)
+    if reason is None:
+        return None
+    return f"Außerhalb der Antwortzeiten: {reason} — niemand kann auf Kommentare antworten."

@@ -1,0 +1,157 @@
+"""Posts: validation against every chosen channel, and the approval workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content_calendar.accounts.models import audit
+from content_calendar.calendar.post_model import Post, PostState, Setting
+from content_calendar.calendar.scheduling import message_for_post
+from publisher.db import utcnow
+from publisher.models import LANE_COMMUNITY, Channel
+from publisher.outbox import validate_for
+from publisher.settings import Settings
+
+P = PostState
+
+# Which transitions a person may make, and who.
+TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    (P.DRAFT, P.REVIEW): {"editor", "contributor"},
+    (P.REVIEW, P.APPROVED): {"approver"},
+    (P.REVIEW, P.DRAFT): {"approver", "editor"},  # sent back, or withdrawn
+    (P.APPROVED, P.DRAFT): {"editor", "approver"},
+    (P.HELD, P.APPROVED): {"editor", "approver"},  # publish now / reschedule after a hold
+    (P.EXPIRED, P.DRAFT): {"editor"},
+}
+CANCELLABLE = {P.DRAFT, P.REVIEW, P.APPROVED, P.HELD, P.EXPIRED}
+
+
+class PostError(ValueError):
+    def __init__(self, message: str, problems: dict[str, str] | None = None, status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or {}
+        self.status = status
+
+
+@dataclass
+class PostInput:
+    text: str
+    channel_names: list[str]
+    publish_at: datetime
+    title: str = ""
+    theme: str | None = None
+    link: str | None = None
+    variants: dict[str, str] = field(default_factory=dict)
+    media: list[dict[str, Any]] = field(default_factory=list)
+
+
+def draft_post(data: PostInput, channel_ids: list[int] | None = None) -> Post:
+    """An unsaved post from the editor's input (for checks, previews and saving)."""
+    return Post(
+        title=data.title,
+        text=data.text,
+        theme=data.theme,
+        link=data.link,
+        variants=data.variants,
+        media=data.media,
+        publish_at=data.publish_at,
+        channel_ids=channel_ids or [],
+    )
+
+
+def community_channels(session: Session, names: list[str]) -> list[Channel]:
+    found = {
+        c.name: c
+        for c in session.scalars(select(Channel).where(Channel.name.in_(names)))
+        if c.enabled and c.serves(LANE_COMMUNITY)
+    }
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise PostError(
+            f"Unbekannter oder inaktiver Kanal: {', '.join(missing)}",
+            {"channels": f"Unbekannter oder inaktiver Kanal: {', '.join(missing)}"},
+        )
+    return [found[n] for n in names]
+
+
+def check_post(session: Session, data: PostInput, settings: Settings) -> tuple[Post, list[Channel]]:
+    problems: dict[str, str] = {}
+    if not data.text.strip():
+        problems["text"] = "Text fehlt"
+    if not data.channel_names:
+        problems["channels"] = "Mindestens einen Kanal wählen"
+    if data.publish_at.tzinfo is None:
+        problems["publish_at"] = "Zeit ohne Zeitzone"
+    elif data.publish_at <= utcnow():
+        problems["publish_at"] = "Zeitpunkt liegt in der Vergangenheit"
+    if problems:
+        raise PostError("Beitrag unvollständig oder ungültig", problems)
+    channels = community_channels(session, data.channel_names)
+    post = draft_post(data, [c.id for c in channels])
+    message = message_for_post(post)
+    for channel in channels:
+        found = validate_for(channel, message, settings)
+        if found:
+            problems[f"channel:{channel.name}"] = "; ".join(p.text for p in found)
+    if problems:
+        raise PostError("Text passt nicht in alle gewählten Kanäle", problems)
+    return post, channels
+
+
+def create_post(
+    session: Session, data: PostInput, settings: Settings, author_id: int, submit: bool = True
+) -> Post:
+    post, _ = check_post(session, data, settings)
+    post.author_id = author_id
+    post.state = P.REVIEW if submit else P.DRAFT
+    session.add(post)
+    session.flush()
+    audit(session, "post.created", author_id, post, state=post.state)
+    return post
+
+
+def self_approval_allowed(session: Session) -> bool:
+    row = session.get(Setting, "allow_self_approval")
+    return bool(row and row.value)
+
+
+def transition(
+    session: Session, post: Post, target: str, user_id: int, roles: list[str], comment: str = ""
+) -> None:
+    """Move a post through the workflow, enforcing roles and the four-eyes rule."""
+    is_admin = "admin" in roles
+    if target == P.CANCELLED:
+        if post.state not in CANCELLABLE:
+            raise PostError(
+                f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht abgebrochen werden", status=409
+            )
+    else:
+        allowed = TRANSITIONS.get((post.state, target))
+        if allowed is None:
+            raise PostError(
+                f"Von „{P.LABELS[post.state]}“ nach „{P.LABELS[target]}“ ist nicht möglich",
+                status=409,
+            )
+        if not is_admin and not allowed.intersection(roles):
+            raise PostError("Dafür fehlt Ihnen die Rolle", status=403)
+    if target == P.APPROVED and post.state == P.REVIEW:
+        if post.author_id == user_id and not self_approval_allowed(session):
+            raise PostError(
+                "Vier-Augen-Prinzip: Eigene Beiträge kann nur eine zweite Person freigeben",
+                status=403,
+            )
+        if post.publish_at <= utcnow():
+            raise PostError("Der Veröffentlichungszeitpunkt ist schon vorbei — bitte neu planen", status=409)
+        post.approver_id = user_id
+        post.approved_at = utcnow()
+    if target == P.APPROVED and post.state == P.HELD:
+        post.held_reason = None
+    previous = post.state
+    post.state = target
+    audit(session, "post.transition", user_id, post, **{"from": previous, "to": target, "comment": comment})

@@ -1,0 +1,201 @@
+"""Plan B: SMS to subscribers, and the automatic fallback when social platforms fail.
+
+Social media reached 4.6 % of people on the 2022 warning day; SMS must not depend on
+them. SMS goes out
+
+* at once, for alerts at or above ``ERNSTFALL_SMS_MIN_LEVEL`` (default ``severe``)
+  and for updates / all-clears of a thread that already went out by SMS;
+* as fallback, from the scheduler tick, when any social delivery of an alert failed
+  permanently, ended unknown, or is not confirmed ``ERNSTFALL_FALLBACK_SECONDS``
+  (default 60) after the alert.
+
+Each (alert, SMS channel, language) has a fixed idempotency key, so two schedulers,
+a retry and a person pressing "über Fallback senden" still send one SMS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from content_calendar.accounts.models import audit
+from content_calendar.crisis.alerts import earlier_in_thread, effective_type, message_for_alert
+from content_calendar.crisis.models import Alert
+from content_calendar.crisis.templates import LEVEL_RANK
+from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
+from publisher.db import Database, utcnow
+from publisher.models import LANE_CRISIS, Channel, Delivery, DeliveryLog, DeliveryState
+from publisher.outbox import create_delivery
+from publisher.settings import Settings, envfloat, envint, envstr
+
+SOCIAL_TYPES = {"mastodon", "facebook", "instagram", "x", "bluesky", "telegram"}
+S = DeliveryState
+
+
+@dataclass(frozen=True)
+class PlanBSettings:
+    min_level: str
+    fallback_seconds: float
+    window_hours: int
+
+
+def plan_b_settings() -> PlanBSettings:
+    level = envstr("ERNSTFALL_SMS_MIN_LEVEL", "severe")
+    if level not in LEVEL_RANK:
+        raise ValueError(f"ERNSTFALL_SMS_MIN_LEVEL must be one of {', '.join(LEVEL_RANK)}, got {level!r}")
+    return PlanBSettings(
+        min_level=level,
+        fallback_seconds=envfloat("ERNSTFALL_FALLBACK_SECONDS", 60.0),
+        window_hours=envint("ERNSTFALL_FALLBACK_WINDOW_HOURS", 24),
+    )
+
+
+def sms_channels(session: Session, drill: bool) -> list[Channel]:
+    found = [
+        c
+        for c in session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.name))
+        if effective_type(c) == "sms" and c.serves(LANE_CRISIS)
+    ]
+    return [c for c in found if c.drill] if drill else found
+
+
+def recipients_by_language(session: Session, alert: Alert) -> dict[str, list[str]]:
+    """Active subscribers for this alert's area, grouped by the language they get.
+
+    An alert that names none of the subscribers' districts is treated as city-wide:
+    everybody gets it. Leaving someone out because the crisis staff wrote "Stadtgebiet"
+    instead of a district name would be a missing warning.
+    """
+    haystack = " ".join(str(v) for v in (alert.variables or {}).values()).lower()
+    subscribers = session.scalars(
+        select(SmsSubscriber)
+        .where(SmsSubscriber.status == SubscriberStatus.ACTIVE)
+        .order_by(SmsSubscriber.id)
+    ).all()
+    known = {sub.area.strip().lower() for sub in subscribers} - {"", "alle"}
+    named = {area for area in known if area in haystack}
+    groups: dict[str, list[str]] = {}
+    for sub in subscribers:
+        area = sub.area.strip().lower()
+        if named and area and area != "alle" and area not in named:
+            continue
+        language = sub.language if sub.language in alert.texts else "de"
+        groups.setdefault(language, []).append(sub.phone)
+    return groups
+
+
+def has_sms(session: Session, alert_id: int) -> bool:
+    return any(
+        effective_type(d.channel) == "sms"
+        for d in session.scalars(
+            select(Delivery).where(Delivery.source_kind == "alert", Delivery.source_id == alert_id)
+        )
+    )
+
+
+def sms_deliveries(session: Session, alert: Alert, settings: Settings, reason: str) -> list[Delivery]:
+    """SMS deliveries for ``alert``: one per SMS channel and language (never twice)."""
+    created: list[Delivery] = []
+    groups = recipients_by_language(session, alert)
+    for channel in sms_channels(session, alert.status == "Exercise"):
+        # No subscribers yet: a channel with its own fixed recipients (e.g. the crisis
+        # staff's phones, in the channel options) still gets the German text.
+        batches = groups or ({"de": []} if channel.options.get("recipients") else {})
+        for language, phones in batches.items():
+            key = f"alert-{alert.id}-{channel.id}-sms-{language}"
+            if session.scalar(select(Delivery.id).where(Delivery.idempotency_key == key)):
+                continue
+            message = message_for_alert(session, alert, language)
+            if phones:
+                message = replace(message, extras={**message.extras, "recipients": phones})
+            delivery = create_delivery(
+                session,
+                channel=channel,
+                lane=LANE_CRISIS,
+                message=message,
+                settings=settings,
+                source_kind="alert",
+                source_id=alert.id,
+                idempotency_key=key,
+            )
+            delivery.log.append(
+                DeliveryLog(event="plan_b", detail=f"{reason}; {len(phones)} Empfänger ({language})")
+            )
+            created.append(delivery)
+    session.flush()
+    return created
+
+
+def sms_on_issue(session: Session, alert: Alert, settings: Settings) -> list[Delivery]:
+    """SMS at the moment an alert is issued, when its level or its thread asks for it."""
+    config = plan_b_settings()
+    if LEVEL_RANK.get(alert.level, 0) >= LEVEL_RANK[config.min_level]:
+        return sms_deliveries(session, alert, settings, f"Warnstufe ab {config.min_level}")
+    if alert.msg_type != "Alert" and any(has_sms(session, a.id) for a in earlier_in_thread(session, alert)):
+        return sms_deliveries(session, alert, settings, "Folgemeldung einer SMS-Warnung")
+    return []
+
+
+def fallback_reason(deliveries: list[Delivery], now_age: float, limit: float) -> str | None:
+    """Why a social channel needs SMS as fallback, or None."""
+    for delivery in deliveries:
+        if effective_type(delivery.channel) not in SOCIAL_TYPES:
+            continue
+        if delivery.state in (S.DEAD, S.UNKNOWN):
+            return f"{delivery.channel.name}: {delivery.last_error or delivery.state}"
+        if delivery.state != S.SENT and now_age >= limit:
+            return f"{delivery.channel.name}: nach {int(limit)} s nicht bestätigt"
+    return None
+
+
+def escalate(db: Database, settings: Settings) -> list[tuple[int, str]]:
+    """Called by every scheduler tick: SMS fallback for alerts whose social channels fail."""
+    config = plan_b_settings()
+    now = utcnow()
+    queued: list[tuple[int, str]] = []
+    with db.session() as session:
+        recent = session.scalars(
+            select(Alert).where(Alert.created_at >= now - timedelta(hours=config.window_hours))
+        ).all()
+        for alert in recent:
+            deliveries = list(
+                session.scalars(
+                    select(Delivery).where(Delivery.source_kind == "alert", Delivery.source_id == alert.id)
+                )
+            )
+            if any(effective_type(d.channel) == "sms" for d in deliveries):
+                continue
+            age = (now - alert.created_at).total_seconds()
+            reason = fallback_reason(deliveries, age, config.fallback_seconds)
+            if reason is None:
+                continue
+            created = sms_deliveries(session, alert, settings, f"Fallback: {reason}")
+            if created:
+                audit(session, "alert.fallback_sms", None, alert, reason=reason, automatic=True)
+                queued += [(d.id, d.lane) for d in created]
+    return queued
+
+
+def send_via_fallback(session: Session, alert: Alert, settings: Settings, user_id: int) -> list[Delivery]:
+    """A fallback operator's "über Fallback senden"."""
+    created = sms_deliveries(session, alert, settings, "manuell über Fallback-Konsole")
+    if created:
+        audit(session, "alert.fallback_sms", user_id, alert, reason="manuell", automatic=False)
+    return created
+
+
+def retry_delivery(session: Session, delivery: Delivery, user_id: int) -> tuple[int, str]:
+    """A person's "erneut senden": back to pending now, with one more attempt allowed."""
+    if delivery.state not in (S.DEAD, S.UNKNOWN, S.FAILED):
+        raise ValueError(f"Zustellung im Zustand {delivery.state!r} kann nicht erneut gesendet werden")
+    now = utcnow()
+    delivery.state = S.PENDING
+    delivery.next_attempt_at = now
+    delivery.last_enqueued_at = now
+    delivery.max_attempts = max(delivery.max_attempts, delivery.attempts + 1)
+    delivery.log.append(DeliveryLog(event="manual_retry", detail=f"erneut senden (Benutzer {user_id})"))
+    audit(session, "delivery.retry", user_id, delivery, channel=delivery.channel.name)
+    return delivery.id, delivery.lane

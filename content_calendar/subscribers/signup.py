@@ -1,0 +1,214 @@
+"""SMS subscriptions: double opt-in by code, STOP, export and deletion (GDPR).
+
+We keep the number, a language, an area and the moment of consent — nothing else.
+The opt-in code exists only as a salted SHA-256 for 15 minutes and five tries.
+Unsubscribing deletes the row; the audit log records the fact, never the number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from content_calendar.accounts.models import audit
+from content_calendar.crisis.alerts import effective_type
+from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
+from publisher.channels.base import ChannelConfig, Message
+from publisher.channels.registry import make_adapter
+from publisher.db import utcnow
+from publisher.errors import DeliveryError
+from publisher.models import Channel
+from publisher.outbox import channel_config
+from publisher.settings import Settings, envstr
+
+LANGUAGES = {
+    "de": "Deutsch",
+    "de-x-ls": "Leichte Sprache",
+    "en": "English",
+    "tr": "Türkçe",
+    "ar": "العربية",
+    "uk": "Українська",
+}
+CODE_MINUTES = 15
+MAX_TRIES = 5
+RESEND_SECONDS = 60
+STOP_WORDS = {"STOP", "STOPP", "ENDE", "ABMELDEN", "UNSUBSCRIBE", "CANCEL"}
+
+
+class SubscriptionError(ValueError):
+    def __init__(self, message: str, field: str = "phone", status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+def areas() -> list[str]:
+    """Configured districts (ERNSTFALL_SMS_AREAS, comma separated); "" means everywhere."""
+    return [a.strip() for a in envstr("ERNSTFALL_SMS_AREAS", "").split(",") if a.strip()]
+
+
+def normalise_phone(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw.strip(), "DE")
+    except phonenumbers.NumberParseException as exc:
+        raise SubscriptionError(
+            "Telefonnummer nicht erkannt – bitte z. B. 0151 23456789 oder +49 151 23456789"
+        ) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise SubscriptionError("Diese Telefonnummer ist ungültig – bitte prüfen Sie Vorwahl und Länge")
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise SubscriptionError("Bitte eine Mobilfunknummer angeben – Festnetz kann keine SMS empfangen")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _hash(phone: str, code: str, secret: str) -> str:
+    return hmac.new(secret.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def sms_channel(session: Session) -> Channel:
+    for channel in session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.name)):
+        if effective_type(channel) == "sms":
+            return channel
+    raise SubscriptionError(
+        "SMS-Dienst ist zurzeit nicht eingerichtet – bitte später erneut versuchen", status=503
+    )
+
+
+def send_text(session: Session, settings: Settings, phone: str, text: str) -> None:
+    """Send one SMS directly (not via the outbox: the code must not be stored in clear)."""
+    channel = sms_channel(session)
+    config = channel_config(channel, settings)
+    # Only this person: not the channel's fixed recipients (e.g. the crisis staff).
+    config = ChannelConfig(
+        **{**config.__dict__, "options": {k: v for k, v in config.options.items() if k != "recipients"}}
+    )
+    adapter = make_adapter(config)
+    message = Message(text=text, kind="post", extras={"recipients": [phone]})
+    try:
+        adapter.send(adapter.render(message), message, f"optin-{uuid.uuid4().hex}")
+    except DeliveryError as exc:
+        raise SubscriptionError(
+            f"SMS konnte nicht gesendet werden – bitte später erneut versuchen ({exc.message})", status=503
+        ) from exc
+
+
+def request_code(
+    session: Session,
+    settings: Settings,
+    secret: str,
+    raw_phone: str,
+    purpose: str,
+    language: str = "de",
+    area: str = "",
+) -> SmsSubscriber | None:
+    """Send a code to confirm subscribing (or unsubscribing). Returns the row it belongs to."""
+    phone = normalise_phone(raw_phone)
+    if language not in LANGUAGES:
+        raise SubscriptionError("Bitte eine Sprache aus der Liste wählen", field="language")
+    if area and area not in areas():
+        raise SubscriptionError("Bitte ein Gebiet aus der Liste wählen", field="area")
+    row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
+    if purpose == "unsubscribe" and row is None:
+        return None  # say nothing about whether a number is subscribed
+    now = utcnow()
+    if (
+        row is not None
+        and row.code_expires_at
+        and row.code_expires_at - timedelta(minutes=CODE_MINUTES) > now - timedelta(seconds=RESEND_SECONDS)
+    ):
+        raise SubscriptionError(
+            "Es wurde gerade erst ein Code gesendet – bitte eine Minute warten", status=429
+        )
+    if row is None:
+        row = SmsSubscriber(
+            phone=phone, language=language, area=area, status=SubscriberStatus.PENDING, code_attempts=0
+        )
+        session.add(row)
+    elif purpose == "subscribe" and row.status == SubscriberStatus.PENDING:
+        row.language, row.area = language, area
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row.code_hash = _hash(phone, code, secret)
+    row.code_expires_at = now + timedelta(minutes=CODE_MINUTES)
+    row.code_attempts = 0
+    row.code_purpose = purpose
+    session.flush()
+    verb = "Anmeldung" if purpose == "subscribe" else "Abmeldung"
+    send_text(
+        session, settings, phone, f"Ihr Code zur {verb} bei den SMS-Warnungen: {code} (15 Minuten gültig)"
+    )
+    return row
+
+
+def confirm_code(session: Session, secret: str, raw_phone: str, code: str) -> str:
+    """Check the code; subscribes or deletes. Returns "subscribed" or "unsubscribed"."""
+    phone = normalise_phone(raw_phone)
+    row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
+    wrong = SubscriptionError("Code falsch oder abgelaufen – bitte neuen Code anfordern", field="code")
+    if row is None or row.code_hash is None or row.code_expires_at is None:
+        raise wrong
+    if row.code_expires_at < utcnow() or row.code_attempts >= MAX_TRIES:
+        raise wrong
+    row.code_attempts += 1
+    if not hmac.compare_digest(row.code_hash, _hash(phone, code.strip(), secret)):
+        session.flush()
+        raise wrong
+    if row.code_purpose == "unsubscribe":
+        delete_subscriber(session, row, "page")
+        return "unsubscribed"
+    row.status = SubscriberStatus.ACTIVE
+    row.consent_at = utcnow()
+    row.code_hash = row.code_expires_at = row.code_purpose = None
+    audit(session, "subscriber.confirmed", None, row)
+    return "subscribed"
+
+
+def delete_subscriber(session: Session, row: SmsSubscriber, how: str) -> None:
+    audit(session, "subscriber.deleted", None, row, how=how)
+    session.delete(row)
+    session.flush()
+
+
+def handle_inbound(session: Session, sender: str, text: str) -> bool:
+    """An SMS reply: STOP (and friends) deletes the subscription. True if it did."""
+    words = text.strip().upper().split()
+    if not words or words[0] not in STOP_WORDS:
+        return False
+    try:
+        phone = normalise_phone(sender if sender.startswith("+") or sender.startswith("0") else f"+{sender}")
+    except SubscriptionError:
+        return False
+    row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
+    if row is None:
+        return False
+    delete_subscriber(session, row, "stop")
+    return True
+
+
+def export(row: SmsSubscriber) -> dict[str, Any]:
+    """Everything we store about one subscriber (GDPR Art. 15)."""
+    return {
+        "telefonnummer": row.phone,
+        "sprache": row.language,
+        "gebiet": row.area or "gesamtes Gebiet",
+        "status": "bestätigt" if row.status == SubscriberStatus.ACTIVE else "unbestätigt",
+        "eingetragen": row.created_at.isoformat(),
+        "einwilligung": row.consent_at.isoformat() if row.consent_at else None,
+    }
+
+
+def counts(session: Session) -> dict[str, int]:
+    return dict(
+        session.execute(select(SmsSubscriber.status, func.count()).group_by(SmsSubscriber.status)).all()
+    )  # type: ignore[arg-type]

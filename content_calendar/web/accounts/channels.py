@@ -1,0 +1,54 @@
+"""Channel settings for admins: what is configured, and a check without posting."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from content_calendar.accounts.models import audit
+from content_calendar.web.helpers import db_session, role_required, settings
+from publisher.models import Channel
+from publisher.outbox import adapter_for
+
+bp = Blueprint("channel_admin", __name__, url_prefix="/kanaele")
+
+
+def credential_refs(channel: Channel) -> list[str]:
+    """Names of the variables and files a channel reads its secrets from — never the values."""
+    return [
+        f"{key} = {value}"
+        for key, value in sorted((channel.options or {}).items())
+        if key.endswith("_env") or key.endswith("_file")
+    ]
+
+
+@bp.get("/")
+@role_required("admin", "fallback")
+def index() -> str:
+    channels = db_session().scalars(select(Channel).order_by(Channel.name)).all()
+    return render_template(
+        "channels.html",
+        channels=channels,
+        credential_refs=credential_refs,
+        channels_file=settings().channels_file,
+    )
+
+
+@bp.post("/<int:channel_id>/pruefen")
+@role_required("admin", "fallback")
+def check(channel_id: int) -> Response:
+    session = db_session()
+    channel = session.get(Channel, channel_id)
+    if channel is None:
+        flash("Kanal nicht gefunden.", "error")
+        return redirect(url_for("channel_admin.index"))
+    try:
+        result = adapter_for(channel, settings()).check()
+        ok, text = result.ok, result.text
+    except Exception as exc:  # a check must report, never crash the page
+        ok, text = False, f"Prüfung fehlgeschlagen: {type(exc).__name__}"
+    audit(session, "channel.checked", None, channel, ok=ok)
+    session.commit()
+    flash(f"{channel.name}: {'in Ordnung' if ok else 'FEHLER'} – {text}", "info" if ok else "error")
+    return redirect(url_for("channel_admin.index"))

@@ -1,0 +1,60 @@
+"""Contributions: other departments submit ideas; editors turn them into drafts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from content_calendar.calendar.contributions import ContributionError, decline, open_ideas, submit_idea
+from content_calendar.calendar.models import Contribution
+from content_calendar.calendar.settings import themes
+from content_calendar.web.helpers import db_session, role_required
+
+bp = Blueprint("contributions", __name__, url_prefix="/ideen")
+FIELDS = ("title", "text", "department", "theme", "wanted_date", "link")
+
+
+@bp.get("/")
+@role_required("contributor", "editor")
+def index() -> ResponseReturnValue:
+    return _page({}, {})
+
+
+def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
+    session = db_session()
+    ideas = open_ideas(session) if current_user.has_role("editor") else []
+    return (
+        render_template(
+            "contributions.html", ideas=ideas, values=values, errors=errors, themes=themes(session)
+        ),
+        status,
+    )
+
+
+@bp.post("/")
+@role_required("contributor", "editor")
+def submit() -> ResponseReturnValue:
+    values = {name: request.form.get(name, "") for name in FIELDS}
+    session = db_session()
+    try:
+        submit_idea(session, current_user.id, **values)
+    except ContributionError as exc:
+        session.rollback()
+        return _page(values, exc.problems, 422)
+    session.commit()
+    flash("Danke! Die Redaktion hat Ihre Idee erhalten.", "info")
+    return redirect(url_for("contributions.index"))
+
+
+@bp.post("/<int:idea_id>/ablehnen")
+@role_required("editor")
+def reject(idea_id: int) -> ResponseReturnValue:
+    session = db_session()
+    idea = session.get(Contribution, idea_id)
+    if idea is None:
+        abort(404)
+    decline(session, idea, current_user.id)
+    session.commit()
+    flash("Idee abgelehnt.", "info")
+    return redirect(url_for("contributions.index"))

@@ -1,0 +1,89 @@
+"""Calendar out and in: the secret iCalendar feed, CSV export and all-or-nothing import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from content_calendar.calendar import csv_io
+from content_calendar.calendar.csv_io import COLUMNS, import_csv
+from content_calendar.calendar.ical_feed import calendar_bytes, feed_token, rotate, user_for_feed_token
+from content_calendar.web.helpers import db_session, role_required, settings
+
+bp = Blueprint("calendar_io", __name__)
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+@bp.get("/kalender/abo")
+@role_required("editor", "approver")
+def feed_info() -> ResponseReturnValue:
+    session = db_session()
+    token = feed_token(session, current_user.id, _secret())
+    session.commit()
+    url = settings().public_base_url + url_for("calendar_io.feed", token=token)
+    return render_template("calendar_feed.html", url=url)
+
+
+@bp.post("/kalender/abo/neu")
+@role_required("editor", "approver")
+def feed_rotate() -> ResponseReturnValue:
+    rotate(db_session(), current_user.id)
+    db_session().commit()
+    flash("Neue Abo-Adresse erzeugt; die alte funktioniert nicht mehr.", "info")
+    return redirect(url_for("calendar_io.feed_info"))
+
+
+@bp.get("/kalender/feed/<token>.ics")
+def feed(token: str) -> ResponseReturnValue:
+    """No login: calendar programs cannot log in. The secret URL is the credential."""
+    session = db_session()
+    if user_for_feed_token(session, token, _secret()) is None:
+        abort(404)
+    body = calendar_bytes(session, settings().public_base_url)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/kalender/export.csv")
+@role_required("editor", "approver")
+def export_csv() -> ResponseReturnValue:
+    body = "\ufeff" + csv_io.export_csv(db_session(), settings())  # BOM: Excel opens UTF-8 correctly
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="redaktionsplan.csv"'
+    return response
+
+
+@bp.get("/kalender/import")
+@role_required("editor")
+def import_form() -> ResponseReturnValue:
+    return render_template("calendar_import.html", columns=COLUMNS, report=None)
+
+
+@bp.post("/kalender/import")
+@role_required("editor")
+def import_upload() -> ResponseReturnValue:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Bitte eine CSV-Datei auswählen.", "error")
+        return render_template("calendar_import.html", columns=COLUMNS, report=None), 422
+    session = db_session()
+    report = import_csv(
+        session,
+        upload.read(),
+        settings(),
+        current_user.id,
+        current_user.roles,
+        submit=request.form.get("submit") == "1",
+    )
+    if not report.ok:
+        session.rollback()
+        flash("Nichts importiert: bitte die markierten Zeilen korrigieren.", "error")
+        return render_template("calendar_import.html", columns=COLUMNS, report=report), 422
+    session.commit()
+    flash(f"{report.imported} Beiträge importiert.", "info")
+    return render_template("calendar_import.html", columns=COLUMNS, report=report)

@@ -1,0 +1,71 @@
+"""Downloads of the blackout pack and the CAP hand-over, per alert."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort
+
+from content_calendar.crisis.blackout import (
+    announcement_audio,
+    announcement_text,
+    cap_for_alert,
+    current_alerts,
+    darksite_html,
+    notice_pdf,
+)
+from content_calendar.crisis.models import Alert
+from content_calendar.web.helpers import db_session, role_required, settings
+from publisher.db import utcnow
+
+bp = Blueprint("blackout", __name__, url_prefix="/krise")
+ROLES = ("crisis", "fallback", "approver")
+
+
+def _alert(alert_id: int) -> Alert:
+    alert = db_session().get(Alert, alert_id)
+    if alert is None:
+        abort(404, f"Warnung {alert_id} nicht gefunden")
+    return alert
+
+
+def _download(data: bytes | str, mimetype: str, name: str) -> Response:
+    return Response(
+        data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.route("/warnung/<int:alert_id>/aushang.pdf")
+@role_required(*ROLES)
+def notice_pdf_view(alert_id: int) -> Response:
+    pdf = notice_pdf(_alert(alert_id), settings().timezone)
+    return _download(pdf, "application/pdf", f"aushang-warnung-{alert_id}.pdf")
+
+
+@bp.route("/warnung/<int:alert_id>/durchsage.txt")
+@role_required(*ROLES)
+def announcement_text_view(alert_id: int) -> Response:
+    return _download(
+        announcement_text(_alert(alert_id)), "text/plain; charset=utf-8", f"durchsage-{alert_id}.txt"
+    )
+
+
+@bp.route("/warnung/<int:alert_id>/durchsage.wav")
+@role_required(*ROLES)
+def announcement_audio_view(alert_id: int) -> Response:
+    audio = announcement_audio(_alert(alert_id))
+    if audio is None:
+        abort(404, "Sprachausgabe nicht verfügbar: espeak-ng ist auf dem Server nicht installiert")
+    return _download(audio, "audio/wav", f"durchsage-{alert_id}.wav")
+
+
+@bp.route("/darksite.html")
+@role_required(*ROLES)
+def darksite_view() -> Response:
+    page = darksite_html(current_alerts(db_session()), settings().timezone, utcnow())
+    return _download(page, "text/html; charset=utf-8", "darksite.html")
+
+
+@bp.route("/warnung/<int:alert_id>/cap.xml")
+@role_required(*ROLES)
+def cap_xml_view(alert_id: int) -> Response:
+    data = cap_for_alert(db_session(), _alert(alert_id))
+    return _download(data, "application/cap+xml", f"warnung-{alert_id}.cap.xml")

@@ -1,0 +1,325 @@
+"""The crisis console: pick a template, fill the blanks, see every channel, send once.
+
+The idempotency key is made when the form is rendered and travels in a signed token
+with the moment the console was opened, so a double click or a resubmitted form
+sends one alert, and the board can show how long "open console → sent" took.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from content_calendar.crisis.alerts import (
+    AlertError,
+    alert_channels,
+    alert_deliveries,
+    create_alert,
+    crisis_active,
+    earlier_in_thread,
+    message_for,
+    thread_head,
+)
+from content_calendar.crisis.models import Alert, AlertTemplate
+from content_calendar.crisis.placeholders import TYPE_LABELS, PlaceholderError, validate_values
+from content_calendar.crisis.plan_b import sms_channels
+from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
+from content_calendar.web.dashboard import STATE_LABELS
+from content_calendar.web.helpers import database, db_session, dispatcher, role_required, settings
+from publisher.db import utcnow
+from publisher.outbox import adapter_for
+from publisher.outbox.live import DeliveryFeed, delivery_event
+
+bp = Blueprint("crisis", __name__, url_prefix="/krise")
+FOLLOW_UPS = {"Update": "Aktualisierung", "Cancel": "Entwarnung"}
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="ernstfall-console")
+
+
+def new_console_token() -> str:
+    return _serializer().dumps({"k": uuid.uuid4().hex, "t": time.time()})
+
+
+def read_console_token(token: str) -> tuple[str, datetime]:
+    try:
+        data = _serializer().loads(token, max_age=24 * 3600)
+    except BadSignature:
+        abort(400, "Formular abgelaufen oder verändert — bitte die Konsole neu öffnen")
+    return f"console-{data['k']}", datetime.fromtimestamp(float(data["t"]), UTC)
+
+
+def feed() -> DeliveryFeed:
+    existing = current_app.extensions.get("ernstfall_feed")
+    if existing is None:
+        existing = current_app.extensions["ernstfall_feed"] = DeliveryFeed(database())
+    return existing.start()
+
+
+def usable_templates() -> list[AlertTemplate]:
+    return list(
+        db_session().scalars(
+            select(AlertTemplate).where(AlertTemplate.current.is_(True)).order_by(AlertTemplate.name)
+        )
+    )
+
+
+def active_alerts() -> list[Alert]:
+    return list(db_session().scalars(select(Alert).where(Alert.active.is_(True)).order_by(Alert.id.desc())))
+
+
+@bp.route("/")
+@role_required("crisis")
+def index() -> str:
+    return render_template(
+        "crisis_index.html",
+        templates=[t for t in usable_templates() if t.usable],
+        active=active_alerts(),
+        crisis=crisis_active(db_session()),
+        levels=LEVELS,
+        opened=new_console_token(),
+    )
+
+
+def _preview(template: AlertTemplate, values: dict[str, str], drill: bool, ref: Alert | None) -> list[dict]:
+    """Every channel's rendering, from the adapters themselves, with their problems."""
+    session = db_session()
+    texts = {
+        lang: {k: " ".join(v.format_map(values).split()) for k, v in parts.items()}
+        for lang, parts in template.texts.items()
+    }
+    draft = Alert(
+        id=0,
+        identifier="vorschau",
+        msg_type="Alert",
+        status="Exercise" if drill else "Actual",
+        level=template.level,
+        headline=texts["de"]["headline"],
+        texts=texts,
+        variables=values,
+        link=template.link,
+        created_at=utcnow(),
+    )
+    draft.template = template
+    message = message_for(draft, template.cap)
+    rows = []
+    for channel in alert_channels(session, template, drill) + sms_channels(session, drill):
+        adapter = adapter_for(channel, settings())
+        rendered = adapter.render(message)
+        problems = [p.text for p in adapter.validate(message) if p.code not in ("no_recipients",)]
+        rows.append(
+            {
+                "channel": channel.name,
+                "type": channel.type,
+                "text": rendered.get("text") or json.dumps(rendered, ensure_ascii=False)[:400],
+                "headline": rendered.get("headline"),
+                "problems": problems,
+            }
+        )
+    return rows
+
+
+@bp.route("/senden/<key>", methods=["GET", "POST"])
+@role_required("crisis")
+def send(key: str) -> ResponseReturnValue:
+    session = db_session()
+    template = session.scalar(
+        select(AlertTemplate).where(AlertTemplate.key == key, AlertTemplate.current.is_(True))
+    )
+    if template is None or not template.usable:
+        abort(404, "Vorlage nicht gefunden oder nicht freigegeben")
+    msg_type = request.values.get("art", "Alert")
+    if msg_type not in ("Alert", *FOLLOW_UPS):
+        abort(400, "Unbekannte Meldungsart")
+    ref = None
+    if msg_type != "Alert":
+        ref = session.get(Alert, request.values.get("bezug", type=int) or 0)
+        if ref is None or not ref.active:
+            flash("Die Warnung, auf die Sie sich beziehen, ist nicht mehr aktiv.", "error")
+            return redirect(url_for("crisis.index"))
+    token = request.form.get("console_token") or request.args.get("t") or new_console_token()
+    drill = bool(request.values.get("uebung")) if ref is None else ref.status == "Exercise"
+    values = {name: request.form.get(f"v_{name}", "") for name in template.placeholders}
+    errors: dict[str, str] = {}
+    previews: list[dict] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            clean = validate_values(template.placeholders, values)
+        except PlaceholderError as exc:
+            errors, status = exc.problems, 422
+        else:
+            previews = _preview(template, clean, drill, ref)
+            if request.form.get("action") == "send":
+                key_, opened = read_console_token(token)
+                try:
+                    result = create_alert(
+                        database(),
+                        settings(),
+                        dispatcher(),
+                        template_key=template.key,
+                        variables=values,
+                        idempotency_key=key_,
+                        user_id=current_user.id,
+                        drill=drill,
+                        msg_type=msg_type,
+                        references_id=ref.id if ref else None,
+                        console_opened_at=opened,
+                    )
+                except AlertError as exc:
+                    errors = exc.problems or {"alert": exc.message}
+                    flash(exc.message, "error")
+                    status = exc.status
+                else:
+                    if not result.created:
+                        flash("Diese Meldung wurde bereits gesendet — hier ist sie.", "info")
+                    return redirect(url_for("crisis.board", alert_id=result.alert_id), code=303)
+    return (
+        render_template(
+            "crisis_send.html",
+            template=template,
+            values=values,
+            errors=errors,
+            previews=previews,
+            token=token,
+            drill=drill,
+            msg_type=msg_type,
+            follow_ups=FOLLOW_UPS,
+            ref=ref,
+            type_labels=TYPE_LABELS,
+            levels=LEVELS,
+            languages=LANGUAGE_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/warnung/<int:alert_id>")
+@role_required("crisis", "fallback", "approver", "editor")
+def board(alert_id: int) -> str:
+    session = db_session()
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        abort(404)
+    version = feed().version  # before reading the database: no change can fall between
+    deliveries = [delivery_event(d) for d in alert_deliveries(session, alert_id)]
+    sent_times = [d["sent_at"] for d in deliveries if d["sent_at"]]
+    return render_template(
+        "crisis_board.html",
+        alert=alert,
+        deliveries=deliveries,
+        version=version,
+        thread=earlier_in_thread(session, alert),
+        head=thread_head(session, alert),
+        levels=LEVELS,
+        follow_ups=FOLLOW_UPS,
+        templates=[t for t in usable_templates() if t.usable],
+        elapsed=_elapsed(alert),
+        all_sent=bool(deliveries) and all(d["state"] == "sent" for d in deliveries),
+        last_sent=max(sent_times) if sent_times else None,
+        inline=any(d["inline"] for d in deliveries),
+        state_labels=STATE_LABELS,
+    )
+
+
+def _elapsed(alert: Alert) -> float | None:
+    if alert.console_opened_at is None:
+        return None
+    return max(0.0, (alert.created_at - alert.console_opened_at).total_seconds())
+
+
+@bp.route("/warnung/<int:alert_id>/stand.json")
+@role_required("crisis", "fallback", "approver", "editor")
+def board_state(alert_id: int) -> Response:
+    """For browsers that get no stream slot: the feed's memory, not the database."""
+    version, rows = feed().snapshot("alert", alert_id)
+    return jsonify(version=version, deliveries=rows)
+
+
+class StreamSlots:
+    """Waitress serves each request on a pool thread; a stream holds one for minutes.
+
+    At most ``ERNSTFALL_SSE_MAX_STREAMS`` streams (default: half the web threads) run
+    at once; further boards get HTTP 503 and poll ``stand.json`` (served from the
+    feed's memory) instead, so streams can never starve normal pages.
+    """
+
+    def __init__(self, limit: int) -> None:
+        import threading
+
+        self.limit = limit
+        self._sem = threading.BoundedSemaphore(limit)
+
+    def take(self) -> bool:
+        return self._sem.acquire(blocking=False)
+
+    def give(self) -> None:
+        self._sem.release()
+
+
+def slots() -> StreamSlots:
+    existing = current_app.extensions.get("ernstfall_stream_slots")
+    if existing is None:
+        limit = int(current_app.config.get("SSE_MAX_STREAMS") or 8)
+        existing = current_app.extensions["ernstfall_stream_slots"] = StreamSlots(limit)
+    return existing
+
+
+@bp.route("/live")
+@role_required("crisis", "fallback", "approver", "editor")
+def live() -> Response:
+    wanted = {int(x) for x in request.args.getlist("warnung") if x.isdigit()}
+    since = request.headers.get("Last-Event-ID") or request.args.get("seit") or "0"
+    after = int(since) if since.isdigit() else 0
+    pool = slots()
+    if not pool.take():
+        return Response("Zu viele offene Live-Ansichten", status=503, headers={"Retry-After": "5"})
+    source = feed()
+    lifetime = float(current_app.config.get("SSE_MAX_SECONDS", 300))
+    keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", 15))
+
+    def stream() -> Any:
+        nonlocal after
+        try:
+            yield "retry: 2000\n\n"
+            deadline = time.monotonic() + lifetime
+            while time.monotonic() < deadline:
+                after, rows = source.wait(after, timeout=keepalive)
+                mine = [
+                    r
+                    for r in rows
+                    if r["source_kind"] == "alert" and (not wanted or r["source_id"] in wanted)
+                ]
+                for row in mine:
+                    yield f"id: {after}\nevent: delivery\ndata: {json.dumps(row, ensure_ascii=False)}\n\n"
+                if not mine:
+                    yield f"id: {after}\n: keepalive\n\n"
+        finally:
+            pool.give()
+
+    return Response(
+        stream(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,135 @@
+"""Fallback console (role fallback): failed alert channels, retry, send via SMS fallback.
+
+Also the post-crisis decision page for held community posts (role editor).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from content_calendar.accounts.models import audit
+from content_calendar.calendar.post_model import Post, PostState
+from content_calendar.calendar.posts import PostError, transition
+from content_calendar.crisis.alerts import crisis_active
+from content_calendar.crisis.models import Alert
+from content_calendar.crisis.plan_b import plan_b_settings, retry_delivery, send_via_fallback, sms_channels
+from content_calendar.web.helpers import db_session, dispatcher, role_required, settings
+from publisher.db import utcnow
+from publisher.models import Delivery, DeliveryState
+
+bp = Blueprint("fallback", __name__)
+PROBLEM_STATES = (DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED)
+
+
+@bp.route("/fallback/")
+@role_required("fallback", "crisis")
+def index() -> str:
+    session = db_session()
+    failed = session.scalars(
+        select(Delivery)
+        .where(Delivery.source_kind == "alert", Delivery.state.in_(PROBLEM_STATES))
+        .order_by(Delivery.updated_at.desc())
+        .limit(200)
+    ).all()
+    alerts = {
+        a.id: a for a in session.scalars(select(Alert).where(Alert.id.in_({d.source_id for d in failed})))
+    }
+    return render_template(
+        "fallback_console.html",
+        failed=failed,
+        alerts=alerts,
+        has_sms=bool(sms_channels(session, drill=False)),
+        config=plan_b_settings(),
+    )
+
+
+@bp.post("/fallback/zustellung/<int:delivery_id>/erneut")
+@role_required("fallback", "crisis")
+def retry(delivery_id: int) -> ResponseReturnValue:
+    session = db_session()
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        abort(404, "Zustellung nicht gefunden")
+    try:
+        job = retry_delivery(session, delivery, current_user.id)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("fallback.index"))
+    session.commit()
+    dispatcher().enqueue([job])
+    flash(f"{delivery.channel.name}: wird erneut gesendet.", "info")
+    return redirect(url_for("fallback.index"))
+
+
+@bp.post("/fallback/warnung/<int:alert_id>/sms")
+@role_required("fallback", "crisis")
+def via_fallback(alert_id: int) -> ResponseReturnValue:
+    session = db_session()
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        abort(404, "Warnung nicht gefunden")
+    created = send_via_fallback(session, alert, settings(), current_user.id)
+    session.commit()
+    if created:
+        dispatcher().enqueue([(d.id, d.lane) for d in created])
+        flash(f"SMS-Fallback für „{alert.headline}“ ausgelöst ({len(created)} Sendung(en)).", "info")
+    else:
+        flash("Keine neue SMS: schon per SMS gesendet, kein SMS-Kanal oder keine Empfänger.", "error")
+    return redirect(url_for("fallback.index"))
+
+
+@bp.route("/angehalten/", methods=["GET", "POST"])
+@role_required("editor", "approver")
+def held_posts() -> ResponseReturnValue:
+    """After the all-clear an editor decides per held post: publish now, reschedule, drop."""
+    session = db_session()
+    in_crisis = crisis_active(session)
+    if request.method == "POST":
+        post = session.get(Post, request.form.get("post", type=int) or 0)
+        if post is None or post.state != PostState.HELD:
+            flash("Dieser Beitrag ist nicht (mehr) angehalten.", "error")
+            return redirect(url_for("fallback.held_posts"))
+        action = request.form.get("action")
+        try:
+            if action == "drop":
+                transition(
+                    session, post, PostState.CANCELLED, current_user.id, current_user.roles, "verworfen"
+                )
+            elif action in ("now", "reschedule"):
+                if in_crisis:
+                    flash(
+                        "Noch Krisenmodus: erst nach der Entwarnung veröffentlichen oder neu planen.", "error"
+                    )
+                    return redirect(url_for("fallback.held_posts"))
+                when = utcnow()
+                if action == "reschedule":
+                    raw = request.form.get("when", "")
+                    try:
+                        local = datetime.strptime(raw, "%Y-%m-%dT%H:%M")
+                    except ValueError:
+                        flash("Neuer Zeitpunkt fehlt oder ist ungültig (TT.MM.JJJJ HH:MM).", "error")
+                        return redirect(url_for("fallback.held_posts"))
+                    when = local.replace(tzinfo=ZoneInfo(settings().timezone))
+                    if when <= utcnow():
+                        flash("Der neue Zeitpunkt liegt in der Vergangenheit.", "error")
+                        return redirect(url_for("fallback.held_posts"))
+                post.publish_at = when
+                transition(session, post, PostState.APPROVED, current_user.id, current_user.roles, action)
+                audit(session, "post.released_after_crisis", current_user.id, post, decision=action)
+            else:
+                abort(400, "Unbekannte Aktion")
+        except PostError as exc:
+            session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("fallback.held_posts"))
+        session.commit()
+        flash("Entscheidung gespeichert.", "info")
+        return redirect(url_for("fallback.held_posts"))
+    held = session.scalars(select(Post).where(Post.state == PostState.HELD).order_by(Post.publish_at)).all()
+    return render_template("held_posts.html", held=held, in_crisis=in_crisis)

@@ -1,0 +1,210 @@
+"""Template admin: the library, every version, editing (a new version) and approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from content_calendar.accounts.models import User
+from content_calendar.crisis.models import AlertTemplate
+from content_calendar.crisis.placeholders import TYPE_LABELS, TYPES
+from content_calendar.crisis.templates import (
+    CAP_VALUES,
+    LANGUAGE_LABELS,
+    LEVELS,
+    TemplateError,
+    approve,
+    create_version,
+    library,
+    load_library,
+    template_spec,
+    versions,
+)
+from content_calendar.web.helpers import db_session, role_required, settings
+
+bp = Blueprint("template_admin", __name__, url_prefix="/vorlagen")
+EDITORS = ("editor", "approver", "crisis")
+
+
+@bp.route("/")
+@role_required(*EDITORS)
+def index() -> str:
+    return render_template("template_list.html", rows=library(db_session()), levels=LEVELS)
+
+
+@bp.post("/bibliothek-laden")
+@role_required(*EDITORS)
+def load() -> ResponseReturnValue:
+    added = load_library(db_session(), current_user.id)
+    db_session().commit()
+    flash(f"{len(added)} mitgelieferte Vorlagen angelegt — sie brauchen noch eine Freigabe.", "info")
+    return redirect(url_for("template_admin.index"))
+
+
+@bp.route("/<key>")
+@role_required(*EDITORS)
+def detail(key: str) -> str:
+    session = db_session()
+    items = versions(session, key)
+    if not items:
+        abort(404, f"Vorlage {key!r} nicht gefunden")
+    names = {u.id: u.display_name for u in session.scalars(select(User))}
+    return render_template(
+        "template_detail.html",
+        versions=items,
+        newest=items[0],
+        names=names,
+        levels=LEVELS,
+        languages=LANGUAGE_LABELS,
+        type_labels=TYPE_LABELS,
+    )
+
+
+def placeholders_from(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Lines ``name | type | label | max length | optional``."""
+    result: dict[str, dict[str, Any]] = {}
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 3:
+            errors.append(
+                f"Platzhalter Zeile {number}: Format name | Typ | Bezeichnung [| Länge] [| optional]"
+            )
+            continue
+        meta: dict[str, Any] = {"type": parts[1], "label": parts[2]}
+        if len(parts) > 3 and parts[3]:
+            if not parts[3].isdigit():
+                errors.append(f"Platzhalter Zeile {number}: Länge muss eine Zahl sein")
+                continue
+            meta["max_length"] = int(parts[3])
+        if len(parts) > 4 and parts[4].lower() == "optional":
+            meta["required"] = False
+        result[parts[0]] = meta
+    return result, errors
+
+
+def placeholders_text(spec: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for name, meta in spec.items():
+        optional = "" if meta.get("required", True) else "optional"
+        lines.append(
+            " | ".join(
+                [
+                    name,
+                    meta.get("type", "text"),
+                    meta.get("label", name),
+                    str(meta.get("max_length", "")),
+                    optional,
+                ]
+            ).rstrip(" |")
+        )
+    return "\n".join(lines)
+
+
+def spec_from_form(key: str) -> tuple[dict[str, Any], dict[str, str]]:
+    form = request.form
+    placeholders, errors = placeholders_from(form.get("placeholders", ""))
+    texts: dict[str, dict[str, str]] = {}
+    languages = [lang for lang in form.getlist("lang") if lang]
+    new_lang = form.get("new_lang", "").strip()
+    if new_lang:
+        languages.append(new_lang)
+    for lang in languages:
+        parts = {
+            "headline": form.get(f"headline_{lang}", ""),
+            "text": form.get(f"text_{lang}", ""),
+            "channel:sms": form.get(f"sms_{lang}", ""),
+        }
+        if any(v.strip() for v in parts.values()):
+            texts[lang] = {k: v for k, v in parts.items() if v.strip()}
+    spec = {
+        "key": key,
+        "name": form.get("name", ""),
+        "event": form.get("event", ""),
+        "level": form.get("level", ""),
+        "cap": {name: form.get(f"cap_{name}", "") for name in CAP_VALUES},
+        "channel_names": [c.strip() for c in form.get("channel_names", "").split(",") if c.strip()],
+        "placeholders": placeholders,
+        "texts": texts,
+        "link": form.get("link", "").strip() or None,
+    }
+    return spec, {f"placeholders.{i}": e for i, e in enumerate(errors)}
+
+
+@bp.route("/<key>/bearbeiten", methods=["GET", "POST"])
+@bp.route("/neu", methods=["GET", "POST"], defaults={"key": ""})
+@role_required(*EDITORS)
+def edit(key: str) -> ResponseReturnValue:
+    session = db_session()
+    items = versions(session, key) if key else []
+    if key and not items:
+        abort(404, f"Vorlage {key!r} nicht gefunden")
+    spec: dict[str, Any] = (
+        template_spec(items[0])
+        if items
+        else {
+            "key": "",
+            "texts": {"de": {}, "en": {}, "de-x-ls": {}},
+            "cap": {},
+            "placeholders": {},
+            "channel_names": [],
+        }
+    )
+    problems: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        spec, problems = spec_from_form(key or request.form.get("key", "").strip())
+        if not problems:
+            try:
+                created = create_version(session, spec, current_user.id, request.form.get("note", ""))
+            except TemplateError as exc:
+                problems = exc.problems
+            else:
+                session.commit()
+                flash(
+                    f"Version {created.version} gespeichert. Sie ist erst nach Freigabe "
+                    "durch eine zweite Person nutzbar.",
+                    "info",
+                )
+                return redirect(url_for("template_admin.detail", key=created.key), code=303)
+        status = 422
+    return (
+        render_template(
+            "template_edit.html",
+            spec=spec,
+            key=key,
+            problems=problems,
+            placeholders=placeholders_text(spec.get("placeholders", {})),
+            levels=LEVELS,
+            cap_values=CAP_VALUES,
+            languages=LANGUAGE_LABELS,
+            types=TYPES,
+        ),
+        status,
+    )
+
+
+@bp.post("/<key>/<int:version>/freigeben")
+@role_required("approver")
+def approve_view(key: str, version: int) -> ResponseReturnValue:
+    session = db_session()
+    template = session.scalar(
+        select(AlertTemplate).where(AlertTemplate.key == key, AlertTemplate.version == version)
+    )
+    if template is None:
+        abort(404, "Version nicht gefunden")
+    try:
+        approve(session, template, current_user.id, settings())
+    except TemplateError as exc:
+        session.commit()  # keep the check report and the audit event of the failed check
+        flash(exc.message + "".join(f" — {k}: {v}" for k, v in exc.problems.items()), "error")
+        return detail(key), exc.status
+    session.commit()
+    flash(f"Version {version} freigegeben: ab jetzt in der Krisenkonsole nutzbar.", "info")
+    return redirect(url_for("template_admin.detail", key=key), code=303)

@@ -1,0 +1,354 @@
+"""The delivery outbox: create, claim, send, record, sweep.
+
+Every (message, channel) pair is a :class:`~publisher.models.Delivery` row. A worker
+claims a row with one conditional UPDATE (so two workers never send the same row at
+once), sends outside any transaction, and records the outcome. The sweep finds rows
+that are due or whose lease expired and nudges them again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Problem, Receipt
+from publisher.channels.registry import make_adapter
+from publisher.db import Database, utcnow
+from publisher.errors import DeliveryError
+from publisher.models import LANE_CRISIS, Channel, Delivery, DeliveryLog, DeliveryState
+from publisher.outbox.retry import backoff_seconds
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+S = DeliveryState
+SEND_THREADS = 8  # parallel sends within one batch
+
+
+def channel_config(channel: Channel, settings: Settings) -> ChannelConfig:
+    return ChannelConfig(
+        name=channel.name,
+        type=channel.type,
+        base_url=channel.base_url,
+        options=dict(channel.options or {}),
+        http_timeout=settings.http_timeout,
+    )
+
+
+def adapter_for(channel: Channel, settings: Settings) -> ChannelAdapter:
+    return make_adapter(channel_config(channel, settings))
+
+
+def validate_for(channel: Channel, message: Message, settings: Settings) -> list[Problem]:
+    return adapter_for(channel, settings).validate(message)
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def create_delivery(
+    session: Session,
+    *,
+    channel: Channel,
+    lane: str,
+    message: Message,
+    settings: Settings,
+    source_kind: str,
+    source_id: int | None,
+    idempotency_key: str | None = None,
+    not_before: datetime | None = None,
+    refused: str | None = None,
+) -> Delivery:
+    """Add a pending delivery; the caller commits, then enqueues (never before).
+
+    ``refused`` records a delivery that cannot be sent (the channel's own check failed)
+    as dead with that reason, so it is visible instead of silently missing.
+    """
+    adapter = adapter_for(channel, settings)
+    max_attempts = settings.max_attempts_crisis if lane == LANE_CRISIS else settings.max_attempts_community
+    now = utcnow()
+    delivery = Delivery(
+        channel=channel,
+        lane=lane,
+        source_kind=source_kind,
+        source_id=source_id,
+        message=message.to_dict(),
+        rendered=adapter.render(message),
+        state=S.PENDING,
+        max_attempts=max_attempts,
+        next_attempt_at=not_before or now,
+        idempotency_key=idempotency_key or new_idempotency_key(),
+        last_enqueued_at=now,
+    )
+    if refused:
+        delivery.state = S.DEAD
+        delivery.last_error = f"Nicht gesendet: {refused}"
+    session.add(delivery)
+    delivery.log.append(DeliveryLog(event="created", detail=f"Kanal {channel.name}, {lane}"))
+    if refused:
+        delivery.log.append(DeliveryLog(event=S.DEAD, detail=refused))
+    return delivery
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a worker needs to send one delivery, read inside the claim transaction."""
+
+    id: int
+    attempt: int
+    lane: str
+    channel: ChannelConfig
+    message: dict[str, Any]
+    rendered: dict[str, Any]
+    idempotency_key: str
+
+
+def claim_many(session: Session, delivery_ids: list[int], settings: Settings) -> list[Claimed]:
+    """Claim every due delivery among ``delivery_ids`` with one conditional UPDATE.
+
+    A row already claimed, sent or not yet due is skipped, so two workers never send
+    the same delivery at once, whatever the queue delivered twice.
+    """
+    if not delivery_ids:
+        return []
+    now = utcnow()
+    claimed_ids = session.scalars(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(delivery_ids),
+            Delivery.state.in_([S.PENDING, S.FAILED]),
+            Delivery.next_attempt_at <= now,
+        )
+        .values(
+            state=S.SENDING,
+            attempts=Delivery.attempts + 1,
+            lease_until=now + timedelta(seconds=settings.lease_seconds),
+            updated_at=now,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not claimed_ids:
+        return []
+    rows = session.scalars(
+        select(Delivery).where(Delivery.id.in_(claimed_ids)).execution_options(populate_existing=True)
+    ).all()
+    jobs = []
+    for delivery in rows:
+        session.add(
+            DeliveryLog(delivery_id=delivery.id, event="attempt", detail=f"Versuch {delivery.attempts}")
+        )
+        jobs.append(
+            Claimed(
+                id=delivery.id,
+                attempt=delivery.attempts,
+                lane=delivery.lane,
+                channel=channel_config(delivery.channel, settings),
+                message=delivery.message,
+                rendered=delivery.rendered or {},
+                idempotency_key=delivery.idempotency_key,
+            )
+        )
+    return jobs
+
+
+def claim(session: Session, delivery_id: int, settings: Settings) -> Claimed | None:
+    jobs = claim_many(session, [delivery_id], settings)
+    return jobs[0] if jobs else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Claimed
+    receipt: Receipt | None
+    error: DeliveryError | None
+    idempotent: bool
+
+
+def send_one(job: Claimed) -> Outcome:
+    """Send outside any transaction; every failure becomes a DeliveryError."""
+    adapter = make_adapter(job.channel)
+    message = Message.from_dict(job.message)
+    try:
+        receipt = adapter.send(job.rendered, message, job.idempotency_key)
+    except DeliveryError as exc:
+        return Outcome(job, None, exc, adapter.idempotent)
+    except Exception as exc:  # an adapter bug must not lose the delivery
+        log.exception("delivery %s: unexpected error in adapter %s", job.id, job.channel.type)
+        error = DeliveryError(f"interner Fehler im Kanal {job.channel.name}: {type(exc).__name__}")
+        return Outcome(job, None, error, adapter.idempotent)
+    return Outcome(job, receipt, None, adapter.idempotent)
+
+
+def process_delivery(
+    db: Database, delivery_id: int, settings: Settings, *, inline: bool = False
+) -> str | None:
+    """Claim, send and record one delivery. Returns the new state, or None if not claimed."""
+    return process_many(db, [delivery_id], settings, inline=inline).get(delivery_id)
+
+
+def process_many(
+    db: Database, delivery_ids: list[int], settings: Settings, *, inline: bool = False
+) -> dict[int, str]:
+    """Claim a batch, send each (in parallel), record all outcomes; returns id -> new state.
+
+    Batching keeps database round trips per delivery low when a thousand community
+    posts fall due in the same second; the sends themselves still run concurrently.
+    """
+    with db.session() as session:
+        jobs = claim_many(session, delivery_ids, settings)
+        if jobs and inline:
+            session.execute(
+                update(Delivery).where(Delivery.id.in_([j.id for j in jobs])).values(dispatched_inline=True)
+            )
+    if not jobs:
+        return {}
+    if len(jobs) == 1:
+        outcomes = [send_one(jobs[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(jobs))) as pool:
+            outcomes = list(pool.map(send_one, jobs))
+    states = {
+        o.job.id: record_failure(db, o.job, o.error, settings, idempotent=o.idempotent)
+        for o in outcomes
+        if o.error is not None
+    }
+    sent = [o for o in outcomes if o.receipt is not None]
+    if sent:
+        record_sent(db, sent)
+        states.update({o.job.id: S.SENT for o in sent})
+    return states
+
+
+def record_sent(db: Database, outcomes: list[Outcome]) -> None:
+    now = utcnow()
+    with db.session() as session:
+        session.execute(
+            update(Delivery),
+            [
+                {
+                    "id": o.job.id,
+                    "state": S.SENT,
+                    "remote_id": o.receipt.remote_id,
+                    "remote_url": o.receipt.url,
+                    "sent_at": now,
+                    "lease_until": None,
+                    "last_error": None,
+                    "platform_message": None,
+                    "updated_at": now,
+                }
+                for o in outcomes
+                if o.receipt is not None
+            ],
+        )
+        for o in outcomes:
+            assert o.receipt is not None
+            session.add(
+                DeliveryLog(delivery_id=o.job.id, event="sent", detail=o.receipt.url or o.receipt.remote_id)
+            )
+            log.info("delivery %s sent to %s (%s)", o.job.id, o.job.channel.name, o.receipt.remote_id)
+
+
+def record_failure(
+    db: Database, job: Claimed, error: DeliveryError, settings: Settings, *, idempotent: bool
+) -> str:
+    now = utcnow()
+    if error.permanent:
+        state, when = S.DEAD, None
+    elif error.outcome_unknown and job.lane != LANE_CRISIS and not idempotent:
+        # A community post may already be online; a person checks instead of a duplicate.
+        state, when = S.UNKNOWN, None
+    elif job.attempt >= _max_attempts(db, job.id):
+        state, when = S.DEAD, None
+    else:
+        delay = backoff_seconds(
+            job.attempt,
+            base=settings.backoff_base_seconds,
+            cap=settings.backoff_cap_seconds,
+            retry_after=error.retry_after,
+        )
+        state, when = S.FAILED, now + timedelta(seconds=delay)
+    values: dict[str, Any] = {
+        "state": state,
+        "last_error": error.message,
+        "platform_message": error.platform_message,
+        "lease_until": None,
+        "updated_at": now,
+        "last_enqueued_at": None,
+    }
+    if when is not None:
+        values["next_attempt_at"] = when
+    with db.session() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == job.id, Delivery.state == S.SENDING, Delivery.attempts == job.attempt)
+            .values(**values)
+        )
+        detail = str(error) + (f" — nächster Versuch {when.isoformat()}" if when else "")
+        session.add(DeliveryLog(delivery_id=job.id, event=state, detail=detail))
+    log.warning("delivery %s to %s: %s (%s)", job.id, job.channel.name, state, error)
+    return state
+
+
+def _max_attempts(db: Database, delivery_id: int) -> int:
+    with db.session() as session:
+        value = session.scalar(select(Delivery.max_attempts).where(Delivery.id == delivery_id))
+    return int(value or 1)
+
+
+def expire_leases(session: Session, settings: Settings) -> int:
+    """Deliveries whose worker vanished mid-send: resend or hand to a person."""
+    now = utcnow()
+    expired = session.scalars(
+        select(Delivery).where(Delivery.state == S.SENDING, Delivery.lease_until < now)
+    ).all()
+    for delivery in expired:
+        adapter = adapter_for(delivery.channel, settings)
+        if delivery.lane == LANE_CRISIS or adapter.idempotent:
+            delivery.state = S.PENDING
+            delivery.next_attempt_at = now
+            delivery.last_enqueued_at = None
+            delivery.last_error = "Worker verloren während des Sendens — wird erneut gesendet"
+        else:
+            delivery.state = S.UNKNOWN
+            delivery.last_error = "Ergebnis unbekannt (Worker verloren) — bitte Konto prüfen"
+        delivery.lease_until = None
+        session.add(DeliveryLog(delivery_id=delivery.id, event="lease_expired", detail=delivery.state))
+    return len(expired)
+
+
+def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> list[tuple[int, str]]:
+    """Deliveries that are due and not nudged recently; marks them as nudged now."""
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.requeue_after_seconds)
+    rows = session.execute(
+        select(Delivery.id, Delivery.lane)
+        .where(
+            Delivery.state.in_([S.PENDING, S.FAILED]),
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.last_enqueued_at.is_(None), Delivery.last_enqueued_at < stale),
+        )
+        .order_by((Delivery.lane == LANE_CRISIS).desc(), Delivery.next_attempt_at)
+        .limit(limit)
+    ).all()
+    ids = [row.id for row in rows]
+    if ids:
+        session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(last_enqueued_at=now))
+    return [(row.id, row.lane) for row in rows]
+
+
+def sweep(db: Database, settings: Settings, enqueue: Callable[[list[tuple[int, str]]], Any]) -> int:
+    with db.session() as session:
+        expire_leases(session, settings)
+        due = due_for_enqueue(session, settings)
+    if due:
+        enqueue(due)
+    return len(due)

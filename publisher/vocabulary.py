@@ -1,0 +1,134 @@
+"""The project's vocabulary: every enumerated value, the drill and update marks, the level colours.
+
+One place, importable from every package (``publisher`` depends on nothing of ours), so nothing
+compares against a bare string literal. The enums are ``StrEnum``: their members *are* the
+strings stored in the database and written into CAP, so existing rows and documents keep working.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AlertLevel(StrEnum):
+    """How serious an alert is; decides colours, CAP urgency/severity and whether crisis mode starts."""
+
+    INFO = "info"
+    SEVERE = "severe"
+    EXTREME = "extreme"
+    ALLCLEAR = "allclear"
+
+    @property
+    def rank(self) -> int:
+        return LEVEL_RANK[self]
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self]
+
+
+LEVEL_RANK: dict[AlertLevel, int] = {
+    AlertLevel.ALLCLEAR: 0,
+    AlertLevel.INFO: 1,
+    AlertLevel.SEVERE: 2,
+    AlertLevel.EXTREME: 3,
+}
+LEVEL_LABELS: dict[AlertLevel, str] = {
+    AlertLevel.EXTREME: "Extreme Gefahr",
+    AlertLevel.SEVERE: "Gefahr",
+    AlertLevel.INFO: "Gefahreninformation",
+    AlertLevel.ALLCLEAR: "Entwarnung",
+}
+# RGB, used by the printed notice and the alert tile.
+LEVEL_COLOURS: dict[str, tuple[int, int, int]] = {
+    AlertLevel.EXTREME: (139, 0, 0),
+    AlertLevel.SEVERE: (192, 57, 43),
+    AlertLevel.INFO: (185, 119, 14),
+    AlertLevel.ALLCLEAR: (30, 132, 73),
+    "exercise": (91, 44, 111),
+}
+NEUTRAL_COLOUR = (51, 51, 51)
+
+
+def level_colour(level: str | None, drill: bool = False) -> tuple[int, int, int]:
+    if drill:
+        return LEVEL_COLOURS["exercise"]
+    return LEVEL_COLOURS.get(level or "", NEUTRAL_COLOUR)
+
+
+class CapStatus(StrEnum):
+    """CAP 1.2 ``status``: we send real alerts and drills."""
+
+    ACTUAL = "Actual"
+    EXERCISE = "Exercise"
+
+
+class CapMsgType(StrEnum):
+    """CAP 1.2 ``msgType``: an alert, its updates, and the all-clear that cancels the thread."""
+
+    ALERT = "Alert"
+    UPDATE = "Update"
+    CANCEL = "Cancel"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for a worker (or for its retry time)
+    SENDING = "sending"  # claimed by a worker, lease running
+    SENT = "sent"  # the platform confirmed; remote id/url recorded
+    PREVIEWED = "previewed"  # a preview channel rendered it; nothing reached the public
+    FAILED = "failed"  # transient failure, will retry at next_attempt_at
+    DEAD = "dead"  # permanent failure or attempts exhausted; a person must look
+    UNKNOWN = "unknown"  # outcome unknown and not safe to resend: check the account
+    CANCELLED = "cancelled"  # withdrawn before sending (post cancelled, crisis hold)
+
+
+ACTIVE_DELIVERY_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)
+FINAL_DELIVERY_STATES = (
+    DeliveryState.SENT,
+    DeliveryState.PREVIEWED,
+    DeliveryState.DEAD,
+    DeliveryState.UNKNOWN,
+    DeliveryState.CANCELLED,
+)
+
+
+class Lane(StrEnum):
+    CRISIS = "crisis"
+    COMMUNITY = "community"
+
+
+class ChannelCategory(StrEnum):
+    """What a channel type is for: the one answer to "is this social, plan B, or a preview?"."""
+
+    SOCIAL = "social"  # platforms run by others: reach, but they fail with the network
+    FALLBACK = "fallback"  # plan B: ours or independent of social platforms
+    PREVIEW = "preview"  # renders only; never reported as sent
+
+
+CHANNEL_CATEGORIES: dict[str, ChannelCategory] = {
+    "mastodon": ChannelCategory.SOCIAL,
+    "x": ChannelCategory.SOCIAL,
+    "facebook": ChannelCategory.SOCIAL,
+    "instagram": ChannelCategory.SOCIAL,
+    "bluesky": ChannelCategory.SOCIAL,
+    "telegram": ChannelCategory.SOCIAL,
+    "apprise": ChannelCategory.SOCIAL,
+    "sms": ChannelCategory.FALLBACK,
+    "email": ChannelCategory.FALLBACK,
+    "webhook": ChannelCategory.FALLBACK,
+    "banner": ChannelCategory.FALLBACK,
+    "atom": ChannelCategory.FALLBACK,
+    "cap": ChannelCategory.FALLBACK,
+    "preview": ChannelCategory.PREVIEW,
+}
+
+
+def channel_category(channel_type: str) -> ChannelCategory:
+    return CHANNEL_CATEGORIES.get(channel_type, ChannelCategory.SOCIAL)
+
+
+# The marks every channel's text carries; composed in content_calendar.crisis.compose only.
+DRILL_MARK = "ÜBUNG"
+UPDATE_MARK = "Aktualisierung"
+ALLCLEAR_MARK = "Entwarnung"
+MARK_SEPARATOR = " – "
