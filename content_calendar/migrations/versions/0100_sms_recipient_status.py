@@ -1,7 +1,7 @@
 """sms_recipient_status: per-recipient SMS state and delivery reports
 
 Revision ID: 0100_sms_recipient_status
-Revises: 0001
+Revises: 0300_crisis_queue
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import publisher.db
 
 revision = "0100_sms_recipient_status"
-down_revision = "0001"
+down_revision = "0300_crisis_queue"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """content calendar: comments, series, queue slots, contributions, calendar feeds
 
 Revision ID: 0200_content_calendar
-Revises: 0001
+Revises: 0100_sms_recipient_status
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import publisher.db
 
 revision = "0200_content_calendar"
-down_revision = "0001"
+down_revision = "0100_sms_recipient_status"
 branch_labels = None
 depends_on = None
 

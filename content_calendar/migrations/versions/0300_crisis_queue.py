@@ -13,7 +13,7 @@ import publisher.db
 
 revision = "0300_crisis_queue"
 down_revision = "0001"
-branch_labels = ("crisis",)
+branch_labels = None
 depends_on = None
 
 
