@@ -23,7 +23,7 @@ from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message
 from publisher.errors import DeliveryError
 from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
-from publisher.text.x import parse
+from publisher.text import x as x_text
 
 TWEEPY_ORIGIN = "https://api.twitter.com"  # what tweepy.Client hard-codes
 DEFAULT_BASE_URL = "https://api.x.com"
@@ -34,19 +34,23 @@ class XChannel(ChannelAdapter):
     type_name = "x"
     label = "X"
     limits: ClassVar[Limits] = Limits(
-        max_length=280, counted_as="weighted", max_media=4, alt_text_max=1000, link_length=23
+        max_length=x_text.MAX_WEIGHTED_LENGTH,
+        counted_as="weighted",
+        max_media=4,
+        alt_text_max=1000,
+        link_length=x_text.TRANSFORMED_URL_LENGTH,
     )
     idempotent = False
     default_rate = "100/24h"  # X API Basic tier, per user; set rate_limit = "17/24h" on Free
 
     # -- editor side -------------------------------------------------------
     def measure(self, text: str) -> int:
-        return parse(text).weighted_length
+        return x_text.weighted_length(text)
 
     def validate(self, message: Message) -> list[Problem]:
         problems = super().validate(message)
         text = self.render_text(message)
-        if any(char in text for char in "\ufffe\ufeff\uffff"):
+        if x_text.has_invalid_characters(text):
             problems.append(
                 Problem("invalid_chars", "X: Text enthält unsichtbare Steuerzeichen (U+FEFF/U+FFFE)")
             )

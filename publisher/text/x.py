@@ -2,119 +2,36 @@
 
 X does not count characters. Every code point has a weight (Latin, common punctuation
 and most European scripts weigh 1, everything else 2, e.g. CJK), every emoji sequence
-weighs 2 however many code points it has (a family emoji is 7 code points), and every
-URL weighs 23 whatever its length, because X rewrites it to a t.co link. The text is
-NFC-normalised first. This module reproduces that rule from the published
-configuration so an editor sees the number X will compute before anything is sent.
+weighs 2 however many code points it has, and every URL weighs 23 whatever its length,
+because X rewrites it to a t.co link. Bare domains count as links too, with any TLD
+of the IANA list: "stadt.de" weighs 23, not 8.
 
-Differences from the reference implementation, documented in docs/channels.md:
-
-* URLs *without* ``http(s)://`` are recognised only with a top-level domain from
-  :data:`KNOWN_TLDS` (all two-letter country codes plus the common generic ones);
-  twitter-text uses the full IANA list. URLs with a scheme accept any alphabetic TLD.
-* Emoji sequences are recognised with the ``emoji`` package (Unicode RGI data), not
-  the twemoji regular expression; a lone ``©`` or ``®`` therefore weighs 2.
+The counting and URL extraction come from ``twitter-text-parser``, a port of X's own
+twitter-text library that passes every URL, TLD and weighting case of the official
+conformance data (tests/text/test_x_conformance.py runs all of them). This module only
+states X's limits as data and gives the rest of the project one small typed interface.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-import emoji
+import twitter_text
+from twitter_text.config import config as _twitter_text_config
+from twitter_text.has_invalid_characters import has_invalid_characters as _has_invalid
 
-# Configuration v3 as published by X (twitter-text ``config/v3.json``).
-MAX_WEIGHTED_LENGTH = 280
-SCALE = 100
-DEFAULT_WEIGHT = 200
-TRANSFORMED_URL_LENGTH = 23
-RANGES: tuple[tuple[int, int, int], ...] = (
-    (0, 4351, 100),  # Basic Latin .. Georgian
-    (8192, 8205, 100),  # spaces in General Punctuation
-    (8208, 8223, 100),  # hyphens and quotes („ “ – —)
-    (8242, 8247, 100),  # primes
-)
-INVALID_CHARACTERS = frozenset("\ufffe\ufeff\uffff")
-MAX_URL_LENGTH = 4096
-
-GENERIC_TLDS = frozenset(
-    [
-        "com",
-        "org",
-        "net",
-        "info",
-        "biz",
-        "edu",
-        "gov",
-        "int",
-        "mil",
-        "name",
-        "pro",
-        "mobi",
-        "app",
-        "dev",
-        "io",
-        "ai",
-        "tv",
-        "eu",
-        "asia",
-        "berlin",
-        "hamburg",
-        "koeln",
-        "cologne",
-        "bayern",
-        "nrw",
-        "saarland",
-        "ruhr",
-        "bzh",
-        "wien",
-        "tirol",
-        "swiss",
-        "shop",
-        "online",
-        "site",
-        "website",
-        "store",
-        "blog",
-        "news",
-        "media",
-        "jobs",
-        "email",
-        "page",
-        "link",
-        "live",
-        "social",
-        "digital",
-        "tech",
-        "cloud",
-        "gmbh",
-        "ag",
-        "bio",
-        "eco",
-        "green",
-        "museum",
-        "travel",
-        "events",
-    ]
-)
-# Country-code TLDs are all two letters; twitter-text lists every one of them.
-KNOWN_TLDS = GENERIC_TLDS
-
-_URL_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9@＠$#＃\u202a-\u202e])"
-    r"(?P<protocol>https?://)?"
-    r"(?P<host>(?:[\w-]+\.)+[\w-]+)"
-    r"(?P<port>:\d+)?"
-    r"(?P<rest>[/?#][^\s]*)?",
-    re.IGNORECASE,
-)
-_TRAILING_PUNCTUATION = ".,;:!?'\"»«“”„‚‘’…)]}>"
-_INVALID_BEFORE_WITHOUT_PROTOCOL = "-_./"
+# Configuration v3, as X publishes it (twitter-text ``config/v3.json``).
+CONFIG_V3: dict[str, Any] = dict(_twitter_text_config["version3"])
+MAX_WEIGHTED_LENGTH: int = CONFIG_V3["max_weighted_tweet_length"]
+TRANSFORMED_URL_LENGTH: int = CONFIG_V3["transformed_url_length"]
 
 
 @dataclass(frozen=True)
 class ParsedTweet:
+    """What X computes for a text: weighted length, validity and the URLs it shortens."""
+
     weighted_length: int
     valid: bool
     urls: tuple[tuple[int, int], ...] = ()
@@ -124,106 +41,59 @@ class ParsedTweet:
         return self.weighted_length * 1000 // MAX_WEIGHTED_LENGTH
 
 
-def _is_tld(label: str, with_protocol: bool) -> bool:
-    lowered = label.lower()
-    if lowered.startswith("xn--"):
-        return True
-    if not lowered.isalpha():
-        return False
-    if with_protocol:
-        return len(lowered) >= 2
-    return (len(lowered) == 2 and lowered.isascii()) or lowered in KNOWN_TLDS
-
-
-def _valid_host(labels: list[str]) -> bool:
-    """Every label 1..63 characters after IDNA encoding, no leading/trailing hyphen."""
-    for label in labels:
-        if not label or label.startswith("-") or label.endswith("-"):
-            return False
-        try:
-            encoded = label.encode("idna")
-        except UnicodeError:
-            return False
-        if not 1 <= len(encoded) <= 63:
-            return False
-    return True
-
-
-def _strip_path(rest: str) -> str:
-    """A URL does not end in sentence punctuation; a closing bracket stays if balanced."""
-    while rest and rest[-1] in _TRAILING_PUNCTUATION:
-        if rest[-1] == ")" and rest.count("(") >= rest.count(")"):
-            break
-        rest = rest[:-1]
-    return rest
-
-
 def extract_urls(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every URL X would shorten to a t.co link."""
-    if "." not in text:
-        return []
-    found: list[tuple[int, int]] = []
-    for match in _URL_CANDIDATE.finditer(text):
-        protocol = match.group("protocol")
-        start = match.start()
-        if not protocol and start > 0 and text[start - 1] in _INVALID_BEFORE_WITHOUT_PROTOCOL:
-            continue
-        labels = match.group("host").split(".")
-        # Cut labels from the right until the last one is a top-level domain
-        # ("stadt.de.Morgen" -> "stadt.de").
-        while len(labels) >= 2 and not _is_tld(labels[-1], bool(protocol)):
-            labels.pop()
-        if len(labels) < 2 or not _valid_host(labels):
-            continue
-        host = ".".join(labels)
-        host_end = match.start("host") + len(host)
-        rest = ""
-        if len(host) == len(match.group("host")):
-            rest = (match.group("port") or "") + _strip_path(match.group("rest") or "")
-        if not protocol and not rest and len(labels) == 2 and len(labels[-1]) == 2:
-            # twitter-text: "stadt.de" without scheme and path is not a link (ccTLD short domain).
-            continue
-        end = host_end + len(rest)
-        length = end - start + (0 if protocol else len("https://"))
-        if length > MAX_URL_LENGTH:
-            continue
-        found.append((start, end))
-    return found
-
-
-def _char_weight(code_point: int) -> int:
-    for first, last, weight in RANGES:
-        if first <= code_point <= last:
-            return weight
-    return DEFAULT_WEIGHT
+    """(start, end) code point offsets of every URL X would shorten to a t.co link."""
+    return [
+        (int(found["indices"][0]), int(found["indices"][1]))
+        for found in twitter_text.extract_urls_with_indices(text)
+    ]
 
 
 def parse(text: str) -> ParsedTweet:
-    """Weighted length and validity of ``text`` as X computes them."""
-    if not text or not text.strip():
-        return ParsedTweet(0, False)
-    normalized = unicodedata.normalize("NFC", text)
-    urls = extract_urls(normalized)
-    url_at = dict(urls)
-    emoji_at = {e["match_start"]: e["match_end"] for e in emoji.emoji_list(normalized)}
-    weighted = 0
-    invalid = False
-    index = 0
-    while index < len(normalized):
-        if index in url_at:
-            weighted += TRANSFORMED_URL_LENGTH * SCALE
-            index = url_at[index]
-        elif index in emoji_at:
-            weighted += DEFAULT_WEIGHT
-            index = emoji_at[index]
-        else:
-            char = normalized[index]
-            weighted += _char_weight(ord(char))
-            invalid = invalid or char in INVALID_CHARACTERS
-            index += 1
-    length = weighted // SCALE
-    return ParsedTweet(length, not invalid and length <= MAX_WEIGHTED_LENGTH, tuple(urls))
+    """Weighted length and validity of ``text`` as X computes them (empty text is invalid)."""
+    result = twitter_text.parse_tweet(text, CONFIG_V3)
+    return ParsedTweet(int(result.weightedLength), bool(result.valid), tuple(extract_urls(text)))
+
+
+def has_invalid_characters(text: str) -> bool:
+    """True if ``text`` holds a character X refuses (U+FFFE, U+FEFF, U+FFFF)."""
+    return bool(_has_invalid(text))
 
 
 def weighted_length(text: str) -> int:
     return parse(text).weighted_length
+
+
+# -- URL validation (twitter-text ``isValidUrl``, RFC 3986 with Unicode hosts) -----------
+# twitter-text-parser only extracts URLs; checking that one given string is a valid URL
+# (e.g. a post's link field) follows RFC 3986 as twitter-text's validator does.
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT}|[^\x00-\x7f\s])"
+_USERINFO = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_IPV6 = r"\[[0-9A-Fa-f:.]+\]"
+# Letters and digits, and any other non-ASCII character that is not a space ("☃.net").
+_LETTER_OR_DIGIT = r"(?:[^\W_]|[^\x00-\x7f\s])"
+_SUBDOMAIN = rf"{_LETTER_OR_DIGIT}(?:[\w\-]*{_LETTER_OR_DIGIT})?"  # may hold "_"
+_DOMAIN = rf"{_LETTER_OR_DIGIT}(?:(?:{_LETTER_OR_DIGIT}|-)*{_LETTER_OR_DIGIT})?"
+_TLD = rf"(?:[A-Za-z]|[^\x00-\x7f\s\d])(?:(?:{_LETTER_OR_DIGIT}|-)*{_LETTER_OR_DIGIT})?"
+_HOST = rf"(?:{_IPV4}|{_IPV6}|(?:{_SUBDOMAIN}\.)*(?:{_DOMAIN}\.){_TLD})"
+_VALID_URL = re.compile(
+    rf"(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://)?"
+    rf"(?:{_USERINFO}@)?{_HOST}(?::\d+)?"
+    rf"(?:/{_PCHAR}*)*(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
+
+
+def is_valid_url(text: str, *, require_protocol: bool = True) -> bool:
+    """Whether ``text`` as a whole is a valid http(s) URL (twitter-text's ``isValidUrl``)."""
+    match = _VALID_URL.fullmatch(text)
+    if match is None:
+        return False
+    scheme = match.group("scheme")
+    if scheme is None:
+        return not require_protocol
+    return scheme.lower() in ("http", "https")

@@ -1,4 +1,9 @@
-"""The X length counter against the official twitter-text conformance cases (config v3)."""
+"""The X counter against the complete official twitter-text conformance data.
+
+The data lives outside the project (``../shared/conformance/twitter-text``, or
+``$ERNSTFALL_CONFORMANCE_DIR/twitter-text``); without it these tests skip and say where
+they looked.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import twitter_text
+from twitter_text.config import config as twitter_text_config
 
-from publisher.text.x import extract_urls, parse
+from publisher.text.x import extract_urls, is_valid_url, parse
 
 
 def _conformance_dir() -> Path:
@@ -20,32 +27,169 @@ def _conformance_dir() -> Path:
 
 
 CONFORMANCE = _conformance_dir()
-SECTION = "WeightedTweetsWithDiscountedEmojiCounterTest"
+# Every section of the data and how many cases it has as published: a lost case fails.
+SECTIONS = {
+    "validate.yml": {
+        "tweets": 8,
+        "usernames": 4,
+        "lists": 5,
+        "hashtags": 7,
+        "urls": 24,
+        "urls_without_protocol": 5,
+        "WeightedTweetsCounterTest": 20,
+        "WeightedTweetsWithDiscountedEmojiCounterTest": 22,
+        "UnicodeDirectionalMarkerCounterTest": 2,
+    },
+    "extract.yml": {
+        "mentions": 23,
+        "mentions_with_indices": 3,
+        "mentions_or_lists_with_indices": 5,
+        "replies": 13,
+        "urls": 91,
+        "urls_with_indices": 10,
+        "urls_with_directional_markers": 2,
+        "tco_urls_with_params": 5,
+        "hashtags": 65,
+        "hashtags_from_astral": 3,
+        "hashtags_with_indices": 8,
+        "cashtags": 8,
+        "cashtags_with_indices": 2,
+    },
+    "tlds.yml": {"country": 315, "generic": 1259},
+}
+# Sections about entities (mentions, hashtags, cashtags, replies) that neither X's
+# length nor any of our channels depend on; no maintained Python library implements them.
+NOT_USED = "entity extraction: not used for counting, no library implements it (see README)"
+ENTITY_SECTIONS = {
+    ("validate.yml", "usernames"),
+    ("validate.yml", "lists"),
+    ("validate.yml", "hashtags"),
+    ("extract.yml", "mentions"),
+    ("extract.yml", "mentions_with_indices"),
+    ("extract.yml", "mentions_or_lists_with_indices"),
+    ("extract.yml", "replies"),
+    ("extract.yml", "hashtags"),
+    ("extract.yml", "hashtags_from_astral"),
+    ("extract.yml", "hashtags_with_indices"),
+    ("extract.yml", "cashtags"),
+    ("extract.yml", "cashtags_with_indices"),
+}
 
 
-def conformance_cases() -> list[Any]:
-    path = CONFORMANCE / "validate.yml"
+def _load(file: str) -> dict[str, list[dict[str, Any]]] | None:
+    path = CONFORMANCE / file
     if not path.exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"conformance data missing: {path}"))]
-    yaml = pytest.importorskip("yaml", reason="pyyaml (test extra) is needed to read validate.yml")
-    cases = yaml.safe_load(path.read_text(encoding="utf-8"))["tests"][SECTION]
-    return [pytest.param(case, id=case["description"][:60]) for case in cases]
+        return None
+    yaml = pytest.importorskip("yaml", reason="pyyaml (test extra) is needed to read the data")
+    tests: dict[str, list[dict[str, Any]]] = yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]
+    return tests
 
 
-@pytest.mark.parametrize("case", conformance_cases())
-def test_weighted_length_matches_twitter_text_v3(case: dict[str, Any]) -> None:
+def cases(file: str, *sections: str) -> list[Any]:
+    data = _load(file)
+    if data is None:
+        reason = f"conformance data missing: {CONFORMANCE / file}"
+        return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
+    return [
+        pytest.param(case, id=f"{section}: {case['description'][:70]}")
+        for section in sections
+        for case in data[section]
+    ]
+
+
+def _weighting(version: str) -> dict[str, Any]:
+    return {"emoji_parsing_enabled": False, **twitter_text_config[version]}
+
+
+V3 = "WeightedTweetsWithDiscountedEmojiCounterTest"
+COUNTED = ("weightedLength", "valid", "permillage", "displayRangeStart", "displayRangeEnd")
+COUNTED += ("validRangeStart", "validRangeEnd")
+
+
+def _counted(text: str, options: dict[str, Any]) -> dict[str, Any]:
+    return {key: getattr(twitter_text.parse_tweet(text, options), key) for key in COUNTED}
+
+
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        "validate.yml", "WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest"
+    ),
+)
+def test_our_counter_matches_twitter_text_v3_weighting(case: dict[str, Any]) -> None:
     result = parse(case["text"])
-    assert (result.weighted_length, result.valid) == (
-        case["expected"]["weightedLength"],
-        case["expected"]["valid"],
+    expected = case["expected"]
+    assert (result.weighted_length, result.valid, result.permillage) == (
+        expected["weightedLength"],
+        expected["valid"],
+        expected["permillage"],
     )
 
 
-def test_every_conformance_case_is_run() -> None:
-    path = CONFORMANCE / "validate.yml"
-    if not path.exists():
-        pytest.skip(f"conformance data missing: {path}")
-    assert len(conformance_cases()) == 22  # the section as published; a lost case fails here
+@pytest.mark.parametrize(
+    "case",
+    cases(
+        "validate.yml", "WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest"
+    ),
+)
+def test_the_library_matches_every_v3_field_including_ranges(case: dict[str, Any]) -> None:
+    expected = {key: case["expected"][key] for key in COUNTED}
+    assert _counted(case["text"], twitter_text_config["version3"]) == expected
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "WeightedTweetsCounterTest"))
+def test_the_library_matches_the_v2_weighting(case: dict[str, Any]) -> None:
+    expected = {key: case["expected"][key] for key in COUNTED}
+    assert _counted(case["text"], _weighting("version2")) == expected
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "tweets"))
+def test_tweet_validity_matches_the_legacy_140_rule(case: dict[str, Any]) -> None:
+    # This section predates weighting: it is written for config v1 (140 characters).
+    assert twitter_text.parse_tweet(case["text"], _weighting("version1")).valid is case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "urls"))
+def test_url_validation_matches_twitter_text(case: dict[str, Any]) -> None:
+    assert is_valid_url(case["text"]) is case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "urls_without_protocol"))
+def test_url_validation_without_protocol_matches_twitter_text(case: dict[str, Any]) -> None:
+    assert is_valid_url(case["text"], require_protocol=False) is case["expected"]
+
+
+def _urls(text: str) -> list[str]:
+    return [text[start:end] for start, end in extract_urls(text)]
+
+
+@pytest.mark.parametrize(
+    "case", cases("extract.yml", "urls", "tco_urls_with_params") + cases("tlds.yml", "country", "generic")
+)
+def test_url_extraction_matches_twitter_text(case: dict[str, Any]) -> None:
+    assert _urls(case["text"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "urls_with_indices", "urls_with_directional_markers"))
+def test_url_indices_match_twitter_text(case: dict[str, Any]) -> None:
+    found = [{"url": case["text"][a:b], "indices": [a, b]} for a, b in extract_urls(case["text"])]
+    assert found == case["expected"]
+
+
+@pytest.mark.parametrize(("file", "section"), sorted(ENTITY_SECTIONS))
+def test_entity_sections_are_not_claimed(file: str, section: str) -> None:
+    pytest.skip(f"{file} {section}: {NOT_USED}")
+
+
+@pytest.mark.parametrize("file", sorted(SECTIONS))
+def test_every_published_section_and_case_is_accounted_for(file: str) -> None:
+    data = _load(file)
+    if data is None:
+        pytest.skip(f"conformance data missing: {CONFORMANCE / file}")
+    assert {section: len(found) for section, found in data.items()} == SECTIONS[file]
+
+
+# -- our own German cases --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -54,20 +198,42 @@ def test_every_conformance_case_is_run() -> None:
         ("Infos: www.stadt-musterhausen.de", ["www.stadt-musterhausen.de"]),
         ("Infos unter https://stadt.de/abfall.", ["https://stadt.de/abfall"]),
         ("siehe stadt.de/abfall, danke", ["stadt.de/abfall"]),
-        ("stadt.de ohne Pfad ist kein Link", []),
+        ("stadt.de ohne Pfad ist ein Link", ["stadt.de"]),
+        ("Pegel: musterhausen.bayern (aktuell)", ["musterhausen.bayern"]),
         ("Mo.-Fr. 8-18 Uhr, z.B. heute.Morgen", []),
         ("(https://example.org/a_(b))", ["https://example.org/a_(b)"]),
         ("mail@stadt.de ist keine URL", []),
+        ("https://www.köln.de/straßen gesperrt", ["https://www.köln.de/straßen"]),
     ],
 )
 def test_urls_are_found_like_x_finds_them(text: str, urls: list[str]) -> None:
-    assert [text[a:b] for a, b in extract_urls(text)] == urls
+    assert _urls(text) == urls
 
 
-def test_german_typographic_quotes_and_umlauts_weigh_one() -> None:
-    # 29 code points; only the ellipsis (U+2026) lies outside the weight-1 ranges
-    assert parse("„Achtung“ – Straße gesperrt …").weighted_length == 30
+@pytest.mark.parametrize(
+    ("text", "weighted"),
+    [
+        ("stadt.de", 23),  # a bare ccTLD domain is a link: 23, not 8
+        ("Infos: stadt.de.", 31),
+        ("„Achtung“ – Straße gesperrt …", 30),  # only the ellipsis weighs 2
+        ("Hochwasser 🌊", 13),
+        ("Familie 👨‍👩‍👧‍👦", 10),  # one emoji sequence weighs 2 whatever its code points
+        ("Ärger über Öl", 13),
+        ("Warnung: تحذير", 14),  # Arabic (U+0600..) lies inside the weight-1 range
+        ("警告 洪水", 9),  # CJK weighs 2
+        ("Увага: повінь", 13),  # Cyrillic weighs 1
+        ("Dikkat: sel uyarısı", 19),
+    ],
+)
+def test_german_and_international_texts_weigh_as_on_x(text: str, weighted: int) -> None:
+    assert parse(text).weighted_length == weighted
 
 
 def test_empty_text_is_not_valid() -> None:
-    assert parse("   ").valid is False
+    # Whitespace alone is valid for twitter-text; the channel reports it as "Text fehlt".
+    assert parse("").valid is False
+
+
+def test_a_post_of_exactly_280_is_valid_and_281_is_not() -> None:
+    assert parse("a" * 280).valid is True
+    assert parse("a" * 281).valid is False
