@@ -81,6 +81,23 @@ class DeliveryState(StrEnum):
     UNKNOWN = "unknown"  # outcome unknown and not safe to resend: check the account
     CANCELLED = "cancelled"  # withdrawn before sending (post cancelled, crisis hold)
 
+    @property
+    def label(self) -> str:
+        return DELIVERY_STATE_LABELS[self]
+
+
+# What every page (board, dashboard, fallback console) shows for a delivery state.
+DELIVERY_STATE_LABELS: dict[DeliveryState, str] = {
+    DeliveryState.PENDING: "wartet",
+    DeliveryState.SENDING: "wird gesendet",
+    DeliveryState.SENT: "gesendet",
+    DeliveryState.PREVIEWED: "Vorschau (nicht veröffentlicht)",
+    DeliveryState.FAILED: "Fehler – neuer Versuch geplant",
+    DeliveryState.DEAD: "fehlgeschlagen",
+    DeliveryState.UNKNOWN: "unklar – bitte Konto prüfen",
+    DeliveryState.CANCELLED: "abgebrochen",
+}
+
 
 ACTIVE_DELIVERY_STATES = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)
 FINAL_DELIVERY_STATES = (
@@ -132,3 +149,18 @@ DRILL_MARK = "ÜBUNG"
 UPDATE_MARK = "Aktualisierung"
 ALLCLEAR_MARK = "Entwarnung"
 MARK_SEPARATOR = " – "
+
+
+class AlertState(StrEnum):
+    """Where an alert is in its lifecycle (content_calendar.crisis.lifecycle owns the transitions)."""
+
+    ACTIVE = "active"  # issued, in force
+    REPLACED = "replaced"  # an update took its place; the thread goes on
+    ALL_CLEAR = "all_clear"  # ended by a public all-clear
+    CLOSED = "closed"  # ended quietly, without a public message (e.g. sent by mistake, superseded)
+    EXPIRED = "expired"  # ended because its time ran out
+
+
+ENDED_ALERT_STATES = (AlertState.ALL_CLEAR, AlertState.CLOSED, AlertState.EXPIRED)
+# Levels whose active alerts pause the community calendar unless the settings say otherwise.
+DEFAULT_PAUSING_LEVELS = (AlertLevel.SEVERE, AlertLevel.EXTREME)

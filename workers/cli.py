@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from publisher.settings import Settings, load_settings
+from publisher.settings import Settings, SettingsError, load_settings
+from workers import alert_cli
 from workers.logs import configure_logging
 
 
@@ -72,8 +71,9 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
     # Live boards hold a thread each (Server-Sent Events); at most half the threads
     # stream (ERNSTFALL_SSE_MAX_STREAMS), the rest serve pages and the API.
-    threads = int(os.environ.get("ERNSTFALL_WEB_THREADS", "32"))
-    waitress.serve(create_app(), host=args.host, port=args.port, threads=threads, ident="ernstfall")
+    waitress.serve(
+        create_app(), host=args.host, port=args.port, threads=settings.web_threads, ident="ernstfall"
+    )
     return 0
 
 
@@ -143,7 +143,7 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     from content_calendar.accounts.auth import create_user, generate_password
     from content_calendar.database import get_database
 
-    password = os.environ.get("ERNSTFALL_NEW_PASSWORD") or generate_password()
+    password = settings.new_password or generate_password()
     try:
         with get_database(settings).session() as session:
             create_user(session, args.username, args.role, password)
@@ -166,52 +166,6 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         token = mint_token(session, user, args.label)
     print(token)
     return 0
-
-
-def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
-    from content_calendar.crisis.alerts import AlertError, alert_deliveries, create_alert
-    from content_calendar.database import get_database
-    from publisher.outbox.dispatch import Dispatcher
-
-    variables: dict[str, str] = {}
-    for item in args.var or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            print(f"Fehler: --var {item!r}: Format ist name=wert", file=sys.stderr)
-            return 2
-        variables[key] = value
-    db = get_database(settings)
-    dispatcher = Dispatcher(settings, db)
-    try:
-        result = create_alert(
-            db,
-            settings,
-            dispatcher,
-            template_key=args.template,
-            variables=variables,
-            idempotency_key=args.key or f"cli-{uuid.uuid4().hex}",
-            user_id=None,
-            drill=args.drill,
-        )
-    except AlertError as exc:
-        print(f"Fehler: {exc.message}", file=sys.stderr)
-        for field, problem in exc.problems.items():
-            print(f"  {field}: {problem}", file=sys.stderr)
-        return 2
-    _wait_for_inline()
-    with db.session() as session:
-        for delivery in alert_deliveries(session, result.alert_id):
-            print(f"{delivery.channel.name:<20} {delivery.state:<8} {delivery.last_error or ''}")
-    print(f"Warnung #{result.alert_id} {'ausgelöst' if result.created else 'war schon ausgelöst'}")
-    return 0
-
-
-def _wait_for_inline() -> None:
-    import threading
-
-    for thread in threading.enumerate():
-        if thread.name.startswith("inline-delivery-"):
-            thread.join(timeout=60)
 
 
 def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
@@ -263,14 +217,13 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ernstfall", description="Ernstfall — Krisenkommunikation")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="Datenbankschema aktualisieren (Alembic)")
     init = sub.add_parser("init", help="Datenbank anlegen, optional Demo-Daten laden")
     init.add_argument("--demo", action="store_true")
-    host = os.environ.get("ERNSTFALL_HOST", "127.0.0.1")
-    port = int(os.environ.get("ERNSTFALL_PORT", "8080"))
+    host, port = settings.host, settings.port
     for name, text in (("up", "Gesamtsystem starten und überwachen"), ("web", "Nur die Web-App")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--host", default=host)
@@ -287,12 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="API-Token für einen Benutzer erzeugen")
     token.add_argument("username")
     token.add_argument("--label", default="cli")
-    alert = sub.add_parser("alert", help="Warnung aus einer freigegebenen Vorlage senden")
-    alert.add_argument("action", choices=["send"])
-    alert.add_argument("template")
-    alert.add_argument("--var", action="append", metavar="NAME=WERT")
-    alert.add_argument("--key", help="Idempotenzschlüssel (gleicher Schlüssel = eine Warnung)")
-    alert.add_argument("--drill", action="store_true", help="Übung (nur Übungskanäle)")
+    alert_cli.add_parser(sub)
     banner = sub.add_parser("banner", help="Website-Banner setzen oder entfernen (ohne Datenbank)")
     banner.add_argument("action", choices=["set", "clear"])
     banner.add_argument("--level", default="info")
@@ -315,16 +263,21 @@ COMMANDS = {
     "channels": cmd_channels,
     "user": cmd_user,
     "token": cmd_token,
-    "alert": cmd_alert,
+    "alert": alert_cli.cmd_alert,
     "banner": cmd_banner,
     "digest": cmd_digest,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_logging()
-    return COMMANDS[args.command](load_settings(), args)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Fehler in der Konfiguration:\n{exc}", file=sys.stderr)
+        return 2
+    args = build_parser(settings).parse_args(argv)
+    configure_logging(settings.log_level)
+    return COMMANDS[args.command](settings, args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import threading
 import time
 
 from content_calendar.calendar.scheduling import tick
+from content_calendar.crisis.lifecycle import expire_due
 from content_calendar.crisis.plan_b import escalate
 from content_calendar.database import get_database
 from publisher.outbox import sweep
@@ -33,6 +34,13 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     if fallback:
         log.warning("plan B: %d SMS deliveries as fallback", len(fallback))
         dispatcher.enqueue(fallback)
+    try:
+        expired = expire_due(db, settings)  # alerts nobody ended: expired, banner cleared
+    except Exception:  # an expiry problem must not stop the sweep below
+        log.exception("alert expiry failed")
+        expired = []
+    if expired:
+        log.info("alerts expired: %s", ", ".join(f"#{i}" for i in expired))
     sweep(db, settings, dispatcher.enqueue)
     try:
         maybe_send_digest(db, settings)

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from content_calendar.accounts.models import audit
 from content_calendar.calendar.emergency_stop import active_stop
 from content_calendar.calendar.post_model import Post, PostState
-from content_calendar.crisis.models import Alert
+from content_calendar.crisis.mode import crisis_active
 from publisher.channels.base import Media, Message
 from publisher.db import Database, utcnow
-from publisher.models import LANE_COMMUNITY, Channel, Delivery, DeliveryState
+from publisher.models import Channel, Delivery
 from publisher.outbox import create_delivery
 from publisher.settings import Settings
+from publisher.vocabulary import ACTIVE_DELIVERY_STATES, DeliveryState, Lane
 
 P = PostState
 CLAIM_BATCH = 500  # ids per UPDATE ... IN (...); far below SQLite's variable limit
@@ -34,13 +35,6 @@ class TickReport:
     expired: int = 0
     finished: int = 0
     deliveries: list[tuple[int, str]] | None = None
-
-
-def crisis_active(session: Session) -> bool:
-    return (
-        session.scalar(select(Alert.id).where(Alert.active.is_(True), Alert.status == "Actual").limit(1))
-        is not None
-    )
 
 
 def message_for_post(post: Post, media_dir: Path | None = None) -> Message:
@@ -83,7 +77,7 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
     ).all()
     if not due:
         return
-    in_crisis = crisis_active(session)
+    in_crisis = crisis_active(session, settings)
     stop = active_stop(session)
     late_window = timedelta(minutes=settings.late_post_minutes)
     channels = {c.id: c for c in session.scalars(select(Channel))}
@@ -142,13 +136,13 @@ def _release(
         message = message_for_post(post, settings.media_dir)
         for channel_id in post.channel_ids:
             channel = channels.get(channel_id)
-            if channel is None or not channel.enabled or not channel.serves(LANE_COMMUNITY):
+            if channel is None or not channel.enabled or not channel.serves(Lane.COMMUNITY):
                 continue
             created.append(
                 create_delivery(
                     session,
                     channel=channel,
-                    lane=LANE_COMMUNITY,
+                    lane=Lane.COMMUNITY,
                     message=message,
                     settings=settings,
                     source_kind="post",
@@ -192,10 +186,10 @@ def roll_up_post_states(session: Session, report: TickReport) -> None:
             if source_id is not None:
                 states[source_id].append(state)
     for post_id, found in states.items():
-        if any(s in DeliveryState.ACTIVE for s in found):
+        if any(s in ACTIVE_DELIVERY_STATES for s in found):
             continue
         post = publishing[post_id]
-        sent = sum(1 for s in found if s == DeliveryState.SENT)
+        sent = sum(1 for s in found if s in (DeliveryState.SENT, DeliveryState.PREVIEWED))
         if found and sent == len(found):
             post.state = P.PUBLISHED
         elif sent:

@@ -1,42 +1,30 @@
-"""Creating alerts from pre-approved templates and fanning them out on the crisis lane.
+"""Alerts: which template, which channels, which thread; the errors a request can meet.
 
-An alert (CAP msgType ``Alert``) may be followed by updates (``Update``) and ends
-with an all-clear (``Cancel``); each follow-up refers to the message it replaces,
-so CAP consumers and our own board see one thread. Crisis mode (community posts
-held) lasts while any real (not drill) alert is active.
+An alert (CAP msgType ``Alert``) may be followed by updates (``Update``) and ends with an
+all-clear (``Cancel``); each follow-up refers to the messages before it, so CAP consumers and
+our own board see one thread. The transitions live in ``content_calendar.crisis.lifecycle``,
+the texts in ``content_calendar.crisis.compose``.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from content_calendar.accounts.models import audit
+from content_calendar.crisis.compose import PRIMARY_LANGUAGE, alert_message
 from content_calendar.crisis.models import Alert, AlertTemplate
-from content_calendar.crisis.placeholders import PlaceholderError, fill, validate_values
 from publisher.channels.base import Message
-from publisher.db import Database, utcnow
-from publisher.models import LANE_CRISIS, Channel, Delivery
-from publisher.outbox import create_delivery, validate_for
-from publisher.outbox.dispatch import Dispatcher
-from publisher.settings import Settings
+from publisher.models import Channel, Delivery
+from publisher.outputs.cap import CapReference, reference_to
+from publisher.settings import load_settings
+from publisher.vocabulary import Lane
 
 # Our own public outputs always carry an active alert, whatever the template lists.
 ALWAYS_TYPES = {"banner", "atom", "cap"}
 # SMS goes to subscribers by the plan-B rules (content_calendar.crisis.plan_b), not by the list.
 PLAN_B_TYPES = {"sms"}
-PRIMARY_LANGUAGE = "de"
-DRILL_MARK = "ÜBUNG"
-MSG_TYPES = ("Alert", "Update", "Cancel")
-ALLCLEAR_HOURS = 6
 
 
 class AlertError(ValueError):
@@ -84,7 +72,7 @@ def alert_channels(session: Session, template: AlertTemplate, drill: bool) -> li
     chosen = [
         c
         for c in channels
-        if c.serves(LANE_CRISIS)
+        if c.serves(Lane.CRISIS)
         and effective_type(c) not in PLAN_B_TYPES
         and (
             c.name in wanted
@@ -98,20 +86,9 @@ def alert_channels(session: Session, template: AlertTemplate, drill: bool) -> li
     return sorted(chosen, key=lambda c: c.name)
 
 
-def build_texts(template: AlertTemplate, values: dict[str, str]) -> dict[str, dict[str, str]]:
-    return {
-        lang: {part: " ".join(fill(text, values).split()) for part, text in parts.items()}
-        for lang, parts in template.texts.items()
-    }
-
-
 def cap_sender() -> str:
-    """CAP ``sender``: configurable; by default derived from the public URL's host."""
-    configured = os.environ.get("ERNSTFALL_CAP_SENDER", "").strip()
-    if configured:
-        return configured
-    host = urlparse(os.environ.get("ERNSTFALL_PUBLIC_URL", "http://ernstfall.local")).hostname
-    return f"ernstfall@{host or 'ernstfall.local'}"
+    """CAP ``sender``: ``ERNSTFALL_CAP_SENDER``, by default ernstfall@ + the public URL's host."""
+    return load_settings().cap_sender
 
 
 def earlier_in_thread(session: Session, alert: Alert) -> list[Alert]:
@@ -127,208 +104,15 @@ def earlier_in_thread(session: Session, alert: Alert) -> list[Alert]:
     return list(reversed(chain))
 
 
-def cap_reference(alert: Alert) -> str:
-    """One entry of CAP ``references``: sender,identifier,sent."""
-    return f"{cap_sender()},{alert.identifier},{alert.created_at.isoformat(timespec='seconds')}"
-
-
-def marked(text: str, drill: bool) -> str:
-    return f"{DRILL_MARK}: {text}" if drill and DRILL_MARK not in text else text
-
-
-def message_for(
-    alert: Alert,
-    cap: dict[str, Any],
-    *,
-    language: str = PRIMARY_LANGUAGE,
-    references: list[str] | None = None,
-    extras: dict[str, Any] | None = None,
-) -> Message:
-    """The message for every channel; ``extras`` carry what CAP, Atom and e-mail need."""
-    texts = alert.texts.get(language) or alert.texts.get(PRIMARY_LANGUAGE) or next(iter(alert.texts.values()))
-    drill = alert.status == "Exercise"
-    return Message(
-        text=texts["text"],
-        title=marked(texts.get("headline", alert.headline), drill),
-        link=alert.link,
-        language=language,
-        kind="alert",
-        level=alert.level,
-        drill=drill,
-        expires_at=alert.expires_at.isoformat() if alert.expires_at else None,
-        variants={k[len("channel:") :]: v for k, v in texts.items() if k.startswith("channel:")},
-        extras={
-            "alert_id": alert.id,
-            "identifier": alert.identifier,
-            "sender": cap_sender(),
-            "msg_type": alert.msg_type,
-            "status": alert.status,
-            "references": list(references or []),
-            "texts": alert.texts,
-            "cap": cap,
-            "event": alert.template.event if alert.template else alert.headline,
-            "sent": alert.created_at.isoformat(timespec="seconds"),
-            # Full precision: orders an update sent within the same second as its alert.
-            "issued_at": alert.created_at.isoformat(),
-            **(extras or {}),
-        },
-    )
+def cap_reference(alert: Alert) -> CapReference:
+    """One entry of CAP ``references``: sender, identifier and the message's own ``<sent>``."""
+    return reference_to(cap_sender(), alert.identifier, alert.created_at, load_settings().timezone)
 
 
 def message_for_alert(session: Session, alert: Alert, language: str = PRIMARY_LANGUAGE) -> Message:
-    cap = alert.template.cap if alert.template else {}
+    """What every channel gets for ``alert`` (built by the composer), with its CAP thread."""
     refs = [cap_reference(a) for a in earlier_in_thread(session, alert)]
-    return message_for(alert, cap, language=language, references=refs)
-
-
-def _referenced(session: Session, msg_type: str, references_id: int | None) -> Alert | None:
-    if msg_type == "Alert":
-        return None
-    if references_id is None:
-        raise AlertError("Bezug fehlt: Aktualisierung und Entwarnung gehören zu einer Warnung", status=400)
-    earlier = session.get(Alert, references_id)
-    if earlier is None:
-        raise AlertError(f"Warnung {references_id} nicht gefunden", status=404)
-    if not earlier.active:
-        raise AlertError(f"Warnung {references_id} ist nicht mehr aktiv (ersetzt oder entwarnt)", status=409)
-    return earlier
-
-
-def create_alert(
-    db: Database,
-    settings: Settings,
-    dispatcher: Dispatcher,
-    *,
-    template_key: str,
-    variables: dict[str, Any],
-    idempotency_key: str,
-    user_id: int | None,
-    drill: bool = False,
-    msg_type: str = "Alert",
-    references_id: int | None = None,
-    console_opened_at: datetime | None = None,
-    via: str = "web",
-) -> AlertResult:
-    """Create an alert (or update / all-clear) and its deliveries, commit, then enqueue.
-
-    The same idempotency key yields one alert, however often the form is submitted.
-    """
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise AlertError("Idempotenzschlüssel fehlt oder ist länger als 200 Zeichen", status=400)
-    if msg_type not in MSG_TYPES:
-        raise AlertError(f"Unbekannte Meldungsart {msg_type!r}", status=400)
-    with db.session() as session:
-        existing = session.scalar(select(Alert).where(Alert.idempotency_key == idempotency_key))
-        if existing is not None:
-            return AlertResult(existing.id, created=False)
-        template = find_template(session, template_key)
-        earlier = _referenced(session, msg_type, references_id)
-        if earlier is not None:
-            drill = earlier.status == "Exercise"  # a drill's follow-ups are drills too
-        if msg_type == "Cancel" and template.level != "allclear":
-            raise AlertError("Für die Entwarnung bitte eine Entwarnungs-Vorlage wählen", status=422)
-        try:
-            values = validate_values(template.placeholders, variables)
-        except PlaceholderError as exc:
-            raise AlertError("Angaben unvollständig oder ungültig", exc.problems) from exc
-        texts = build_texts(template, values)
-        now = utcnow()
-        alert = Alert(
-            identifier=f"ernstfall-{uuid.uuid4().hex}",
-            idempotency_key=idempotency_key,
-            template=template,
-            msg_type=msg_type,
-            status="Exercise" if drill else "Actual",
-            references_id=earlier.id if earlier else None,
-            level=template.level,
-            headline=texts.get(PRIMARY_LANGUAGE, {}).get("headline", template.name)[:300],
-            texts=texts,
-            variables=values,
-            link=template.link,
-            active=msg_type != "Cancel",
-            created_by_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(hours=ALLCLEAR_HOURS) if template.level == "allclear" else None,
-            console_opened_at=console_opened_at,
-        )
-        session.add(alert)
-        try:
-            session.flush()
-        except IntegrityError:  # the same key, sent at the same moment by a double click
-            session.rollback()
-            again = session.scalar(select(Alert).where(Alert.idempotency_key == idempotency_key))
-            if again is None:
-                raise
-            return AlertResult(again.id, created=False)
-        channels = alert_channels(session, template, drill)
-        if not channels:
-            raise AlertError("Kein aktiver Kanal für diese Vorlage konfiguriert", status=409)
-        message = message_for_alert(session, alert)
-        problems = {
-            c.name: "; ".join(p.text for p in found)
-            for c in channels
-            if (found := validate_for(c, message, settings))
-        }
-        if len(problems) == len(channels):
-            raise AlertError("Text passt in keinen Kanal", problems)
-        # One misconfigured or too-short channel must not stop the alert everywhere else:
-        # it is recorded as not sent, with its reason, and plan B takes over for it.
-        deliveries = [
-            create_delivery(
-                session,
-                channel=c,
-                lane=LANE_CRISIS,
-                message=message,
-                settings=settings,
-                source_kind="alert",
-                source_id=alert.id,
-                idempotency_key=f"alert-{alert.id}-{c.id}",
-                refused=problems.get(c.name),
-            )
-            for c in channels
-        ]
-        from content_calendar.crisis.plan_b import sms_on_issue
-
-        deliveries += sms_on_issue(session, alert, settings)
-        if earlier is not None:
-            _close_thread(session, earlier, alert, user_id)
-        audit(
-            session,
-            f"alert.{msg_type.lower()}",
-            user_id,
-            alert,
-            template=template.key,
-            version=template.version,
-            channels=[d.channel.name for d in deliveries],
-            drill=drill,
-            via=via,
-            references=earlier.id if earlier else None,
-        )
-        session.flush()
-        alert_id = alert.id
-        ids = [(d.id, d.lane) for d in deliveries]
-    dispatcher.enqueue(ids)  # after commit, never before
-    return AlertResult(alert_id, created=True)
-
-
-def _close_thread(session: Session, earlier: Alert, new: Alert, user_id: int | None) -> None:
-    """An update replaces its alert; an all-clear ends the whole thread."""
-    earlier.active = False
-    if new.msg_type == "Cancel":
-        now = utcnow()
-        for alert in [*earlier_in_thread(session, earlier), earlier]:
-            alert.active = False
-            alert.cleared_at = alert.cleared_at or now
-        if new.status == "Actual" and not crisis_active(session):
-            audit(session, "crisis.ended", user_id, new)
-
-
-def crisis_active(session: Session) -> bool:
-    session.flush()
-    return (
-        session.scalar(select(Alert.id).where(Alert.active.is_(True), Alert.status == "Actual").limit(1))
-        is not None
-    )
+    return alert_message(alert, language=language, references=refs, sender=cap_sender())
 
 
 def thread_head(session: Session, alert: Alert) -> Alert:

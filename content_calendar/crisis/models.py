@@ -62,12 +62,16 @@ class Alert(Base):
     texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     variables: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     link: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # ``state`` is the lifecycle (content_calendar.crisis.lifecycle sets both); ``active`` is
+    # state == "active", kept as an indexed column for the hot queries (crisis mode, banner).
+    state: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    end_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     console_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # when it ended
 
     template: Mapped[AlertTemplate | None] = relationship()
     created_by: Mapped[User | None] = relationship()

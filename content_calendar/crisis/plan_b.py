@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from content_calendar.accounts.models import audit
 from content_calendar.crisis.alerts import earlier_in_thread, effective_type, message_for_alert
 from content_calendar.crisis.models import Alert
-from content_calendar.crisis.templates import LEVEL_RANK
 from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.db import Database, utcnow
-from publisher.models import LANE_CRISIS, Channel, Delivery, DeliveryLog, DeliveryState
+from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox import create_delivery
-from publisher.settings import Settings, envfloat, envint, envstr
+from publisher.settings import Settings, load_settings
+from publisher.vocabulary import LEVEL_RANK, DeliveryState, Lane
 
 SOCIAL_TYPES = {"mastodon", "facebook", "instagram", "x", "bluesky", "telegram"}
 S = DeliveryState
@@ -43,13 +43,11 @@ class PlanBSettings:
 
 
 def plan_b_settings() -> PlanBSettings:
-    level = envstr("ERNSTFALL_SMS_MIN_LEVEL", "severe")
-    if level not in LEVEL_RANK:
-        raise ValueError(f"ERNSTFALL_SMS_MIN_LEVEL must be one of {', '.join(LEVEL_RANK)}, got {level!r}")
+    settings = load_settings()  # read per call, so the fallback page shows the current rules
     return PlanBSettings(
-        min_level=level,
-        fallback_seconds=envfloat("ERNSTFALL_FALLBACK_SECONDS", 60.0),
-        window_hours=envint("ERNSTFALL_FALLBACK_WINDOW_HOURS", 24),
+        min_level=settings.sms_min_level,
+        fallback_seconds=settings.fallback_seconds,
+        window_hours=settings.fallback_window_hours,
     )
 
 
@@ -57,7 +55,7 @@ def sms_channels(session: Session, drill: bool) -> list[Channel]:
     found = [
         c
         for c in session.scalars(select(Channel).where(Channel.enabled.is_(True)).order_by(Channel.name))
-        if effective_type(c) == "sms" and c.serves(LANE_CRISIS)
+        if effective_type(c) == "sms" and c.serves(Lane.CRISIS)
     ]
     return [c for c in found if c.drill] if drill else found
 
@@ -114,7 +112,7 @@ def sms_deliveries(session: Session, alert: Alert, settings: Settings, reason: s
             delivery = create_delivery(
                 session,
                 channel=channel,
-                lane=LANE_CRISIS,
+                lane=Lane.CRISIS,
                 message=message,
                 settings=settings,
                 source_kind="alert",
@@ -146,7 +144,7 @@ def fallback_reason(deliveries: list[Delivery], now_age: float, limit: float) ->
             continue
         if delivery.state in (S.DEAD, S.UNKNOWN):
             return f"{delivery.channel.name}: {delivery.last_error or delivery.state}"
-        if delivery.state != S.SENT and now_age >= limit:
+        if delivery.state not in (S.SENT, S.PREVIEWED) and now_age >= limit:
             return f"{delivery.channel.name}: nach {int(limit)} s nicht bestätigt"
     return None
 

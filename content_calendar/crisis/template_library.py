@@ -4,7 +4,8 @@ Every template has German, English and Leichte Sprache (``de-x-ls``) texts; some
 Turkish, Arabic or Ukrainian. ``channel:sms`` is a short variant for SMS (at most two
 GSM-7 segments: no typographic quotes or dashes, which would switch to UCS-2 and
 halve the room). Placeholders are typed and limited in length so that the approval
-check can test the longest allowed input against every channel.
+check can test the longest allowed input against every channel, with the drill and
+update marks the composer adds ("ÜBUNG – Aktualisierung – ").
 
 They are loaded as version 1 *without* approval: a second person approves each one
 on the template admin page ("Mitgelieferte Vorlagen anlegen", then "freigeben").
@@ -105,16 +106,16 @@ TEMPLATES: list[dict[str, Any]] = [
             },
             "en": {
                 "headline": "Flood: leave {gebiet} now",
-                "text": "Extreme danger: flooding at {gewaesser}. Leave {gebiet} now, do not enter "
-                "basements or underground car parks. Assembly points: {sammelstellen}. "
+                "text": "Extreme danger: flood at {gewaesser}. Leave {gebiet} now, do not enter "
+                "basements or car parks. Assembly points: {sammelstellen}. "
                 "Help: {telefon}.",
                 "channel:x": "FLOOD {gewaesser}: leave {gebiet} now. No basements. "
                 "Assembly points: {sammelstellen}. Help: {telefon}",
             },
             "de-x-ls": {
                 "headline": "Hoch-Wasser. Gehen Sie weg aus {gebiet}",
-                "text": "Es gibt Hoch-Wasser. Das ist sehr gefährlich. Gehen Sie sofort weg aus "
-                "{gebiet}. Gehen Sie nicht in den Keller. Hier bekommen Sie Hilfe: "
+                "text": "Es gibt Hoch-Wasser. Das ist gefährlich. Gehen Sie sofort weg aus "
+                "{gebiet}. Gehen Sie nicht in den Keller. Hilfe gibt es hier: "
                 "{sammelstellen}.",
             },
             "uk": {
@@ -141,7 +142,7 @@ TEMPLATES: list[dict[str, Any]] = [
             "de": {
                 "headline": "Stromausfall in {gebiet}",
                 "text": "Stromausfall in {gebiet}. Notfall-Anlaufstellen (Leuchttürme): "
-                "{leuchttuerme}. Dort gibt es Informationen und Notruf. Bürgertelefon: {telefon}.",
+                "{leuchttuerme}. Dort gibt es Infos und Notruf. Bürgertelefon: {telefon}.",
             },
             "en": {
                 "headline": "Power cut in {gebiet}",

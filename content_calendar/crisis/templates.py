@@ -16,22 +16,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
-from content_calendar.crisis.models import AlertTemplate
-from content_calendar.crisis.placeholders import TYPES, fields_in, fill, sample_values
+from content_calendar.crisis.compose import alert_message, fill_texts
+from content_calendar.crisis.models import Alert, AlertTemplate
+from content_calendar.crisis.placeholders import TYPES, fields_in, sample_values
 from content_calendar.crisis.template_library import REQUIRED_LANGUAGES, TEMPLATES
 from publisher.channels.base import ChannelAdapter, ChannelConfig, Message
 from publisher.channels.registry import UnknownChannelType, adapter_class
 from publisher.db import utcnow
-from publisher.models import LANE_CRISIS, Channel
+from publisher.models import Channel
 from publisher.settings import Settings
+from publisher.vocabulary import LEVEL_LABELS, CapMsgType, CapStatus, Lane
 
-LEVELS = {
-    "extreme": "Extreme Gefahr",
-    "severe": "Gefahr",
-    "info": "Gefahreninformation",
-    "allclear": "Entwarnung",
-}
-LEVEL_RANK = {"allclear": 0, "info": 1, "severe": 2, "extreme": 3}
+LEVELS: dict[str, str] = dict(LEVEL_LABELS)
 CAP_VALUES = {
     "category": {
         "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health",
@@ -192,7 +188,7 @@ def _adapters(session: Session, template: AlertTemplate, settings: Settings) -> 
     found: dict[str, ChannelAdapter] = {}
     wanted = set(template.channel_names)
     for channel in session.scalars(select(Channel).where(Channel.enabled.is_(True))):
-        if channel.serves(LANE_CRISIS) and (
+        if channel.serves(Lane.CRISIS) and (
             channel.name in wanted or channel.type in wanted or channel.type == "banner"
         ):
             try:
@@ -214,19 +210,24 @@ def _adapters(session: Session, template: AlertTemplate, settings: Settings) -> 
     return found
 
 
-def sample_message(template: AlertTemplate, lang: str, drill: bool = False) -> Message:
-    values = sample_values(template.placeholders)
-    parts = {k: fill(v, values).strip() for k, v in template.texts[lang].items()}
-    return Message(
-        text=parts["text"],
-        title=parts.get("headline"),
-        link=template.link,
-        language=lang,
-        kind="alert",
+def sample_message(
+    template: AlertTemplate, lang: str, drill: bool = False, msg_type: str = CapMsgType.ALERT
+) -> Message:
+    """The message the composer would build with the longest allowed values (marks included)."""
+    texts = fill_texts(template.texts, sample_values(template.placeholders))
+    draft = Alert(
+        id=0,
+        identifier="pruefung",
+        msg_type=msg_type,
+        status=CapStatus.EXERCISE if drill else CapStatus.ACTUAL,
         level=template.level,
-        drill=drill,
-        variants={k[len("channel:") :]: v for k, v in parts.items() if k.startswith("channel:")},
+        headline=texts[lang].get("headline", template.name),
+        texts=texts,
+        link=template.link,
+        created_at=utcnow(),
     )
+    draft.template = template
+    return alert_message(draft, language=lang)
 
 
 def check_renderings(session: Session, template: AlertTemplate, settings: Settings) -> CheckReport:
@@ -241,14 +242,22 @@ def check_renderings(session: Session, template: AlertTemplate, settings: Settin
         if not any(a.config.options.get("imitates") == missing for a in adapters.values()):
             report.notes[missing] = f"Kanaltyp {missing} ist nicht installiert — nicht geprüft"
     for lang in template.texts:
-        for drill in (False, True):  # "ÜBUNG – " must fit as well
-            message = sample_message(template, lang, drill)
+        # "ÜBUNG – " and "Aktualisierung – " must fit as well: the composer adds them.
+        for drill, msg_type in (
+            (False, CapMsgType.ALERT),
+            (True, CapMsgType.ALERT),
+            (True, CapMsgType.UPDATE),
+        ):
+            message = sample_message(template, lang, drill, msg_type)
             for name, adapter in adapters.items():
-                key = f"{name} ({LANGUAGE_LABELS.get(lang, lang)}{', Übung' if drill else ''})"
+                extra = (", Übung" if drill else "") + (
+                    ", Aktualisierung" if msg_type == CapMsgType.UPDATE else ""
+                )
+                key = f"{name} ({LANGUAGE_LABELS.get(lang, lang)}{extra})"
                 found = [p.text for p in adapter.validate(message) if p.code not in CONFIG_PROBLEMS]
                 if found:
                     report.problems[key] = "; ".join(dict.fromkeys(found))
-                if not drill and lang == "de":
+                if not drill and msg_type == CapMsgType.ALERT and lang == "de":
                     report.renderings[name] = adapter.render_text(message)
     return report
 

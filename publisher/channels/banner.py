@@ -10,7 +10,7 @@ from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message
 from publisher.outputs.banner import Banner, read_banner, write_banner_unless_newer
 from publisher.settings import load_settings
 
-HEADLINE_MAX = 80
+HEADLINE_MAX = 120  # room for "ÜBUNG – Aktualisierung – " before an 80-character headline
 
 
 class BannerChannel(ChannelAdapter):
@@ -24,8 +24,7 @@ class BannerChannel(ChannelAdapter):
         return Path(str(configured)) if configured else load_settings().public_dir
 
     def render_text(self, message: Message) -> str:
-        text = message.text_for(self.type_name, self.config.name)
-        return f"ÜBUNG – {text}" if message.drill and "ÜBUNG" not in text else text
+        return message.text_for(self.type_name, self.config.name)
 
     def validate(self, message: Message) -> list[Problem]:
         problems = super().validate(message)

@@ -206,9 +206,8 @@ class ChannelAdapter(ABC):
         return f"{self.label or self.type_name}: {used} von {limit} {unit}{extra}"
 
     def render_text(self, message: Message) -> str:
+        # Drill and update marks are already in the text: content_calendar.crisis.compose adds them.
         text = message.text_for(self.type_name, self.config.name)
-        if message.drill and "ÜBUNG" not in text:
-            text = f"ÜBUNG – {text}"
         if message.link and message.link not in text:
             text = f"{text}\n{message.link}"
         return text

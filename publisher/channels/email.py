@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.smtp import SmtpServer, open_smtp
 
 SUBJECT_MAX = 200
 
@@ -63,8 +64,7 @@ class EmailChannel(ChannelAdapter):
     # -- editor side -------------------------------------------------------------
     def subject(self, message: Message) -> str:
         base = message.title or message.text_for(self.type_name, self.config.name).strip().split("\n")[0]
-        prefix = "ÜBUNG – " if message.drill and "ÜBUNG" not in base else ""
-        return f"{prefix}{base}"[:SUBJECT_MAX]
+        return base[:SUBJECT_MAX]
 
     def validate(self, message: Message) -> list[Problem]:
         problems = [p for p in super().validate(message) if p.code != "too_many_media"]
@@ -121,20 +121,8 @@ class EmailChannel(ChannelAdapter):
         host = str(self.opt("host") or "")
         if not host:
             raise DeliveryError(f"{self.config.name}: host fehlt", permanent=True)
-        timeout = self.config.http_timeout
-        context = ssl.create_default_context(cafile=self.opt("tls_ca_file"))
         try:
-            if self.opt("ssl", False):
-                client: smtplib.SMTP = smtplib.SMTP_SSL(
-                    host, int(self.opt("port", 465)), timeout=timeout, context=context
-                )
-            else:
-                client = smtplib.SMTP(host, int(self.opt("port", 587)), timeout=timeout)
-                if self.opt("starttls", True):
-                    client.starttls(context=context)
-            username = self.opt("username")
-            if username:
-                client.login(str(username), self.config.secret("password"))
+            client = open_smtp(self.server(host))
         except DeliveryError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
@@ -159,6 +147,20 @@ class EmailChannel(ChannelAdapter):
                 platform_message=str(exc) or None,
             ) from exc
         return client
+
+    def server(self, host: str) -> SmtpServer:
+        use_ssl = bool(self.opt("ssl", False))
+        username = str(self.opt("username") or "")
+        return SmtpServer(
+            host=host,
+            port=int(self.opt("port", 465 if use_ssl else 587)),
+            user=username,
+            password=self.config.secret("password") if username else "",
+            starttls=bool(self.opt("starttls", True)),
+            ssl=use_ssl,
+            timeout=self.config.http_timeout,
+            ca_file=self.opt("tls_ca_file"),
+        )
 
     def _error(self, exc: smtplib.SMTPResponseException, text: str) -> DeliveryError:
         code = exc.smtp_code

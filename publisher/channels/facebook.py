@@ -46,8 +46,6 @@ class FacebookChannel(ChannelAdapter):
     def render(self, message: Message) -> dict[str, Any]:
         """The link goes as ``link`` (Facebook builds the preview card), not into the text."""
         text = message.text_for(self.type_name, self.config.name)
-        if message.drill and "ÜBUNG" not in text:
-            text = f"ÜBUNG – {text}"
         link = message.link if message.link and message.link not in text else None
         if message.media and link:  # photo posts get no card: keep the link readable in the text
             text, link = f"{text}\n{link}", None

@@ -30,25 +30,26 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.crisis.alerts import (
     AlertError,
     alert_channels,
     alert_deliveries,
-    create_alert,
-    crisis_active,
+    cap_sender,
     earlier_in_thread,
-    message_for,
     thread_head,
 )
+from content_calendar.crisis.compose import alert_message, approval_hash, fill_texts, render_for
+from content_calendar.crisis.lifecycle import STATE_LABELS, close, issue, parallel_alerts
+from content_calendar.crisis.mode import crisis_active
 from content_calendar.crisis.models import Alert, AlertTemplate
 from content_calendar.crisis.placeholders import TYPE_LABELS, PlaceholderError, validate_values
 from content_calendar.crisis.plan_b import sms_channels
 from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
-from content_calendar.web.dashboard import STATE_LABELS
-from content_calendar.web.helpers import database, db_session, dispatcher, role_required, settings
+from content_calendar.web.helpers import database, db_session, dispatcher, permission_required, settings
 from publisher.db import utcnow
-from publisher.outbox import adapter_for
-from publisher.outbox.live import DeliveryFeed, delivery_event
+from publisher.outbox.live import DeliveryFeed, confirmation, delivery_event
+from publisher.vocabulary import DELIVERY_STATE_LABELS, CapStatus, channel_category
 
 bp = Blueprint("crisis", __name__, url_prefix="/krise")
 FOLLOW_UPS = {"Update": "Aktualisierung", "Cancel": "Entwarnung"}
@@ -90,7 +91,7 @@ def active_alerts() -> list[Alert]:
 
 
 @bp.route("/")
-@role_required("crisis")
+@permission_required(Permission.SEND_ALERTS)
 def index() -> str:
     return render_template(
         "crisis_index.html",
@@ -102,18 +103,17 @@ def index() -> str:
     )
 
 
-def _preview(template: AlertTemplate, values: dict[str, str], drill: bool, ref: Alert | None) -> list[dict]:
-    """Every channel's rendering, from the adapters themselves, with their problems."""
+def _preview(
+    template: AlertTemplate, values: dict[str, str], drill: bool, ref: Alert | None, msg_type: str
+) -> tuple[list[dict[str, Any]], str]:
+    """Every channel's rendering from the composer (what will be sent), and its approval hash."""
     session = db_session()
-    texts = {
-        lang: {k: " ".join(v.format_map(values).split()) for k, v in parts.items()}
-        for lang, parts in template.texts.items()
-    }
+    texts = fill_texts(template.texts, values)
     draft = Alert(
         id=0,
         identifier="vorschau",
-        msg_type="Alert",
-        status="Exercise" if drill else "Actual",
+        msg_type=msg_type,
+        status=CapStatus.EXERCISE if drill else CapStatus.ACTUAL,
         level=template.level,
         headline=texts["de"]["headline"],
         texts=texts,
@@ -122,26 +122,33 @@ def _preview(template: AlertTemplate, values: dict[str, str], drill: bool, ref: 
         created_at=utcnow(),
     )
     draft.template = template
-    message = message_for(draft, template.cap)
-    rows = []
-    for channel in alert_channels(session, template, drill) + sms_channels(session, drill):
-        adapter = adapter_for(channel, settings())
-        rendered = adapter.render(message)
-        problems = [p.text for p in adapter.validate(message) if p.code not in ("no_recipients",)]
-        rows.append(
-            {
-                "channel": channel.name,
-                "type": channel.type,
-                "text": rendered.get("text") or json.dumps(rendered, ensure_ascii=False)[:400],
-                "headline": rendered.get("headline"),
-                "problems": problems,
-            }
-        )
-    return rows
+    message = alert_message(draft, sender=cap_sender())
+    renderings = render_for(alert_channels(session, template, drill), message, settings())
+    sms = render_for(sms_channels(session, drill), message, settings())
+    rows = [
+        {
+            "channel": r.channel.name,
+            "type": r.channel.type,
+            "category": channel_category(r.channel.type),
+            "text": r.text,
+            "headline": r.rendered.get("headline") or r.rendered.get("title") or r.rendered.get("subject"),
+            "problems": list(r.problems),
+        }
+        for r in renderings + sms
+    ]
+    return rows, approval_hash(renderings)
+
+
+def _start_values(template: AlertTemplate, ref: Alert | None) -> dict[str, str]:
+    """An update starts from the values of the alert it updates (same names, any template)."""
+    values = {name: "" for name in template.placeholders}
+    if ref is not None:
+        values.update({k: str(v) for k, v in (ref.variables or {}).items() if k in values})
+    return values
 
 
 @bp.route("/senden/<key>", methods=["GET", "POST"])
-@role_required("crisis")
+@permission_required(Permission.SEND_ALERTS)
 def send(key: str) -> ResponseReturnValue:
     session = db_session()
     template = session.scalar(
@@ -159,10 +166,14 @@ def send(key: str) -> ResponseReturnValue:
             flash("Die Warnung, auf die Sie sich beziehen, ist nicht mehr aktiv.", "error")
             return redirect(url_for("crisis.index"))
     token = request.form.get("console_token") or request.args.get("t") or new_console_token()
-    drill = bool(request.values.get("uebung")) if ref is None else ref.status == "Exercise"
-    values = {name: request.form.get(f"v_{name}", "") for name in template.placeholders}
+    drill = bool(request.values.get("uebung")) if ref is None else ref.status == CapStatus.EXERCISE
+    values = _start_values(template, ref)
+    if request.method == "POST":
+        values = {name: request.form.get(f"v_{name}", "") for name in template.placeholders}
     errors: dict[str, str] = {}
-    previews: list[dict] = []
+    previews: list[dict[str, Any]] = []
+    preview_hash = ""
+    running = parallel_alerts(session, template.key) if ref is None else []
     status = 200
     if request.method == "POST":
         try:
@@ -170,11 +181,11 @@ def send(key: str) -> ResponseReturnValue:
         except PlaceholderError as exc:
             errors, status = exc.problems, 422
         else:
-            previews = _preview(template, clean, drill, ref)
+            previews, preview_hash = _preview(template, clean, drill, ref, msg_type)
             if request.form.get("action") == "send":
                 key_, opened = read_console_token(token)
                 try:
-                    result = create_alert(
+                    result = issue(
                         database(),
                         settings(),
                         dispatcher(),
@@ -186,6 +197,8 @@ def send(key: str) -> ResponseReturnValue:
                         msg_type=msg_type,
                         references_id=ref.id if ref else None,
                         console_opened_at=opened,
+                        approved_hash=request.form.get("approved_hash") or None,
+                        confirm_parallel=bool(request.form.get("confirm_parallel")),
                     )
                 except AlertError as exc:
                     errors = exc.problems or {"alert": exc.message}
@@ -202,6 +215,8 @@ def send(key: str) -> ResponseReturnValue:
             values=values,
             errors=errors,
             previews=previews,
+            preview_hash=preview_hash,
+            running=running,
             token=token,
             drill=drill,
             msg_type=msg_type,
@@ -215,8 +230,28 @@ def send(key: str) -> ResponseReturnValue:
     )
 
 
+@bp.post("/warnung/<int:alert_id>/beenden")
+@permission_required(Permission.SEND_ALERTS)
+def close_quietly(alert_id: int) -> ResponseReturnValue:
+    """End an alert without a public message (sent by mistake, superseded elsewhere)."""
+    try:
+        close(
+            database(),
+            settings(),
+            alert_id=alert_id,
+            reason=request.form.get("grund", ""),
+            user_id=current_user.id,
+            via="web",
+        )
+    except AlertError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Warnung still beendet: keine öffentliche Meldung, offene Zustellungen zurückgezogen.", "info")
+    return redirect(url_for("crisis.board", alert_id=alert_id), code=303)
+
+
 @bp.route("/warnung/<int:alert_id>")
-@role_required("crisis", "fallback", "approver", "editor")
+@permission_required(Permission.VIEW_ALERTS)
 def board(alert_id: int) -> str:
     session = db_session()
     alert = session.get(Alert, alert_id)
@@ -225,6 +260,7 @@ def board(alert_id: int) -> str:
     version = feed().version  # before reading the database: no change can fall between
     deliveries = [delivery_event(d) for d in alert_deliveries(session, alert_id)]
     sent_times = [d["sent_at"] for d in deliveries if d["sent_at"]]
+    confirmed = confirmation(deliveries)
     return render_template(
         "crisis_board.html",
         alert=alert,
@@ -236,10 +272,11 @@ def board(alert_id: int) -> str:
         follow_ups=FOLLOW_UPS,
         templates=[t for t in usable_templates() if t.usable],
         elapsed=_elapsed(alert),
-        all_sent=bool(deliveries) and all(d["state"] == "sent" for d in deliveries),
+        confirmed=confirmed,
         last_sent=max(sent_times) if sent_times else None,
         inline=any(d["inline"] for d in deliveries),
-        state_labels=STATE_LABELS,
+        state_labels=DELIVERY_STATE_LABELS,
+        alert_state=STATE_LABELS.get(alert.state, alert.state),
     )
 
 
@@ -250,7 +287,7 @@ def _elapsed(alert: Alert) -> float | None:
 
 
 @bp.route("/warnung/<int:alert_id>/stand.json")
-@role_required("crisis", "fallback", "approver", "editor")
+@permission_required(Permission.VIEW_ALERTS)
 def board_state(alert_id: int) -> Response:
     """For browsers that get no stream slot: the feed's memory, not the database."""
     version, rows = feed().snapshot("alert", alert_id)
@@ -287,7 +324,7 @@ def slots() -> StreamSlots:
 
 
 @bp.route("/live")
-@role_required("crisis", "fallback", "approver", "editor")
+@permission_required(Permission.VIEW_ALERTS)
 def live() -> Response:
     wanted = {int(x) for x in request.args.getlist("warnung") if x.isdigit()}
     since = request.headers.get("Last-Event-ID") or request.args.get("seit") or "0"

@@ -1,0 +1,164 @@
+"""``ernstfall alert …``: the whole alert lifecycle from a terminal.
+
+The CLI is the path when the web is down; it talks to the database directly and, when the
+broker is down too, the dispatcher sends inline (threads named ``inline-delivery-*``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import uuid
+
+from content_calendar.crisis.alerts import AlertError, alert_deliveries
+from content_calendar.crisis.lifecycle import STATE_LABELS, all_clear, close, issue, update
+from content_calendar.crisis.mode import crisis_mode
+from content_calendar.crisis.models import Alert
+from content_calendar.database import get_database
+from publisher.db import Database
+from publisher.outbox.dispatch import Dispatcher
+from publisher.settings import Settings
+
+ACTIONS = ("send", "update", "all-clear", "close", "list")
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    alert = sub.add_parser(
+        "alert",
+        help="Warnungen: senden, aktualisieren, entwarnen, still beenden, auflisten",
+        description=(
+            "send VORLAGE | update ID | all-clear ID | close ID --reason … | list. "
+            "Funktioniert ohne Web-Oberfläche und ohne Redis."
+        ),
+    )
+    alert.add_argument("action", choices=ACTIONS)
+    alert.add_argument("target", nargs="?", help="Vorlagenschlüssel (send) oder Warnungsnummer")
+    alert.add_argument("--var", action="append", metavar="NAME=WERT")
+    alert.add_argument("--key", help="Idempotenzschlüssel (gleicher Schlüssel = eine Meldung)")
+    alert.add_argument("--drill", action="store_true", help="Übung (nur Übungskanäle)")
+    alert.add_argument(
+        "--confirm", action="store_true", help="zweite Warnung aus derselben Vorlage bestätigen"
+    )
+    alert.add_argument("--reason", help="Grund für das stille Beenden (close)")
+    alert.add_argument("--note", help="Hinweis in der Entwarnung (all-clear)")
+    alert.add_argument("--template", help="Entwarnungs-Vorlage (all-clear), Standard: entwarnung")
+
+
+def parse_vars(items: list[str] | None) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise AlertError(f"--var {item!r}: Format ist name=wert", status=2)
+        variables[key] = value
+    return variables
+
+
+def alert_id(target: str | None) -> int:
+    if target is None or not target.lstrip("#").isdigit():
+        raise AlertError(f"Warnungsnummer erwartet, nicht {target!r} (siehe: ernstfall alert list)", status=2)
+    return int(target.lstrip("#"))
+
+
+def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
+    db = get_database(settings)
+    if args.action == "list":
+        return _list(db, settings)
+    try:
+        return _run(db, settings, args)
+    except AlertError as exc:
+        print(f"Fehler: {exc.message}", file=sys.stderr)
+        for field, problem in exc.problems.items():
+            print(f"  {field}: {problem}", file=sys.stderr)
+        return 2
+
+
+def _run(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+    dispatcher = Dispatcher(settings, db)
+    key = args.key or f"cli-{uuid.uuid4().hex}"
+    variables = parse_vars(args.var)
+    if args.action == "close":
+        closed = close(
+            db, settings, alert_id=alert_id(args.target), reason=args.reason or "", user_id=None, via="cli"
+        )
+        print(f"Warnung #{closed.id} still beendet (keine öffentliche Meldung): {closed.end_reason}")
+        return 0
+    if args.action == "send":
+        if not args.target:
+            raise AlertError(
+                "Vorlagenschlüssel fehlt: ernstfall alert send VORLAGE --var name=wert", status=2
+            )
+        result = issue(
+            db,
+            settings,
+            dispatcher,
+            template_key=args.target,
+            variables=variables,
+            idempotency_key=key,
+            user_id=None,
+            drill=args.drill,
+            via="cli",
+            confirm_parallel=args.confirm,
+        )
+        verb = "ausgelöst"
+    elif args.action == "update":
+        result = update(
+            db,
+            settings,
+            dispatcher,
+            alert_id=alert_id(args.target),
+            variables=variables,
+            idempotency_key=key,
+            user_id=None,
+            via="cli",
+        )
+        verb = "aktualisiert"
+    else:
+        result = all_clear(
+            db,
+            settings,
+            dispatcher,
+            alert_id=alert_id(args.target),
+            idempotency_key=key,
+            user_id=None,
+            via="cli",
+            note=args.note,
+            template_key=args.template,
+            variables=variables,
+        )
+        verb = "entwarnt"
+    _wait_for_inline()
+    with db.session() as session:
+        for delivery in alert_deliveries(session, result.alert_id):
+            print(f"{delivery.channel.name:<20} {delivery.state:<9} {delivery.last_error or ''}")
+    print(f"Meldung #{result.alert_id} {verb if result.created else 'war schon gesendet'}")
+    return 0
+
+
+def _list(db: Database, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    with db.session() as session:
+        mode = crisis_mode(session, settings)
+        rows = [
+            {
+                "id": a.id,
+                "state": a.state,
+                "label": STATE_LABELS.get(a.state, a.state),
+                "level": a.level,
+                "msg_type": a.msg_type,
+                "drill": a.status == "Exercise",
+                "headline": a.headline,
+            }
+            for a in session.scalars(select(Alert).where(Alert.active.is_(True)).order_by(Alert.id))
+        ]
+    print(json.dumps({"crisis_mode": mode.active, "active": rows}, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _wait_for_inline() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("inline-delivery-"):
+            thread.join(timeout=60)
