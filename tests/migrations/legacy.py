@@ -236,7 +236,3 @@ def read_rows(database_url: str) -> Rows:
             return {table.name: _all(connection, table) for table in TABLES}
     finally:
         engine.dispose()
-
-
-def _all(connection: sa.Connection, table: sa.Table) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in connection.execute(table.select().order_by(table.c.id))]
