@@ -33,12 +33,19 @@ from publisher.channels.base import (
 )
 from publisher.errors import DeliveryError
 from publisher.outbox import ratelimit
+from publisher.text import mastodon as mastodon_text
 
 
 class MastodonChannel(ChannelAdapter):
     type_name = "mastodon"
     label = "Mastodon"
-    limits: ClassVar[Limits] = Limits(max_length=500, max_media=4, alt_text_max=1500, link_length=23)
+    limits: ClassVar[Limits] = Limits(
+        max_length=mastodon_text.MAX_CHARACTERS,
+        counted_as="graphemes",
+        max_media=4,
+        alt_text_max=1500,
+        link_length=mastodon_text.CHARACTERS_RESERVED_PER_URL,
+    )
     idempotent = True
     # Mastodon allows 300 new statuses per account in 3 hours (and 30 media uploads in 30 min).
     default_rate = "300/3h"
@@ -65,9 +72,7 @@ class MastodonChannel(ChannelAdapter):
         )
 
     def measure(self, text: str) -> int:
-        from publisher.text.mastodon import count_with_links
-
-        return count_with_links(text, self.limits.link_length or 23)
+        return mastodon_text.count(text)
 
     def render(self, message: Message) -> dict[str, Any]:
         return {
@@ -148,7 +153,7 @@ class MastodonChannel(ChannelAdapter):
 _INSTANCE_CACHE: dict[str, tuple[float, int]] = {}
 _CACHE_OK_SECONDS = 3600.0
 _CACHE_FAIL_SECONDS = 60.0
-DEFAULT_MAX_CHARACTERS = 500
+DEFAULT_MAX_CHARACTERS = mastodon_text.MAX_CHARACTERS
 
 
 def instance_max_characters(config: ChannelConfig) -> int:
