@@ -75,6 +75,7 @@ class Settings:
     backoff_base_seconds: float
     backoff_cap_seconds: float
     secret_key: str = field(repr=False, default="")
+    secure_cookies: bool = False
 
     @property
     def run_dir(self) -> Path:
@@ -116,4 +117,5 @@ def load_settings() -> Settings:
         backoff_base_seconds=envfloat("ERNSTFALL_BACKOFF_BASE", 2.0),
         backoff_cap_seconds=envfloat("ERNSTFALL_BACKOFF_CAP", 300.0),
         secret_key=envsecret("ERNSTFALL_SECRET_KEY"),
+        secure_cookies=envbool("ERNSTFALL_SECURE_COOKIES", False),
     )

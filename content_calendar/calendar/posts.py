@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
+from content_calendar.accounts.policy import Permission, allows, refusal
 from content_calendar.calendar.post_model import Post, PostState, Setting
 from content_calendar.calendar.scheduling import message_for_post
 from publisher.db import utcnow
@@ -19,14 +20,16 @@ from publisher.settings import Settings
 
 P = PostState
 
-# Which transitions a person may make, and who.
-TRANSITIONS: dict[tuple[str, str], set[str]] = {
-    (P.DRAFT, P.REVIEW): {"editor", "contributor"},
-    (P.REVIEW, P.APPROVED): {"approver"},
-    (P.REVIEW, P.DRAFT): {"approver", "editor"},  # sent back, or withdrawn
-    (P.APPROVED, P.DRAFT): {"editor", "approver"},
-    (P.HELD, P.APPROVED): {"editor", "approver"},  # publish now / reschedule after a hold
-    (P.EXPIRED, P.DRAFT): {"editor"},
+# Which transitions a person may make, and which permission (any one of them) it takes.
+TRANSITIONS: dict[tuple[str, str], frozenset[Permission]] = {
+    (P.DRAFT, P.REVIEW): frozenset({Permission.SUBMIT_POSTS}),
+    (P.REVIEW, P.APPROVED): frozenset({Permission.APPROVE_POSTS}),
+    # sent back by an approver, or withdrawn by an editor
+    (P.REVIEW, P.DRAFT): frozenset({Permission.APPROVE_POSTS, Permission.PLAN_POSTS}),
+    (P.APPROVED, P.DRAFT): frozenset({Permission.PLAN_POSTS, Permission.APPROVE_POSTS}),
+    # publish now / reschedule after a hold
+    (P.HELD, P.APPROVED): frozenset({Permission.DECIDE_HELD_POSTS}),
+    (P.EXPIRED, P.DRAFT): frozenset({Permission.PLAN_POSTS}),
 }
 CANCELLABLE = {P.DRAFT, P.REVIEW, P.APPROVED, P.HELD, P.EXPIRED}
 
@@ -124,13 +127,13 @@ def self_approval_allowed(session: Session) -> bool:
 def transition(
     session: Session, post: Post, target: str, user_id: int, roles: list[str], comment: str = ""
 ) -> None:
-    """Move a post through the workflow, enforcing roles and the four-eyes rule."""
-    is_admin = "admin" in roles
+    """Move a post through the workflow, enforcing the policy and the four-eyes rule."""
     if target == P.CANCELLED:
         if post.state not in CANCELLABLE:
             raise PostError(
                 f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht abgebrochen werden", status=409
             )
+        needed = frozenset({Permission.CANCEL_POSTS})
     else:
         allowed = TRANSITIONS.get((post.state, target))
         if allowed is None:
@@ -138,8 +141,9 @@ def transition(
                 f"Von „{P.LABELS[post.state]}“ nach „{P.LABELS[target]}“ ist nicht möglich",
                 status=409,
             )
-        if not is_admin and not allowed.intersection(roles):
-            raise PostError("Dafür fehlt Ihnen die Rolle", status=403)
+        needed = allowed
+    if not allows(roles, *needed):
+        raise PostError(refusal(*sorted(needed)), status=403)
     if target == P.APPROVED and post.state == P.REVIEW:
         if post.author_id == user_id and not self_approval_allowed(session):
             raise PostError(

@@ -6,7 +6,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
+from flask.wrappers import Response
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
@@ -53,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         JSON_AS_ASCII=False,
     )
     if test_config:
@@ -90,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_crisis(app)
     errors.register(app)
+    app.after_request(security_headers)
 
     @app.teardown_appcontext
     def _close(_: BaseException | None) -> None:
@@ -100,12 +103,36 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+# No inline scripts or styles in the templates, so none are allowed: an injected
+# <script> or style="" does nothing. Framing is refused (clickjacking on the send button).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Feed tokens live in some URLs: never send a URL to another site.
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> Any:
+def _load_user(session_id: str) -> Any:
+    """``id:nonce`` from the cookie; a wrong nonce (after logout) or an inactive user is no one."""
     from content_calendar.web.helpers import LoginUser, db_session
 
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-    return LoginUser(user) if user and user.active else None
+    user_id, _, nonce = session_id.partition(":")
+    user = db_session().get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() and nonce else None
+    if user is None or not user.active or not secrets.compare_digest(user.session_nonce or "", nonce):
+        return None
+    return LoginUser(user)
 
 
 def template_folder() -> Path:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, render_template, request
-from flask_login import login_required
 from sqlalchemy import select
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.cadence import cadence_report
 from content_calendar.calendar.cadence_chart import cadence_svg
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.settings import friend_type
 from content_calendar.crisis.models import Alert
-from content_calendar.web.helpers import db_session, local_time, settings
+from content_calendar.web.helpers import db_session, local_time, permission_required, settings
 from publisher.db import utcnow
 from publisher.models import Delivery, DeliveryState
 
@@ -47,7 +47,7 @@ def recent_deliveries(state: str | None = None, limit: int = 100) -> list[Delive
 
 
 @bp.route("/")
-@login_required
+@permission_required(Permission.VIEW_OVERVIEW)
 def index() -> str:
     session = db_session()
     now = utcnow()
@@ -76,7 +76,7 @@ def index() -> str:
 
 
 @bp.route("/deliveries")
-@login_required
+@permission_required(Permission.VIEW_OVERVIEW)
 def deliveries() -> str:
     """The delivery table alone; the dashboard reloads it every few seconds."""
     state = request.args.get("state")

@@ -2,43 +2,74 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
-from sqlalchemy import select
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from content_calendar.accounts.auth import verify_password
+from content_calendar.accounts.auth import LoginRefused, authenticate, end_sessions
 from content_calendar.accounts.models import User, audit
 from content_calendar.web.helpers import LoginUser, db_session
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would help phishing.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dashboard.index")
+def safe_next(target: str | None) -> str:
+    """Where to go after the login: only a path on this site, anything else -> the overview.
+
+    Browsers drop tabs and line breaks inside URLs and read ``\\`` as ``/``, so
+    ``/\\t/evil.example`` would become ``//evil.example`` (another host); a line break
+    would also break the Location header. Such targets are refused outright.
+    """
+    fallback = url_for("dashboard.index")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unbekannt"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        session = db_session()
-        user = session.scalar(select(User).where(User.username == username))
-        if user and user.active and verify_password(user.password_hash, password):
-            login_user(LoginUser(user))
-            audit(session, "user.login", user.id, user)
-            session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-        flash("Benutzername oder Passwort falsch.", "error")
+        db = db_session()
+        try:
+            user = authenticate(db, username, password, _client_address())
+        except LoginRefused as exc:
+            db.commit()  # the failure and its audit entry are kept
+            flash(exc.message, "error")
+            if exc.lock is not None:
+                headers = {"Retry-After": str(exc.lock.retry_after_seconds)}
+                return render_template("login.html"), 429, headers
+            return render_template("login.html")
+        db.commit()
+        session.clear()
+        login_user(LoginUser(user))
+        return redirect(safe_next(request.args.get("next")))
     return render_template("login.html")
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    if current_user.is_authenticated:
+        db = db_session()
+        user = db.get(User, current_user.id)
+        if user is not None:
+            end_sessions(db, user)
+            audit(db, "user.logout", user.id, user)
+            db.commit()
     logout_user()
+    session.clear()
     flash("Sie sind abgemeldet.", "info")
     return redirect(url_for("auth.login"))

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from content_calendar.accounts.models import audit
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.accounts.policy import Permission
+from content_calendar.web.helpers import db_session, permission_required, settings
 from publisher.models import Channel
 from publisher.outbox import adapter_for
 
@@ -24,7 +25,7 @@ def credential_refs(channel: Channel) -> list[str]:
 
 
 @bp.get("/")
-@role_required("admin", "fallback")
+@permission_required(Permission.CHECK_CHANNELS)
 def index() -> str:
     channels = db_session().scalars(select(Channel).order_by(Channel.name)).all()
     return render_template(
@@ -36,7 +37,7 @@ def index() -> str:
 
 
 @bp.post("/<int:channel_id>/pruefen")
-@role_required("admin", "fallback")
+@permission_required(Permission.CHECK_CHANNELS)
 def check(channel_id: int) -> Response:
     session = db_session()
     channel = session.get(Channel, channel_id)

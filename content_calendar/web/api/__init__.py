@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from content_calendar.accounts.auth import user_for_token
 from content_calendar.accounts.models import User
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.post_model import Post
 from content_calendar.calendar.posts import PostError, PostInput, create_post, transition
 from content_calendar.crisis.alerts import AlertError, alert_deliveries, create_alert
 from content_calendar.crisis.models import Alert
 from content_calendar.web.api.openapi import OPENAPI
-from content_calendar.web.helpers import database, db_session, dispatcher, settings
+from content_calendar.web.helpers import database, db_session, dispatcher, permission_required, settings
 from publisher.models import Delivery, DeliveryState
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -92,12 +93,11 @@ def openapi() -> ResponseReturnValue:
 
 @bp.post("/posts")
 @token_required
+@permission_required(Permission.SUBMIT_POSTS)
 def post_create() -> ResponseReturnValue:
     data = json_object()
     if not isinstance(data, dict):
         return data
-    if not api_user().has_role("editor", "contributor"):
-        return problem(403, "Nur Redaktion oder Beitragende dürfen Beiträge anlegen")
     errors: dict[str, str] = {}
     text = _field(data, "text", str, True, errors, "Text")
     channels = _field(data, "channels", list, True, errors, "Kanäle")
@@ -166,6 +166,7 @@ def post_transition(post_id: int, action: str) -> ResponseReturnValue:
 
 @bp.get("/posts/<int:post_id>")
 @token_required
+@permission_required(Permission.VIEW_CALENDAR, Permission.SUBMIT_POSTS)
 def post_read(post_id: int) -> ResponseReturnValue:
     post = db_session().get(Post, post_id)
     if post is None:
@@ -175,12 +176,11 @@ def post_read(post_id: int) -> ResponseReturnValue:
 
 @bp.post("/alerts")
 @token_required
+@permission_required(Permission.SEND_ALERTS)
 def alert_create() -> ResponseReturnValue:
     data = json_object()
     if not isinstance(data, dict):
         return data
-    if not api_user().has_role("crisis"):
-        return problem(403, "Nur der Krisenstab darf Warnungen auslösen")
     errors: dict[str, str] = {}
     template = _field(data, "template", str, True, errors, "Vorlage")
     variables = _field(data, "variables", dict, False, errors, "Variablen") or {}
@@ -213,6 +213,7 @@ def alert_create() -> ResponseReturnValue:
 
 @bp.get("/alerts/<int:alert_id>")
 @token_required
+@permission_required(Permission.VIEW_ALERTS)
 def alert_read(alert_id: int) -> ResponseReturnValue:
     session = db_session()
     alert = session.get(Alert, alert_id)
@@ -223,6 +224,7 @@ def alert_read(alert_id: int) -> ResponseReturnValue:
 
 @bp.get("/deliveries")
 @token_required
+@permission_required(Permission.VIEW_OVERVIEW)
 def deliveries_list() -> ResponseReturnValue:
     state = request.args.get("state")
     query = select(Delivery).order_by(Delivery.id.desc())

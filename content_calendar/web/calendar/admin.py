@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from content_calendar.accounts.models import audit
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.emergency_stop import StopError, active_stop, resume, suspend
 from content_calendar.calendar.models import QueueSlot
 from content_calendar.calendar.post_editing import community_channel_list
@@ -24,13 +25,13 @@ from content_calendar.calendar.settings import (
     themes,
 )
 from content_calendar.calendar.timeutil import WEEKDAY_LABELS, LocalTimeError, parse_clock
-from content_calendar.web.helpers import db_session, role_required
+from content_calendar.web.helpers import db_session, permission_required
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/planung")
 
 
 @bp.get("/")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def index() -> ResponseReturnValue:
     session = db_session()
     channels = community_channel_list(session)
@@ -66,7 +67,7 @@ def _refuse(message: str, status: int = 422) -> ResponseReturnValue:
 
 
 @bp.post("/themen")
-@role_required("admin")
+@permission_required(Permission.CONFIGURE_CALENDAR)
 def save_themes() -> ResponseReturnValue:
     lines = [line.strip() for line in request.form.get("themes", "").splitlines()]
     values = list(dict.fromkeys(line for line in lines if line))
@@ -80,7 +81,7 @@ def save_themes() -> ResponseReturnValue:
 
 
 @bp.post("/takt")
-@role_required("admin")
+@permission_required(Permission.CONFIGURE_CALENDAR)
 def save_friend_type() -> ResponseReturnValue:
     value = request.form.get("friend_type", "")
     if value not in FRIEND_TYPES:
@@ -91,7 +92,7 @@ def save_friend_type() -> ResponseReturnValue:
 
 
 @bp.post("/antwortzeiten")
-@role_required("admin")
+@permission_required(Permission.CONFIGURE_CALENDAR)
 def save_office_hours() -> ResponseReturnValue:
     days = sorted({int(d) for d in request.form.getlist("weekdays") if d.isdigit() and int(d) in range(7)})
     try:
@@ -111,7 +112,7 @@ def save_office_hours() -> ResponseReturnValue:
 
 
 @bp.post("/vier-augen")
-@role_required("admin")
+@permission_required(Permission.CONFIGURE_CALENDAR)
 def save_four_eyes() -> ResponseReturnValue:
     allowed = request.form.get("allow_self_approval") == "1"
     set_value(db_session(), "allow_self_approval", allowed)
@@ -120,7 +121,7 @@ def save_four_eyes() -> ResponseReturnValue:
 
 
 @bp.post("/sendezeiten")
-@role_required("editor", "approver")
+@permission_required(Permission.MANAGE_SLOTS)
 def add_queue_slot() -> ResponseReturnValue:
     session = db_session()
     names = {c.name: c.id for c in community_channel_list(session)}
@@ -138,7 +139,7 @@ def add_queue_slot() -> ResponseReturnValue:
 
 
 @bp.post("/sendezeiten/<int:slot_id>/loeschen")
-@role_required("editor", "approver")
+@permission_required(Permission.MANAGE_SLOTS)
 def delete_queue_slot(slot_id: int) -> ResponseReturnValue:
     slot = db_session().get(QueueSlot, slot_id)
     if slot is None:
@@ -148,7 +149,7 @@ def delete_queue_slot(slot_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/notstopp")
-@role_required("approver")
+@permission_required(Permission.EMERGENCY_STOP)
 def emergency_stop() -> ResponseReturnValue:
     session = db_session()
     try:

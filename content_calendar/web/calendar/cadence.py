@@ -5,16 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.cadence import cadence_report
 from content_calendar.calendar.cadence_chart import cadence_svg
 from content_calendar.calendar.settings import FRIEND_TYPES, friend_type
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 
 bp = Blueprint("cadence_views", __name__)
 
 
 @bp.get("/takt")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def cadence() -> ResponseReturnValue:
     session = db_session()
     report = cadence_report(session, friend_type(session), settings().timezone)

@@ -6,17 +6,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.contributions import ContributionError, decline, open_ideas, submit_idea
 from content_calendar.calendar.models import Contribution
 from content_calendar.calendar.settings import themes
-from content_calendar.web.helpers import db_session, role_required
+from content_calendar.web.helpers import db_session, permission_required
 
 bp = Blueprint("contributions", __name__, url_prefix="/ideen")
 FIELDS = ("title", "text", "department", "theme", "wanted_date", "link")
 
 
 @bp.get("/")
-@role_required("contributor", "editor")
+@permission_required(Permission.SUBMIT_IDEAS)
 def index() -> ResponseReturnValue:
     return _page({}, {})
 
@@ -33,7 +34,7 @@ def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> 
 
 
 @bp.post("/")
-@role_required("contributor", "editor")
+@permission_required(Permission.SUBMIT_IDEAS)
 def submit() -> ResponseReturnValue:
     values = {name: request.form.get(name, "") for name in FIELDS}
     session = db_session()
@@ -48,7 +49,7 @@ def submit() -> ResponseReturnValue:
 
 
 @bp.post("/<int:idea_id>/ablehnen")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def reject(idea_id: int) -> ResponseReturnValue:
     session = db_session()
     idea = session.get(Contribution, idea_id)

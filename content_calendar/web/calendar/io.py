@@ -6,10 +6,11 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar import csv_io
 from content_calendar.calendar.csv_io import COLUMNS, import_csv
 from content_calendar.calendar.ical_feed import calendar_bytes, feed_token, rotate, user_for_feed_token
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 
 bp = Blueprint("calendar_io", __name__)
 
@@ -19,7 +20,7 @@ def _secret() -> str:
 
 
 @bp.get("/kalender/abo")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def feed_info() -> ResponseReturnValue:
     session = db_session()
     token = feed_token(session, current_user.id, _secret())
@@ -29,7 +30,7 @@ def feed_info() -> ResponseReturnValue:
 
 
 @bp.post("/kalender/abo/neu")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def feed_rotate() -> ResponseReturnValue:
     rotate(db_session(), current_user.id)
     db_session().commit()
@@ -50,7 +51,7 @@ def feed(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/kalender/export.csv")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def export_csv() -> ResponseReturnValue:
     body = "\ufeff" + csv_io.export_csv(db_session(), settings())  # BOM: Excel opens UTF-8 correctly
     response = Response(body, mimetype="text/csv")
@@ -59,13 +60,13 @@ def export_csv() -> ResponseReturnValue:
 
 
 @bp.get("/kalender/import")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def import_form() -> ResponseReturnValue:
     return render_template("calendar_import.html", columns=COLUMNS, report=None)
 
 
 @bp.post("/kalender/import")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def import_upload() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.contributions import mark_drafted
 from content_calendar.calendar.media import media_path
 from content_calendar.calendar.models import Contribution
@@ -43,7 +44,7 @@ from content_calendar.web.calendar.editor_form import (
     read_form,
     recurrence,
 )
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 from publisher.db import utcnow
 from publisher.models import Delivery
 
@@ -88,7 +89,7 @@ def _load(post_id: int) -> Post:
 
 
 @bp.get("/posts/new")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def new() -> ResponseReturnValue:
     form = EditorForm()
     idea_id = request.args.get("idee", "")
@@ -111,20 +112,20 @@ def new() -> ResponseReturnValue:
 
 
 @bp.get("/posts/<int:post_id>")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def show(post_id: int) -> ResponseReturnValue:
     post = _load(post_id)
     return _render(form_from_post(post, community_channel_list(db_session()), settings().timezone), post)
 
 
 @bp.post("/posts/new")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def create() -> ResponseReturnValue:
     return _save(None)
 
 
 @bp.post("/posts/<int:post_id>")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def update(post_id: int) -> ResponseReturnValue:
     return _save(_load(post_id))
 
@@ -201,7 +202,7 @@ def _refuse(form: EditorForm, post: Post | None, status: int = 422) -> ResponseR
 
 
 @bp.post("/posts/check")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def check() -> ResponseReturnValue:
     """Live counters and problems per channel, from the adapters themselves (JSON)."""
     session = db_session()
@@ -224,7 +225,7 @@ def check() -> ResponseReturnValue:
 
 
 @bp.post("/posts/<int:post_id>/review")
-@role_required("editor", "approver")
+@permission_required(Permission.PLAN_POSTS, Permission.APPROVE_POSTS)
 def review(post_id: int) -> ResponseReturnValue:
     """Approve, send back, comment, submit, withdraw or cancel — one form, one action."""
     session = db_session()
@@ -261,7 +262,7 @@ def review(post_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/posts/<int:post_id>/held")
-@role_required("editor", "approver")
+@permission_required(Permission.DECIDE_HELD_POSTS)
 def held(post_id: int) -> ResponseReturnValue:
     """Decide on a held post: jetzt veröffentlichen / neu planen / verwerfen."""
     session = db_session()

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.emergency_stop import active_stop
 from content_calendar.calendar.post_editing import move_post
 from content_calendar.calendar.post_model import Post, PostState
@@ -21,7 +22,7 @@ from content_calendar.calendar.timeutil import (
     parse_local,
     to_local,
 )
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 from publisher.db import utcnow
 
 bp = Blueprint("calendar_views", __name__, url_prefix="/kalender")
@@ -54,7 +55,7 @@ def _common() -> dict[str, object]:
 
 @bp.get("/")
 @bp.get("/woche")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def week() -> ResponseReturnValue:
     days = week_days(_anchor())
     entries = by_day(entries_between(db_session(), days[0], days[-1], settings().timezone))
@@ -69,7 +70,7 @@ def week() -> ResponseReturnValue:
 
 
 @bp.get("/monat")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def month() -> ResponseReturnValue:
     anchor = _anchor()
     weeks = month_weeks(anchor.year, anchor.month)
@@ -87,7 +88,7 @@ def month() -> ResponseReturnValue:
 
 
 @bp.get("/liste")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def listing() -> ResponseReturnValue:
     start = _anchor()
     days = min(max(int(request.args.get("tage", "30") or 30), 1), 366)
@@ -101,7 +102,7 @@ def listing() -> ResponseReturnValue:
 
 
 @bp.get("/freigaben")
-@role_required("editor", "approver")
+@permission_required(Permission.VIEW_CALENDAR)
 def review_queue() -> ResponseReturnValue:
     """Posts waiting for a second person, and posts that need a decision."""
     session = db_session()
@@ -113,7 +114,7 @@ def review_queue() -> ResponseReturnValue:
 
 
 @bp.post("/verschieben/<int:post_id>")
-@role_required("editor")
+@permission_required(Permission.PLAN_POSTS)
 def move(post_id: int) -> ResponseReturnValue:
     """Quick move: a new day (keeping the time) or a new day and time, in local time."""
     session = db_session()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.crisis.blackout import (
     announcement_audio,
     announcement_text,
@@ -13,11 +14,10 @@ from content_calendar.crisis.blackout import (
     notice_pdf,
 )
 from content_calendar.crisis.models import Alert
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 from publisher.db import utcnow
 
 bp = Blueprint("blackout", __name__, url_prefix="/krise")
-ROLES = ("crisis", "fallback", "approver")
 
 
 def _alert(alert_id: int) -> Alert:
@@ -34,14 +34,14 @@ def _download(data: bytes | str, mimetype: str, name: str) -> Response:
 
 
 @bp.route("/warnung/<int:alert_id>/aushang.pdf")
-@role_required(*ROLES)
+@permission_required(Permission.USE_BLACKOUT_PACK)
 def notice_pdf_view(alert_id: int) -> Response:
     pdf = notice_pdf(_alert(alert_id), settings().timezone)
     return _download(pdf, "application/pdf", f"aushang-warnung-{alert_id}.pdf")
 
 
 @bp.route("/warnung/<int:alert_id>/durchsage.txt")
-@role_required(*ROLES)
+@permission_required(Permission.USE_BLACKOUT_PACK)
 def announcement_text_view(alert_id: int) -> Response:
     return _download(
         announcement_text(_alert(alert_id)), "text/plain; charset=utf-8", f"durchsage-{alert_id}.txt"
@@ -49,7 +49,7 @@ def announcement_text_view(alert_id: int) -> Response:
 
 
 @bp.route("/warnung/<int:alert_id>/durchsage.wav")
-@role_required(*ROLES)
+@permission_required(Permission.USE_BLACKOUT_PACK)
 def announcement_audio_view(alert_id: int) -> Response:
     audio = announcement_audio(_alert(alert_id))
     if audio is None:
@@ -58,14 +58,14 @@ def announcement_audio_view(alert_id: int) -> Response:
 
 
 @bp.route("/darksite.html")
-@role_required(*ROLES)
+@permission_required(Permission.USE_BLACKOUT_PACK)
 def darksite_view() -> Response:
     page = darksite_html(current_alerts(db_session()), settings().timezone, utcnow())
     return _download(page, "text/html; charset=utf-8", "darksite.html")
 
 
 @bp.route("/warnung/<int:alert_id>/cap.xml")
-@role_required(*ROLES)
+@permission_required(Permission.USE_BLACKOUT_PACK)
 def cap_xml_view(alert_id: int) -> Response:
     data = cap_for_alert(db_session(), _alert(alert_id))
     return _download(data, "application/cap+xml", f"warnung-{alert_id}.cap.xml")

@@ -14,12 +14,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from content_calendar.accounts.models import audit
+from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.posts import PostError, transition
 from content_calendar.crisis.alerts import crisis_active
 from content_calendar.crisis.models import Alert
 from content_calendar.crisis.plan_b import plan_b_settings, retry_delivery, send_via_fallback, sms_channels
-from content_calendar.web.helpers import db_session, dispatcher, role_required, settings
+from content_calendar.web.helpers import db_session, dispatcher, permission_required, settings
 from publisher.db import utcnow
 from publisher.models import Delivery, DeliveryState
 
@@ -28,7 +29,7 @@ PROBLEM_STATES = (DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILE
 
 
 @bp.route("/fallback/")
-@role_required("fallback", "crisis")
+@permission_required(Permission.OPERATE_FALLBACK)
 def index() -> str:
     session = db_session()
     failed = session.scalars(
@@ -50,7 +51,7 @@ def index() -> str:
 
 
 @bp.post("/fallback/zustellung/<int:delivery_id>/erneut")
-@role_required("fallback", "crisis")
+@permission_required(Permission.OPERATE_FALLBACK)
 def retry(delivery_id: int) -> ResponseReturnValue:
     session = db_session()
     delivery = session.get(Delivery, delivery_id)
@@ -68,7 +69,7 @@ def retry(delivery_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/fallback/warnung/<int:alert_id>/sms")
-@role_required("fallback", "crisis")
+@permission_required(Permission.OPERATE_FALLBACK)
 def via_fallback(alert_id: int) -> ResponseReturnValue:
     session = db_session()
     alert = session.get(Alert, alert_id)
@@ -85,7 +86,7 @@ def via_fallback(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/angehalten/", methods=["GET", "POST"])
-@role_required("editor", "approver")
+@permission_required(Permission.DECIDE_HELD_POSTS)
 def held_posts() -> ResponseReturnValue:
     """After the all-clear an editor decides per held post: publish now, reschedule, drop."""
     session = db_session()

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from content_calendar.accounts.models import User
+from content_calendar.accounts.policy import Permission
 from content_calendar.crisis.models import AlertTemplate
 from content_calendar.crisis.placeholders import TYPE_LABELS, TYPES
 from content_calendar.crisis.templates import (
@@ -24,20 +25,19 @@ from content_calendar.crisis.templates import (
     template_spec,
     versions,
 )
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 
 bp = Blueprint("template_admin", __name__, url_prefix="/vorlagen")
-EDITORS = ("editor", "approver", "crisis")
 
 
 @bp.route("/")
-@role_required(*EDITORS)
+@permission_required(Permission.VIEW_TEMPLATES)
 def index() -> str:
     return render_template("template_list.html", rows=library(db_session()), levels=LEVELS)
 
 
 @bp.post("/bibliothek-laden")
-@role_required(*EDITORS)
+@permission_required(Permission.EDIT_TEMPLATES)
 def load() -> ResponseReturnValue:
     added = load_library(db_session(), current_user.id)
     db_session().commit()
@@ -46,7 +46,7 @@ def load() -> ResponseReturnValue:
 
 
 @bp.route("/<key>")
-@role_required(*EDITORS)
+@permission_required(Permission.VIEW_TEMPLATES)
 def detail(key: str) -> str:
     session = db_session()
     items = versions(session, key)
@@ -139,7 +139,7 @@ def spec_from_form(key: str) -> tuple[dict[str, Any], dict[str, str]]:
 
 @bp.route("/<key>/bearbeiten", methods=["GET", "POST"])
 @bp.route("/neu", methods=["GET", "POST"], defaults={"key": ""})
-@role_required(*EDITORS)
+@permission_required(Permission.EDIT_TEMPLATES)
 def edit(key: str) -> ResponseReturnValue:
     session = db_session()
     items = versions(session, key) if key else []
@@ -191,7 +191,7 @@ def edit(key: str) -> ResponseReturnValue:
 
 
 @bp.post("/<key>/<int:version>/freigeben")
-@role_required("approver")
+@permission_required(Permission.APPROVE_TEMPLATES)
 def approve_view(key: str, version: int) -> ResponseReturnValue:
     session = db_session()
     template = session.scalar(

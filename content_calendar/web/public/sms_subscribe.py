@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from content_calendar.accounts.policy import Permission
 from content_calendar.subscribers.models import SmsSubscriber
 from content_calendar.subscribers.signup import (
     LANGUAGES,
@@ -26,7 +27,7 @@ from content_calendar.subscribers.signup import (
     normalise_phone,
     request_code,
 )
-from content_calendar.web.helpers import db_session, role_required, settings
+from content_calendar.web.helpers import db_session, permission_required, settings
 
 bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms")
 
@@ -107,7 +108,7 @@ def inbound() -> ResponseReturnValue:
 
 
 @bp.route("/verwaltung", methods=["GET", "POST"])
-@role_required("admin")
+@permission_required(Permission.MANAGE_SUBSCRIBERS)
 def admin() -> ResponseReturnValue:
     """GDPR requests: export or delete one subscriber by number."""
     session = db_session()
