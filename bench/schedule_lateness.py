@@ -64,8 +64,9 @@ def main() -> int:
         from content_calendar.calendar.post_model import Post, PostState
         from content_calendar.database import get_database
         from publisher.db import utcnow
-        from publisher.models import Channel, Delivery, DeliveryState
+        from publisher.models import Channel, Delivery
         from publisher.settings import load_settings
+        from publisher.vocabulary import FINAL_DELIVERY_STATES
         from workers.supervisor import free_port
 
         settings = load_settings()
@@ -101,7 +102,7 @@ def main() -> int:
                 with db.session() as session:
                     done = (
                         session.scalar(
-                            select(func.count(Delivery.id)).where(Delivery.state.in_(DeliveryState.FINAL))
+                            select(func.count(Delivery.id)).where(Delivery.state.in_(FINAL_DELIVERY_STATES))
                         )
                         or 0
                     )

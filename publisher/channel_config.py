@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.channels.registry import ADAPTERS
-from publisher.models import LANES, Channel
+from publisher.models import Channel
+from publisher.vocabulary import Lane
 
 RESERVED = {"type", "base_url", "lanes", "enabled", "drill", "preview"}
 # Keys that would hold a secret in plain text: refused, with the way to do it right.
@@ -40,7 +41,7 @@ class ChannelSpec:
     name: str
     type: str
     base_url: str | None = None
-    lanes: list[str] = field(default_factory=lambda: list(LANES))
+    lanes: list[str] = field(default_factory=lambda: [lane.value for lane in Lane])
     enabled: bool = True
     drill: bool = False
     options: dict[str, Any] = field(default_factory=dict)
@@ -73,10 +74,10 @@ def parse_channels(text: str, source: str = "channels.toml") -> list[ChannelSpec
                 f"Kanal {name}: unbekannter Typ {declared!r} (bekannt: {', '.join(sorted(ADAPTERS))})"
             )
             continue
-        lanes = entry.get("lanes", list(LANES))
-        bad_lanes = [lane for lane in lanes if lane not in LANES]
+        lanes = entry.get("lanes", [lane.value for lane in Lane])
+        bad_lanes = [lane for lane in lanes if lane not in tuple(Lane)]
         if not isinstance(lanes, list) or bad_lanes or not lanes:
-            errors.append(f"Kanal {name}: lanes muss eine Auswahl aus {list(LANES)} sein")
+            errors.append(f"Kanal {name}: lanes muss eine Auswahl aus {[lane.value for lane in Lane]} sein")
             continue
         options = {k: v for k, v in entry.items() if k not in RESERVED}
         plain = [k for k in options if _is_plain_secret(k)]

@@ -9,24 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from publisher.db import Base, UTCDateTime, utcnow
-
-LANE_CRISIS = "crisis"
-LANE_COMMUNITY = "community"
-LANES = (LANE_CRISIS, LANE_COMMUNITY)
-
-
-class DeliveryState:
-    PENDING = "pending"  # waiting for a worker (or for its retry time)
-    SENDING = "sending"  # claimed by a worker, lease running
-    SENT = "sent"  # the platform confirmed; remote id/url recorded
-    FAILED = "failed"  # transient failure, will retry at next_attempt_at
-    DEAD = "dead"  # permanent failure or attempts exhausted; a person must look
-    UNKNOWN = "unknown"  # outcome unknown and not safe to resend: check the account
-    CANCELLED = "cancelled"  # withdrawn before sending (post cancelled, crisis hold)
-
-    ACTIVE = (PENDING, SENDING, FAILED)
-    FINAL = (SENT, DEAD, UNKNOWN, CANCELLED)
-    ALL = (PENDING, SENDING, SENT, FAILED, DEAD, UNKNOWN, CANCELLED)
+from publisher.vocabulary import ChannelCategory, DeliveryState, Lane, channel_category
 
 
 class Channel(Base):
@@ -45,8 +28,13 @@ class Channel(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def serves(self, lane: str) -> bool:
+    def serves(self, lane: Lane | str) -> bool:
         return lane in {part.strip() for part in self.lanes.split(",")}
+
+    @property
+    def category(self) -> ChannelCategory:
+        """Social, plan B or preview: decides whether a delivery can end as sent."""
+        return channel_category(self.type)
 
 
 class Delivery(Base):

@@ -11,10 +11,10 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
 from content_calendar.database import get_database
-from publisher.models import LANE_COMMUNITY, LANES
 from publisher.outbox import process_many
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.settings import load_settings
+from publisher.vocabulary import Lane
 from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
-    task_default_queue=LANE_COMMUNITY,
+    task_default_queue=Lane.COMMUNITY.value,
     broker_connection_retry_on_startup=True,
     # HTTP timeouts (ERNSTFALL_HTTP_TIMEOUT, 15 s) stay far below this.
     broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
@@ -59,7 +59,7 @@ def _heartbeat(lanes: list[str]) -> None:
 @worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender else []
-    lanes = [q for q in queues if q in LANES]
+    lanes = [q for q in queues if q in tuple(Lane)]
     threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
 
 

@@ -22,7 +22,8 @@ from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.query import day_start_utc
 from content_calendar.calendar.timeutil import to_local
 from publisher.db import utcnow
-from publisher.models import LANE_COMMUNITY, Channel, Delivery, DeliveryState
+from publisher.models import Channel, Delivery
+from publisher.vocabulary import DeliveryState, Lane
 
 P = PostState
 NOT_PLANNED = (P.CANCELLED, P.EXPIRED)
@@ -97,7 +98,7 @@ def cadence_report(
     channels = [
         c
         for c in session.scalars(select(Channel).order_by(Channel.name))
-        if c.enabled and c.serves(LANE_COMMUNITY)
+        if c.enabled and c.serves(Lane.COMMUNITY)
     ]
     result = {c.id: ChannelCadence(c.name, [WeekFigure(m) for m in mondays]) for c in channels}
     index = {m: i for i, m in enumerate(mondays)}
@@ -175,7 +176,7 @@ def failed_posts(session: Session, since: datetime) -> list[tuple[Post, list[Del
     rows = session.scalars(
         select(Delivery)
         .where(
-            Delivery.lane == LANE_COMMUNITY,
+            Delivery.lane == Lane.COMMUNITY,
             Delivery.source_kind == "post",
             Delivery.state.in_(FAILED_STATES),
             Delivery.updated_at >= since,

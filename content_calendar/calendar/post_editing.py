@@ -24,9 +24,10 @@ from content_calendar.calendar.settings import office_hours, themes
 from content_calendar.calendar.timeutil import Recurrence, expand
 from publisher.channels.base import ChannelAdapter, Message
 from publisher.db import utcnow
-from publisher.models import LANE_COMMUNITY, Channel
+from publisher.models import Channel
 from publisher.outbox import adapter_for
 from publisher.settings import Settings
+from publisher.vocabulary import Lane
 
 P = PostState
 EDITABLE = {P.DRAFT, P.REVIEW, P.APPROVED, P.EXPIRED}
@@ -96,7 +97,7 @@ def community_channel_list(session: Session) -> list[Channel]:
     return [
         c
         for c in session.scalars(select(Channel).order_by(Channel.name))
-        if c.enabled and c.serves(LANE_COMMUNITY)
+        if c.enabled and c.serves(Lane.COMMUNITY)
     ]
 
 

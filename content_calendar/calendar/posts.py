@@ -14,9 +14,10 @@ from content_calendar.accounts.policy import Permission, allows, refusal
 from content_calendar.calendar.post_model import Post, PostState, Setting
 from content_calendar.calendar.scheduling import message_for_post
 from publisher.db import utcnow
-from publisher.models import LANE_COMMUNITY, Channel
+from publisher.models import Channel
 from publisher.outbox import validate_for
 from publisher.settings import Settings
+from publisher.vocabulary import Lane
 
 P = PostState
 
@@ -72,7 +73,7 @@ def community_channels(session: Session, names: list[str]) -> list[Channel]:
     found = {
         c.name: c
         for c in session.scalars(select(Channel).where(Channel.name.in_(names)))
-        if c.enabled and c.serves(LANE_COMMUNITY)
+        if c.enabled and c.serves(Lane.COMMUNITY)
     }
     missing = [n for n in names if n not in found]
     if missing:

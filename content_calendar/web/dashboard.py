@@ -15,26 +15,27 @@ from content_calendar.calendar.settings import friend_type
 from content_calendar.crisis.models import Alert
 from content_calendar.web.helpers import db_session, local_time, permission_required, settings
 from publisher.db import utcnow
-from publisher.models import Delivery, DeliveryState
+from publisher.models import Delivery
+from publisher.vocabulary import DeliveryState
 
 bp = Blueprint("dashboard", __name__)
 
-STATE_LABELS = {
-    DeliveryState.PENDING: "wartet",
-    DeliveryState.SENDING: "wird gesendet",
-    DeliveryState.SENT: "gesendet",
-    DeliveryState.FAILED: "Fehler – neuer Versuch geplant",
-    DeliveryState.DEAD: "fehlgeschlagen",
-    DeliveryState.UNKNOWN: "unklar – bitte Konto prüfen",
-    DeliveryState.CANCELLED: "abgebrochen",
-}
+PROBLEM_STATES = (DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED)
+
+
+def state_label(state: str) -> str:
+    """The German label of a delivery state (the labels live next to the enum)."""
+    try:
+        return DeliveryState(state).label
+    except ValueError:
+        return state
 
 
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
     return {
         "local_time": local_time,
-        "state_label": STATE_LABELS.get,
+        "state_label": state_label,
         "post_state_label": PostState.LABELS.get,
     }
 
@@ -58,11 +59,7 @@ def index() -> str:
         .limit(50)
     ).all()
     alerts = session.scalars(select(Alert).order_by(Alert.created_at.desc()).limit(10)).all()
-    problems = session.scalar(
-        select(Delivery.id)
-        .where(Delivery.state.in_([DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED]))
-        .limit(1)
-    )
+    problems = session.scalar(select(Delivery.id).where(Delivery.state.in_(PROBLEM_STATES)).limit(1))
     report = cadence_report(session, friend_type(session), settings().timezone)
     return render_template(
         "dashboard.html",
@@ -80,6 +77,6 @@ def index() -> str:
 def deliveries() -> str:
     """The delivery table alone; the dashboard reloads it every few seconds."""
     state = request.args.get("state")
-    if state and state not in DeliveryState.ALL:
+    if state and state not in tuple(DeliveryState):
         state = None
     return render_template("_deliveries.html", deliveries=recent_deliveries(state))

@@ -23,9 +23,10 @@ from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Prob
 from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
-from publisher.models import LANE_CRISIS, Channel, Delivery, DeliveryLog, DeliveryState
+from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox.retry import backoff_seconds
 from publisher.settings import Settings
+from publisher.vocabulary import ChannelCategory, DeliveryState, Lane, channel_category
 
 log = logging.getLogger(__name__)
 S = DeliveryState
@@ -73,7 +74,7 @@ def create_delivery(
     as dead with that reason, so it is visible instead of silently missing.
     """
     adapter = adapter_for(channel, settings)
-    max_attempts = settings.max_attempts_crisis if lane == LANE_CRISIS else settings.max_attempts_community
+    max_attempts = settings.max_attempts_crisis if lane == Lane.CRISIS else settings.max_attempts_community
     now = utcnow()
     delivery = Delivery(
         channel=channel,
@@ -221,40 +222,51 @@ def process_many(
         for o in outcomes
         if o.error is not None
     }
-    sent = [o for o in outcomes if o.receipt is not None]
-    if sent:
-        record_sent(db, sent)
-        states.update({o.job.id: S.SENT for o in sent})
+    confirmed = [o for o in outcomes if o.receipt is not None]
+    if confirmed:
+        states.update(record_confirmed(db, confirmed))
     return states
 
 
-def record_sent(db: Database, outcomes: list[Outcome]) -> None:
+def confirmed_state(channel_type: str) -> DeliveryState:
+    """What a send the channel confirmed ends in: the one place that decides it.
+
+    A preview channel renders and keeps the text but reaches nobody, so it ends
+    ``previewed`` and is never reported (or counted) as sent, whatever its adapter returns.
+    """
+    if channel_category(channel_type) is ChannelCategory.PREVIEW:
+        return S.PREVIEWED
+    return S.SENT
+
+
+def _confirmed_values(outcome: Outcome, state: DeliveryState, now: datetime) -> dict[str, Any]:
+    assert outcome.receipt is not None
+    return {
+        "id": outcome.job.id,
+        "state": state,
+        "remote_id": outcome.receipt.remote_id,
+        "remote_url": outcome.receipt.url,
+        "sent_at": now if state is S.SENT else None,
+        "lease_until": None,
+        "last_error": None,
+        "platform_message": None,
+        "updated_at": now,
+    }
+
+
+def record_confirmed(db: Database, outcomes: list[Outcome]) -> dict[int, str]:
+    """Record sends the channels confirmed (sent, or previewed for a preview channel)."""
     now = utcnow()
+    states = {o.job.id: confirmed_state(o.job.channel.type) for o in outcomes}
     with db.session() as session:
-        session.execute(
-            update(Delivery),
-            [
-                {
-                    "id": o.job.id,
-                    "state": S.SENT,
-                    "remote_id": o.receipt.remote_id,
-                    "remote_url": o.receipt.url,
-                    "sent_at": now,
-                    "lease_until": None,
-                    "last_error": None,
-                    "platform_message": None,
-                    "updated_at": now,
-                }
-                for o in outcomes
-                if o.receipt is not None
-            ],
-        )
+        session.execute(update(Delivery), [_confirmed_values(o, states[o.job.id], now) for o in outcomes])
         for o in outcomes:
             assert o.receipt is not None
-            session.add(
-                DeliveryLog(delivery_id=o.job.id, event="sent", detail=o.receipt.url or o.receipt.remote_id)
-            )
-            log.info("delivery %s sent to %s (%s)", o.job.id, o.job.channel.name, o.receipt.remote_id)
+            state = states[o.job.id]
+            detail = o.receipt.url or o.receipt.remote_id
+            session.add(DeliveryLog(delivery_id=o.job.id, event=state, detail=detail))
+            log.info("delivery %s %s on %s (%s)", o.job.id, state, o.job.channel.name, o.receipt.remote_id)
+    return dict(states)
 
 
 def record_failure(
@@ -263,7 +275,7 @@ def record_failure(
     now = utcnow()
     if error.permanent:
         state, when = S.DEAD, None
-    elif error.outcome_unknown and job.lane != LANE_CRISIS and not idempotent:
+    elif error.outcome_unknown and job.lane != Lane.CRISIS and not idempotent:
         # A community post may already be online; a person checks instead of a duplicate.
         state, when = S.UNKNOWN, None
     elif job.attempt >= _max_attempts(db, job.id):
@@ -312,7 +324,7 @@ def expire_leases(session: Session, settings: Settings) -> int:
     ).all()
     for delivery in expired:
         adapter = adapter_for(delivery.channel, settings)
-        if delivery.lane == LANE_CRISIS or adapter.idempotent:
+        if delivery.lane == Lane.CRISIS or adapter.idempotent:
             delivery.state = S.PENDING
             delivery.next_attempt_at = now
             delivery.last_enqueued_at = None
@@ -336,7 +348,7 @@ def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> l
             Delivery.next_attempt_at <= now,
             or_(Delivery.last_enqueued_at.is_(None), Delivery.last_enqueued_at < stale),
         )
-        .order_by((Delivery.lane == LANE_CRISIS).desc(), Delivery.next_attempt_at)
+        .order_by((Delivery.lane == Lane.CRISIS).desc(), Delivery.next_attempt_at)
         .limit(limit)
     ).all()
     ids = [row.id for row in rows]

@@ -15,8 +15,8 @@ import redis
 from celery import Celery
 
 from publisher.db import Database
-from publisher.models import LANE_CRISIS
 from publisher.settings import Settings
+from publisher.vocabulary import Lane
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ COMMUNITY_BATCH = 25
 def batches(items: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
     """Group (id, lane) pairs into tasks: one id per crisis task, up to COMMUNITY_BATCH otherwise."""
     result: list[tuple[str, list[int]]] = []
-    community = [delivery_id for delivery_id, lane in items if lane != LANE_CRISIS]
-    result.extend((LANE_CRISIS, [delivery_id]) for delivery_id, lane in items if lane == LANE_CRISIS)
+    community = [delivery_id for delivery_id, lane in items if lane != Lane.CRISIS]
+    result.extend((Lane.CRISIS, [delivery_id]) for delivery_id, lane in items if lane == Lane.CRISIS)
     lanes = {delivery_id: lane for delivery_id, lane in items}
     for start in range(0, len(community), COMMUNITY_BATCH):
         chunk = community[start : start + COMMUNITY_BATCH]
@@ -87,7 +87,7 @@ class Dispatcher:
         for lane, batch in batches(items):
             if alive[lane] and self._publish(batch, lane):
                 continue
-            if lane == LANE_CRISIS:
+            if lane == Lane.CRISIS:
                 inline.extend(batch)
             # community: stays pending; the sweep nudges it again later.
         if inline:

@@ -21,9 +21,10 @@ from content_calendar.calendar.post_model import PostState
 from content_calendar.calendar.timeutil import local_to_utc
 from publisher.channels.base import Message
 from publisher.db import Database
-from publisher.models import LANE_COMMUNITY, Channel, Delivery, DeliveryState
+from publisher.models import Channel, Delivery
 from publisher.outbox import create_delivery
 from publisher.settings import Settings
+from publisher.vocabulary import DeliveryState, Lane
 from tests.conftest import configure_channels
 from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
@@ -43,7 +44,7 @@ def _sent(
         delivery = create_delivery(
             session,
             channel=channel,
-            lane=LANE_COMMUNITY,
+            lane=Lane.COMMUNITY,
             message=Message(text="x"),
             settings=settings,
             source_kind="post",

@@ -16,7 +16,8 @@ from waitress.server import create_server
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
-from publisher.models import Delivery, DeliveryState
+from publisher.models import Delivery
+from publisher.vocabulary import DeliveryState
 from tests.conftest import PASSWORD, Stack, configure_channels, create_test_app, wait_until
 from tests.content_calendar.calendar_helpers import PNG
 from workers.supervisor import free_port

@@ -6,10 +6,11 @@ from flask.testing import FlaskClient
 
 from publisher.channels.base import Message
 from publisher.db import Database
-from publisher.models import Channel, DeliveryState
+from publisher.models import Channel
 from publisher.outbox import create_delivery
 from publisher.outputs.banner import Banner, write_banner
 from publisher.settings import Settings
+from publisher.vocabulary import DeliveryState
 from tests.conftest import PASSWORD, configure_channels, create_test_app, login
 
 

@@ -12,7 +12,7 @@ from publisher.channels import registry
 from publisher.channels.base import ChannelAdapter, Limits, Message, Receipt
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
-from publisher.models import Channel, Delivery, DeliveryState
+from publisher.models import Channel, Delivery
 from publisher.outbox import (
     claim,
     create_delivery,
@@ -22,6 +22,7 @@ from publisher.outbox import (
     sweep,
 )
 from publisher.settings import Settings
+from publisher.vocabulary import DeliveryState
 
 S = DeliveryState
 

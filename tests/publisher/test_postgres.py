@@ -9,9 +9,10 @@ from sqlalchemy import text
 
 from content_calendar.database import get_database, migrate
 from publisher.channels.base import Message
-from publisher.models import Channel, DeliveryState
+from publisher.models import Channel
 from publisher.outbox import claim, create_delivery, process_delivery
 from publisher.settings import Settings, load_settings
+from publisher.vocabulary import DeliveryState
 from tests.postgres import postgres_url  # noqa: F401  (fixture)
 
 

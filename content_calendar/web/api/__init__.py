@@ -23,7 +23,8 @@ from content_calendar.crisis.alerts import AlertError, alert_deliveries, create_
 from content_calendar.crisis.models import Alert
 from content_calendar.web.api.openapi import OPENAPI
 from content_calendar.web.helpers import database, db_session, dispatcher, permission_required, settings
-from publisher.models import Delivery, DeliveryState
+from publisher.models import Delivery
+from publisher.vocabulary import DeliveryState
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
@@ -229,8 +230,8 @@ def deliveries_list() -> ResponseReturnValue:
     state = request.args.get("state")
     query = select(Delivery).order_by(Delivery.id.desc())
     if state:
-        if state not in DeliveryState.ALL:
-            return problem(422, f"Unbekannter Zustand {state!r}", state=", ".join(DeliveryState.ALL))
+        if state not in tuple(DeliveryState):
+            return problem(422, f"Unbekannter Zustand {state!r}", state=", ".join(DeliveryState))
         query = query.where(Delivery.state == state)
     try:
         limit = min(1000, max(1, int(request.args.get("limit", 100))))
@@ -245,6 +246,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "id": d.id,
         "channel": d.channel.name,
         "channel_type": d.channel.type,
+        "category": d.channel.category.value,  # "preview" deliveries end "previewed", never "sent"
         "lane": d.lane,
         "source": {"kind": d.source_kind, "id": d.source_id},
         "state": d.state,

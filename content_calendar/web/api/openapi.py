@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from publisher.vocabulary import DeliveryState
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -86,7 +88,7 @@ OPENAPI: dict[str, Any] = {
                     "channel": {"type": "string"},
                     "state": {
                         "type": "string",
-                        "enum": ["pending", "sending", "sent", "failed", "dead", "unknown", "cancelled"],
+                        "enum": [state.value for state in DeliveryState],
                     },
                     "attempts": {"type": "integer"},
                     "last_error": {"type": ["string", "null"]},

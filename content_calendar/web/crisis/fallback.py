@@ -22,7 +22,8 @@ from content_calendar.crisis.models import Alert
 from content_calendar.crisis.plan_b import plan_b_settings, retry_delivery, send_via_fallback, sms_channels
 from content_calendar.web.helpers import db_session, dispatcher, permission_required, settings
 from publisher.db import utcnow
-from publisher.models import Delivery, DeliveryState
+from publisher.models import Delivery
+from publisher.vocabulary import ChannelCategory, DeliveryState
 
 bp = Blueprint("fallback", __name__)
 PROBLEM_STATES = (DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED)
@@ -46,6 +47,7 @@ def index() -> str:
         failed=failed,
         alerts=alerts,
         has_sms=bool(sms_channels(session, drill=False)),
+        preview=ChannelCategory.PREVIEW,
         config=plan_b_settings(),
     )
 

@@ -23,7 +23,7 @@
   function apply(d) {
     var row = board.querySelector('tr[data-delivery="' + d.id + '"]');
     if (!row) {
-      row = document.createElement("tr"); row.dataset.delivery = d.id;
+      row = document.createElement("tr"); row.dataset.delivery = d.id; row.dataset.category = d.category;
       row.innerHTML = '<td></td><td><span class="badge" data-field="state"></span></td><td data-field="attempts"></td><td data-field="error"></td><td data-field="link"></td>';
       text(row.cells[0], d.channel + (d.inline ? " (direkt gesendet)" : ""));
       board.tBodies[0].appendChild(row);
@@ -38,9 +38,24 @@
     if (d.remote_url && /^https?:\/\//.test(d.remote_url)) {
       var a = document.createElement("a"); a.href = d.remote_url; a.rel = "noopener"; a.textContent = "ansehen"; link.appendChild(a);
     }
-    var badges = board.querySelectorAll('[data-field="state"]'), all = badges.length > 0;
-    for (var i = 0; i < badges.length; i++) { if (!badges[i].classList.contains("sent")) { all = false; } }
-    document.getElementById("all-confirmed").hidden = !all;
+    summarise();
+  }
+  // "All confirmed" counts real channels only; previews are counted apart, never as sent.
+  function summarise() {
+    var rows = board.tBodies[0].rows, real = 0, confirmed = 0, previews = 0;
+    for (var i = 0; i < rows.length; i++) {
+      var state = rows[i].querySelector('[data-field="state"]');
+      if (rows[i].dataset.category === "preview") {
+        if (state.classList.contains("previewed")) { previews++; }
+      } else {
+        real++;
+        if (state.classList.contains("sent")) { confirmed++; }
+      }
+    }
+    document.getElementById("all-confirmed").hidden = !(real > 0 && confirmed === real);
+    var note = document.getElementById("previews-made");
+    note.hidden = previews === 0;
+    text(note, previews === 1 ? note.dataset.one : note.dataset.many.replace("{n}", previews));
   }
   function poll() {
     status.textContent = "Aktualisierung alle 3 s (keine Live-Verbindung frei)";
