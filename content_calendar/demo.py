@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -115,7 +114,7 @@ def load_demo(db: Database, settings: Settings) -> dict[str, str]:
         sync_channels(session, load_channels_file(settings.channels_file))
         if session.scalar(select(User).limit(1)) is None:
             for username, roles in DEMO_ROLES.items():
-                password = os.environ.get("ERNSTFALL_DEMO_PASSWORD") or generate_password()
+                password = settings.demo_password or generate_password()
                 create_user(session, username, roles, password)
                 logins[username] = password
         editor = session.scalar(select(User).where(User.username == "redaktion"))

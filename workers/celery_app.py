@@ -13,6 +13,7 @@ from celery.signals import worker_ready, worker_shutdown
 from content_calendar.database import get_database
 from publisher.outbox import process_many
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
+from publisher.redis_client import redis_client
 from publisher.settings import load_settings
 from publisher.vocabulary import Lane
 from workers.logs import quiet_credential_loggers
@@ -46,7 +47,7 @@ _stop = threading.Event()
 
 
 def _heartbeat(lanes: list[str]) -> None:
-    client = redis.Redis.from_url(settings.redis_url or "", socket_timeout=2)
+    client = redis_client(settings.redis_url or "", timeout=2)
     while not _stop.is_set():
         try:
             for lane in lanes:

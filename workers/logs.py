@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 # These log signed OAuth headers or full URLs at DEBUG; credentials must never reach a log.
 CREDENTIAL_LOGGERS = ("requests_oauthlib", "oauthlib", "urllib3", "httpx", "httpcore")
@@ -15,9 +14,10 @@ def quiet_credential_loggers() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def configure_logging() -> None:
+def configure_logging(level: str) -> None:
+    """``level`` is ``Settings.log_level`` (ERNSTFALL_LOG_LEVEL)."""
     logging.basicConfig(
-        level=os.environ.get("ERNSTFALL_LOG_LEVEL", "INFO"),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     quiet_credential_loggers()

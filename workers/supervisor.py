@@ -24,6 +24,7 @@ from typing import IO
 
 import redis
 
+from publisher.redis_client import redis_client
 from publisher.settings import Settings, redis_url_file
 
 log = logging.getLogger("ernstfall.supervisor")
@@ -132,7 +133,7 @@ def redis_child(settings: Settings, port: int) -> Child:
 
 
 def wait_for_redis(url: str, timeout: float = 15.0) -> None:
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    client = redis_client(url, connect_timeout=0.5)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -159,8 +160,8 @@ def app_children(settings: Settings, host: str, port: int) -> list[Child]:
         "--without-gossip",
         "--without-mingle",
     ]
-    crisis_threads = os.environ.get("ERNSTFALL_CRISIS_CONCURRENCY", "16")
-    community_threads = os.environ.get("ERNSTFALL_COMMUNITY_CONCURRENCY", "8")
+    crisis_threads = str(settings.crisis_concurrency)
+    community_threads = str(settings.community_concurrency)
     return [
         Child(
             "crisis-worker",
@@ -191,10 +192,11 @@ class Supervisor:
         self.stopping = threading.Event()
         self.children: list[Child] = []
         self.redis: Child | None = None
+        # The one environment read outside publisher.settings: children inherit it unchanged.
         self.env = dict(os.environ)
 
     def start_redis(self) -> None:
-        if os.environ.get("REDIS_URL"):
+        if self.settings.external_redis_url:
             log.info("using external Redis from REDIS_URL")
             return
         port = free_port()

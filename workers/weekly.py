@@ -7,14 +7,13 @@ SMTP server is configured (ERNSTFALL_SMTP_HOST), so a fresh install sends nothin
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from content_calendar.calendar.digest import DigestError, send_weekly_digest
 from content_calendar.calendar.post_model import Setting
 from publisher.db import Database, utcnow
-from publisher.settings import Settings
+from publisher.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 DIGEST_KEY = "digest_last_week"
@@ -34,7 +33,7 @@ def digest_due(last_week: str | None, now_local: datetime) -> str | None:
 
 
 def maybe_send_digest(db: Database, settings: Settings, now: datetime | None = None) -> bool:
-    if not os.environ.get("ERNSTFALL_SMTP_HOST"):
+    if not load_settings().smtp_host:  # read now, like the digest's mail server itself
         return False
     now = now or utcnow()
     with db.session() as session:

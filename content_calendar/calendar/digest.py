@@ -1,6 +1,6 @@
 """The weekly e-mail digest to editors: gaps in the plan and posts that did not go out.
 
-Sent with smtplib; the SMTP server comes from the environment (``ERNSTFALL_SMTP_*``,
+Sent through ``publisher.smtp``; the mail server is ``Settings.smtp_*`` (``ERNSTFALL_SMTP_*``,
 the password also as ``ERNSTFALL_SMTP_PASSWORD_FILE``). ``send_weekly_digest`` is the
 one entry point: the CLI (``ernstfall digest``) and the scheduler call it.
 """
@@ -8,7 +8,6 @@ one entry point: the CLI (``ernstfall digest``) and the scheduler call it.
 from __future__ import annotations
 
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -22,36 +21,12 @@ from content_calendar.calendar.cadence import CadenceReport, cadence_report, fai
 from content_calendar.calendar.settings import friend_type
 from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
-from publisher.settings import Settings, envbool, envint, envsecret, envstr
+from publisher.settings import Settings, load_settings
+from publisher.smtp import open_smtp, server_from_settings
 
 
 class DigestError(RuntimeError):
     pass
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    user: str
-    password: str
-    starttls: bool
-    ssl: bool
-    timeout: float
-
-
-def smtp_settings() -> SmtpSettings:
-    return SmtpSettings(
-        host=envstr("ERNSTFALL_SMTP_HOST", "127.0.0.1"),
-        port=envint("ERNSTFALL_SMTP_PORT", 25),
-        sender=envstr("ERNSTFALL_SMTP_FROM", "ernstfall@localhost"),
-        user=envstr("ERNSTFALL_SMTP_USER", ""),
-        password=envsecret("ERNSTFALL_SMTP_PASSWORD"),
-        starttls=envbool("ERNSTFALL_SMTP_STARTTLS", False),
-        ssl=envbool("ERNSTFALL_SMTP_SSL", False),
-        timeout=float(envint("ERNSTFALL_SMTP_TIMEOUT", 15)),
-    )
 
 
 @dataclass(frozen=True)
@@ -95,30 +70,22 @@ def compose(session: Session, settings: Settings, now: datetime | None = None) -
     return Digest(editor_addresses(session), subject, "\n".join(lines) + "\n", report.gaps, failed)
 
 
-def send_mail(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:
+def send_mail(settings: Settings, recipients: list[str], subject: str, body: str) -> None:
+    server = server_from_settings(settings)
+    if not server.host:
+        raise DigestError("E-Mail nicht gesendet: kein Mailserver eingerichtet (ERNSTFALL_SMTP_HOST)")
     message = EmailMessage()
-    message["From"] = smtp.sender
+    message["From"] = settings.smtp_from
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
     message.set_content(body)
     try:
-        client: smtplib.SMTP
-        if smtp.ssl:
-            client = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-        with client:
-            if smtp.starttls:
-                client.starttls(context=ssl.create_default_context())
-            if smtp.user:
-                client.login(smtp.user, smtp.password)
+        with open_smtp(server) as client:
             client.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise DigestError(f"E-Mail an {smtp.host}:{smtp.port} nicht gesendet: {exc}") from exc
+        raise DigestError(f"E-Mail an {server.host}:{server.port} nicht gesendet: {exc}") from exc
 
 
 def send_weekly_digest(db: Database, settings: Settings, now: datetime | None = None) -> Digest:
@@ -127,5 +94,6 @@ def send_weekly_digest(db: Database, settings: Settings, now: datetime | None = 
         digest = compose(session, settings, now)
     if not digest.recipients:
         raise DigestError("Kein Empfänger: keine aktive Redaktion mit E-Mail-Adresse")
-    send_mail(smtp_settings(), digest.recipients, digest.subject, digest.body)
+    # The mail server is read when sending (as the scheduler's weekly check does), not at start-up.
+    send_mail(load_settings(), digest.recipients, digest.subject, digest.body)
     return digest

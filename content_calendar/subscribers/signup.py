@@ -27,7 +27,7 @@ from publisher.db import utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel
 from publisher.outbox import channel_config
-from publisher.settings import Settings, envstr
+from publisher.settings import Settings, load_settings
 
 LANGUAGES = {
     "de": "Deutsch",
@@ -53,7 +53,7 @@ class SubscriptionError(ValueError):
 
 def areas() -> list[str]:
     """Configured districts (ERNSTFALL_SMS_AREAS, comma separated); "" means everywhere."""
-    return [a.strip() for a in envstr("ERNSTFALL_SMS_AREAS", "").split(",") if a.strip()]
+    return list(load_settings().sms_areas)
 
 
 def normalise_phone(raw: str) -> str:

@@ -15,6 +15,7 @@ import redis
 from celery import Celery
 
 from publisher.db import Database
+from publisher.redis_client import redis_client
 from publisher.settings import Settings
 from publisher.vocabulary import Lane
 
@@ -64,9 +65,7 @@ class Dispatcher:
         if not self.settings.redis_url:
             return None
         if self._redis is None:
-            self._redis = redis.Redis.from_url(
-                self.settings.redis_url, socket_connect_timeout=1, socket_timeout=2
-            )
+            self._redis = redis_client(self.settings.redis_url, connect_timeout=1, timeout=2)
         return self._redis
 
     def workers_alive(self, lane: str) -> bool:

@@ -37,6 +37,7 @@ from typing import Any
 import redis
 
 from publisher.errors import DeliveryError
+from publisher.redis_client import redis_client as build_redis_client
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def redis_client(url: str | None = None) -> redis.Redis | None:
         return None
     client = _clients.get(url)
     if client is None:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
+        client = build_redis_client(url, connect_timeout=0.5, timeout=1)
         _clients[url] = client
     return client
 

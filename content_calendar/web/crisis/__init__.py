@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
+
+from publisher.settings import load_settings
 
 
 def register_crisis(app: Flask) -> None:
@@ -20,10 +20,7 @@ def register_crisis(app: Flask) -> None:
     from content_calendar.web import csrf
 
     csrf.exempt(sms_subscribe.inbound)  # the SMS provider cannot send a CSRF token; it is checked by secret
-    threads = int(os.environ.get("ERNSTFALL_WEB_THREADS", "32"))
-    app.config.setdefault(
-        "SSE_MAX_STREAMS", int(os.environ.get("ERNSTFALL_SSE_MAX_STREAMS", str(threads // 2)))
-    )
+    app.config.setdefault("SSE_MAX_STREAMS", load_settings().sse_max_streams)
 
     @app.context_processor
     def _crisis_mode() -> dict[str, object]:

@@ -7,7 +7,6 @@ number at a time (on request for export or deletion), never a list.
 from __future__ import annotations
 
 import hmac
-import os
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -28,6 +27,7 @@ from content_calendar.subscribers.signup import (
     request_code,
 )
 from content_calendar.web.helpers import db_session, permission_required, settings
+from publisher.settings import load_settings
 
 bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms")
 
@@ -91,7 +91,7 @@ def unsubscribe() -> ResponseReturnValue:
 @bp.post("/eingang")
 def inbound() -> ResponseReturnValue:
     """Replies from the SMS provider (configure this URL with ?token=…). STOP unsubscribes."""
-    expected = os.environ.get("ERNSTFALL_SMS_INBOUND_TOKEN", "")
+    expected = load_settings().sms_inbound_token  # read per request: rotating it needs no restart
     if not expected:
         return jsonify(error="Eingang nicht eingerichtet (ERNSTFALL_SMS_INBOUND_TOKEN fehlt)"), 503
     if not hmac.compare_digest(request.args.get("token", ""), expected):
