@@ -22,12 +22,14 @@ run: install
 	$(BIN)/ernstfall init --demo
 	exec $(BIN)/ernstfall up
 
-# pytest first (so a lint slip never hides test results), then ruff and mypy; any failing fails.
+# pytest first (so a lint slip never hides test results), then ruff, mypy and the import contracts;
+# any failing fails.
 test: install-test
 	status=0; \
 	$(BIN)/python -m pytest || status=$$?; \
 	$(BIN)/python -m ruff check publisher workers content_calendar tests bench || status=1; \
 	$(BIN)/python -m mypy publisher content_calendar workers || status=1; \
+	$(BIN)/lint-imports || status=1; \
 	exit $$status
 
 lint: install-test
