@@ -21,13 +21,11 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import grapheme
 import httpx
 import redis
 from atproto import Client, models
@@ -46,17 +44,16 @@ from cryptography.fernet import Fernet, InvalidToken
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
 from publisher.outbox import ratelimit
+from publisher.text import bluesky as bluesky_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
-MAX_BYTES = 3000  # the lexicon's byte limit next to the 300 graphemes
 MAX_IMAGE_BYTES = 1_000_000
 SESSION_KEY = "ernstfall:bluesky:session:{channel}"
 SESSION_TTL = 60 * 24 * 3600  # refresh tokens live about two months
 SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"}
-LINK_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
 _memory_cache: dict[str, bytes] = {}
@@ -68,21 +65,6 @@ def new_tid() -> str:
     value = (int(time.time() * 1_000_000) << 10) | int.from_bytes(os.urandom(2), "big") & 0x3FF
     value &= (1 << 63) - 1
     return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
-
-
-def link_facets(text: str) -> list[dict[str, Any]]:
-    """Clickable links: byte ranges in UTF-8, as Bluesky requires (not character indices)."""
-    facets = []
-    for match in LINK_RE.finditer(text):
-        url = match.group(0).rstrip(".,;:!?)»“”\"'")
-        start = len(text[: match.start()].encode("utf-8"))
-        facets.append(
-            {
-                "index": {"byteStart": start, "byteEnd": start + len(url.encode("utf-8"))},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
-            }
-        )
-    return facets
 
 
 class SessionCache:
@@ -137,19 +119,23 @@ class SessionCache:
 class BlueskyChannel(ChannelAdapter):
     type_name = "bluesky"
     label = "Bluesky"
-    limits: ClassVar[Limits] = Limits(max_length=300, counted_as="graphemes", max_media=4, alt_text_max=2000)
+    limits: ClassVar[Limits] = Limits(
+        max_length=bluesky_text.MAX_GRAPHEMES, counted_as="graphemes", max_media=4, alt_text_max=2000
+    )
     idempotent = True
     default_rate = "1000/1h"  # far below the PDS's 5,000 points per hour (a post costs 3)
 
     # -- editor side -------------------------------------------------------
     def measure(self, text: str) -> int:
-        return int(grapheme.length(text))
+        return bluesky_text.graphemes(text)
 
     def validate(self, message: Message) -> list[Problem]:
         problems = super().validate(message)
-        size = len(self.render_text(message).encode("utf-8"))
-        if size > MAX_BYTES:
-            problems.append(Problem("too_many_bytes", f"Bluesky: {size} von {MAX_BYTES} Bytes (UTF-8)"))
+        size = bluesky_text.utf8_length(self.render_text(message))
+        if size > bluesky_text.MAX_BYTES:
+            problems.append(
+                Problem("too_many_bytes", f"Bluesky: {size} von {bluesky_text.MAX_BYTES} Bytes (UTF-8)")
+            )
         for index, media in enumerate(message.media, start=1):
             path = Path(media.path)
             if path.exists() and path.stat().st_size > MAX_IMAGE_BYTES:
@@ -163,7 +149,12 @@ class BlueskyChannel(ChannelAdapter):
 
     def render(self, message: Message) -> dict[str, Any]:
         text = self.render_text(message)
-        return {"text": text, "facets": link_facets(text), "langs": [message.language], "rkey": new_tid()}
+        return {
+            "text": text,
+            "facets": bluesky_text.facets(text),
+            "langs": [message.language],
+            "rkey": new_tid(),
+        }
 
     # -- worker side -------------------------------------------------------
     def new_client(self) -> Client:
@@ -222,8 +213,9 @@ class BlueskyChannel(ChannelAdapter):
                 "createdAt": client.get_current_time_iso(),
                 "langs": rendered.get("langs") or [message.language],
             }
-            if rendered.get("facets"):
-                record["facets"] = rendered["facets"]
+            facets = list(rendered.get("facets") or []) + self.mention_facets(client, rendered["text"])
+            if facets:
+                record["facets"] = sorted(facets, key=lambda f: int(f["index"]["byteStart"]))
             if embed:
                 record["embed"] = embed
             created = client.com.atproto.repo.create_record(
@@ -234,6 +226,19 @@ class BlueskyChannel(ChannelAdapter):
         except (AtProtocolError, httpx.HTTPError, ValueError) as exc:
             raise self.classify(exc, posting=True) from exc
         return Receipt(remote_id=created.uri, url=self.post_url(session.handle, created.uri))
+
+    def mention_facets(self, client: Client, text: str) -> list[dict[str, Any]]:
+        """Mention facets for the handles that resolve to a DID; others stay plain text."""
+        found = []
+        for mention in bluesky_text.mentions(text):
+            try:
+                did = client.resolve_handle(mention.handle.lower()).did
+            except (AtProtocolError, httpx.HTTPError):
+                # No such handle (or no answer): plain text, as in the Bluesky app. An alert
+                # must never fail because a mention could not be resolved.
+                continue
+            found.append(bluesky_text.mention_facet(mention, did))
+        return found
 
     def existing(self, client: Client, did: str, rkey: str) -> Receipt | None:
         """The post of an earlier attempt of this delivery, if it got through."""

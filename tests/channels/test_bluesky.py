@@ -11,8 +11,9 @@ import redis as redis_lib
 
 from publisher.channels import bluesky as bluesky_module
 from publisher.channels.base import ChannelConfig, Media, Message
-from publisher.channels.bluesky import BlueskyChannel, link_facets
+from publisher.channels.bluesky import BlueskyChannel
 from publisher.settings import Settings
+from publisher.text.bluesky import facets as link_facets
 from tests.channels.pipeline import enqueue_delivery, send_error, wait_for_state
 from tests.conftest import Stack, configure_channels
 from tests.fakes.bluesky import FakeBluesky

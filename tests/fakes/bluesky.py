@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any
 
-import grapheme
+import regex
 
 from tests.fakes.http import FakeServer, Recorded
 
@@ -44,6 +44,7 @@ class FakeBluesky(FakeServer):
         self.counter = itertools.count(1)
         self.records: dict[str, dict[str, Any]] = {}  # rkey -> record
         self.blobs: dict[str, bytes] = {}
+        self.handles: dict[str, str] = {handle: DID}  # handle -> DID, for resolveHandle
 
     def calls(self, nsid: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == f"/xrpc/{nsid}"]
@@ -91,6 +92,11 @@ class FakeBluesky(FakeServer):
                 return xrpc_error(400, "ExpiredToken", "Token has been revoked")
             self.refresh_tokens.discard(token)  # refresh tokens are single-use
             return 200, self.issue(), {}
+        if nsid == "com.atproto.identity.resolveHandle":
+            handle = request.query.get("handle", [""])[0]
+            if handle not in self.handles:
+                return xrpc_error(400, "InvalidRequest", "Unable to resolve handle")
+            return 200, {"did": self.handles[handle]}, {}
         if self.bearer(request) not in self.access_tokens:
             return xrpc_error(400, "ExpiredToken", "Token has expired")
         if nsid == "com.atproto.server.getSession":
@@ -128,7 +134,7 @@ class FakeBluesky(FakeServer):
     def create(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         record = body.get("record") or {}
         text = record.get("text", "")
-        if grapheme.length(text) > 300 or len(text.encode()) > 3000:
+        if len(regex.findall(r"\X", text)) > 300 or len(text.encode()) > 3000:
             return xrpc_error(
                 400,
                 "InvalidRequest",
