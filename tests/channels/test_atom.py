@@ -73,8 +73,9 @@ def test_posts_only_when_enabled(instance: Settings, include_posts: bool, expect
     assert (len(entries(instance)) if path.exists() else 0) == expected
 
 
-def test_drill_is_marked_in_the_title(instance: Settings) -> None:
-    publish(feed_channel(), Message(text="Probe", title="Sirenentest", kind="alert", drill=True), "d1")
+def test_the_title_is_the_composed_title_with_its_drill_mark_once(instance: Settings) -> None:
+    message = Message(text="ÜBUNG – Probe", title="ÜBUNG – Sirenentest", kind="alert", drill=True)
+    publish(feed_channel(), message, "d1")
     assert entries(instance)[0].findtext("a:title", namespaces=ATOM) == "ÜBUNG – Sirenentest"
 
 

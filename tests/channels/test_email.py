@@ -68,8 +68,8 @@ def test_sends_plain_text_and_html_over_starttls_with_auth_to_bcc(smtp: FakeSmtp
     assert 'href="https://stadt.example/sperrung?a=1&amp;b=2"' in html_part
 
 
-def test_drill_is_marked_in_the_subject(smtp: FakeSmtp) -> None:
-    drill = Message(text="Probealarm", title="Sirenentest", drill=True)
+def test_the_subject_is_the_composed_title_with_its_drill_mark_once(smtp: FakeSmtp) -> None:
+    drill = Message(text="ÜBUNG – Probealarm", title="ÜBUNG – Sirenentest", drill=True)
     assert channel(smtp).render(drill)["subject"] == "ÜBUNG – Sirenentest"
 
 

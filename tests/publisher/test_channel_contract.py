@@ -69,9 +69,10 @@ def test_variant_overrides_base_text_per_channel() -> None:
     assert message.text_for("x") == "Basis"
 
 
-def test_drill_is_marked_uebung() -> None:
+def test_adapters_keep_the_composers_drill_mark_and_add_none_of_their_own() -> None:
     adapter = adapter_class("mastodon")(ChannelConfig(name="m", type="mastodon"))
-    assert adapter.render(Message(text="Probe", drill=True))["text"].startswith("ÜBUNG")
+    text = adapter.render(Message(text="ÜBUNG – Probe", drill=True))["text"]
+    assert text == "ÜBUNG – Probe"
 
 
 def test_secret_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
