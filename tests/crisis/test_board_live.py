@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ import requests
 from waitress.server import create_server
 
 from publisher.db import Database
-from tests.conftest import PASSWORD, Stack, create_test_app
+from tests.conftest import PASSWORD, Stack, create_test_app, login
+from tests.crisis.helpers import console_send, deliveries, wait_for
 from workers.supervisor import free_port
 
 pytestmark = pytest.mark.integration
@@ -113,12 +115,58 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
         assert "sent" not in (slow.get_attribute("class") or "")
         rows = page.locator("#board tbody tr")
         expect(rows).to_have_count(4)
-        for channel in ("banner", "mastodon", "x", "sms"):
+        preview = page.locator("#board tbody tr", has_text="x").locator(".badge")
+        expect(preview).to_have_class("badge previewed", timeout=20000)  # x is a preview channel
+        expect(preview).to_have_text("Vorschau (nicht veröffentlicht)")
+        for channel in ("banner", "mastodon", "sms"):
             row = page.locator("#board tbody tr", has_text=channel)
             expect(row.locator(".badge")).to_have_class("badge sent", timeout=20000)
         expect(page.locator("#all-confirmed")).to_be_visible()
+        expect(page.locator("#previews-made")).to_have_text("1 Vorschau erstellt, nicht veröffentlicht.")
         assert page.evaluate("window.__sameDocument === true")  # updated by push, not reload
         assert time.monotonic() - started < 60  # one minute from console to "sent"
         assert "Von „Konsole geöffnet“ bis „gesendet“" in page.content()
         assert seven.sent()  # the SMS really went to the (fake) provider
         browser.close()
+
+
+STORM = {"gebiet": "Nordstadt", "von": "14:00", "bis": "18:00"}
+
+
+def _preview_row(board: str) -> str:
+    found = re.search(r'<tr [^>]*data-category="preview"[^>]*>(.*?)</tr>', board, re.S)
+    assert found, board
+    return found.group(1)
+
+
+def _all_confirmed_shown(board: str) -> bool:
+    tag = re.search(r'<p id="all-confirmed"([^>]*)>Alle Kanäle haben bestätigt.</p>', board)
+    assert tag, board
+    return "hidden" not in tag.group(1)
+
+
+def test_board_shows_the_preview_as_vorschau_and_confirms_only_when_the_real_channels_did(
+    stack: Stack, crisis_setup: Database, mastodon, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ERNSTFALL_HTTP_TIMEOUT", "15")  # the worker waits for the slow answer
+    mastodon.status_delay = 6.0  # the real platform confirms late; the preview is done at once
+    stack.start("crisis")
+    client = create_test_app().test_client()
+    login(client, "krisenstab")
+    _, form = console_send(client, "unwetter", STORM)
+    board_url = client.post("/krise/senden/unwetter", data=form).headers["Location"]
+    alert_id = int(board_url.rsplit("/", 1)[-1])
+    wait_for(lambda: deliveries(crisis_setup, alert_id)["x"].state == "previewed")
+    early = client.get(board_url).get_data(as_text=True)
+    assert deliveries(crisis_setup, alert_id)["mastodon"].state != "sent"  # still in flight
+    assert "Vorschau (nicht veröffentlicht)" in _preview_row(early)
+    assert "gesendet" not in _preview_row(early)
+    assert not _all_confirmed_shown(early)  # the preview alone confirms nothing
+    assert "1 Vorschau erstellt, nicht veröffentlicht." in early
+
+    real = ("banner", "mastodon")
+    wait_for(lambda: all(deliveries(crisis_setup, alert_id)[c].state == "sent" for c in real), timeout=40)
+    late = client.get(board_url).get_data(as_text=True)
+    assert _all_confirmed_shown(late)
+    assert "1 Vorschau erstellt, nicht veröffentlicht." in late
+    assert deliveries(crisis_setup, alert_id)["x"].state == "previewed"  # never turned into sent

@@ -193,7 +193,6 @@ def test_the_api_reports_an_alert_preview_as_previewed_and_the_real_channel_as_s
 
     deliveries = wait_for(shown)
     assert deliveries["vorschau"]["state"] == "previewed"
-    assert deliveries["vorschau"]["category"] == "preview"
     assert deliveries["mastodon"]["state"] == "sent"
     listed = client.get("/api/v1/deliveries?state=previewed", headers=auth).json["deliveries"]
     assert [d["channel"] for d in listed] == ["vorschau"]
