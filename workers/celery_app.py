@@ -16,7 +16,6 @@ from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.redis_client import redis_client
 from publisher.settings import load_settings
 from publisher.vocabulary import Lane
-from publisher.vocabulary import Lane
 from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)

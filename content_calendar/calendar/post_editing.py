@@ -28,7 +28,6 @@ from publisher.models import Channel
 from publisher.outbox import adapter_for
 from publisher.settings import Settings
 from publisher.vocabulary import Lane
-from publisher.vocabulary import Lane
 
 P = PostState
 EDITABLE = {P.DRAFT, P.REVIEW, P.APPROVED, P.EXPIRED}

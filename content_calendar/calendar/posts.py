@@ -18,7 +18,6 @@ from publisher.models import Channel
 from publisher.outbox import validate_for
 from publisher.settings import Settings
 from publisher.vocabulary import Lane
-from publisher.vocabulary import Lane
 
 P = PostState
 

@@ -27,7 +27,6 @@ from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox.retry import backoff_seconds
 from publisher.settings import Settings
 from publisher.vocabulary import ChannelCategory, DeliveryState, Lane, channel_category
-from publisher.vocabulary import ChannelCategory, DeliveryState, Lane, channel_category
 
 log = logging.getLogger(__name__)
 S = DeliveryState

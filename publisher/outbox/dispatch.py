@@ -18,7 +18,6 @@ from publisher.db import Database
 from publisher.redis_client import redis_client
 from publisher.settings import Settings
 from publisher.vocabulary import Lane
-from publisher.vocabulary import Lane
 
 log = logging.getLogger(__name__)
 

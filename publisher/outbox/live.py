@@ -17,7 +17,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +24,6 @@ from sqlalchemy import select
 
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
-from publisher.vocabulary import ChannelCategory, DeliveryState
 from publisher.vocabulary import ChannelCategory, DeliveryState
 
 log = logging.getLogger(__name__)
@@ -44,7 +42,6 @@ def delivery_event(delivery: Delivery) -> dict[str, Any]:
         "channel": delivery.channel.name,
         "channel_type": delivery.channel.type,
         "category": delivery.channel.category.value,
-        "category": delivery.channel.category.value,
         "state": delivery.state,
         "attempts": delivery.attempts,
         "last_error": delivery.last_error,
@@ -54,33 +51,6 @@ def delivery_event(delivery: Delivery) -> dict[str, Any]:
         "updated_at": delivery.updated_at.isoformat(),
         "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
     }
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """How far the channels of one message got, with previews counted apart from real channels."""
-
-    real: int  # social and plan B channels: they reach people
-    confirmed: int  # real channels whose platform confirmed (sent)
-    previews: int  # preview channels that rendered the message (previewed)
-
-    @property
-    def all_confirmed(self) -> bool:
-        """Every real channel confirmed; previews neither count towards it nor block it."""
-        return self.real > 0 and self.confirmed == self.real
-
-
-def confirmation(events: list[dict[str, Any]]) -> Confirmation:
-    real = [e for e in events if e["category"] != ChannelCategory.PREVIEW]
-    return Confirmation(
-        real=len(real),
-        confirmed=sum(1 for e in real if e["state"] == DeliveryState.SENT),
-        previews=sum(
-            1
-            for e in events
-            if e["category"] == ChannelCategory.PREVIEW and e["state"] == DeliveryState.PREVIEWED
-        ),
-    )
 
 
 @dataclass(frozen=True)

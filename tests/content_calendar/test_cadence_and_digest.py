@@ -25,7 +25,6 @@ from publisher.models import Channel, Delivery
 from publisher.outbox import create_delivery
 from publisher.settings import Settings
 from publisher.vocabulary import DeliveryState, Lane
-from publisher.vocabulary import DeliveryState, Lane
 from tests.conftest import configure_channels
 from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 

@@ -11,7 +11,6 @@ from publisher.outbox import create_delivery
 from publisher.outputs.banner import Banner, write_banner
 from publisher.settings import Settings
 from publisher.vocabulary import DeliveryState
-from publisher.vocabulary import DeliveryState
 from tests.conftest import PASSWORD, configure_channels, create_test_app, login
 
 

@@ -23,7 +23,6 @@ from publisher.outbox import (
 )
 from publisher.settings import Settings
 from publisher.vocabulary import DeliveryState
-from publisher.vocabulary import DeliveryState
 
 S = DeliveryState
 

@@ -13,7 +13,6 @@ from publisher.models import Channel
 from publisher.outbox import claim, create_delivery, process_delivery
 from publisher.settings import Settings, load_settings
 from publisher.vocabulary import DeliveryState
-from publisher.vocabulary import DeliveryState
 from tests.postgres import postgres_url  # noqa: F401  (fixture)
 
 

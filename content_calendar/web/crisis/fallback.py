@@ -48,7 +48,6 @@ def index() -> str:
         alerts=alerts,
         has_sms=bool(sms_channels(session, drill=False)),
         preview=ChannelCategory.PREVIEW,
-        preview=ChannelCategory.PREVIEW,
         config=plan_b_settings(),
     )
 
