@@ -52,6 +52,7 @@ def make_engine(database_url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA secure_delete=ON")  # deleted numbers leave no bytes (GDPR)
             cur.close()
 
         return engine

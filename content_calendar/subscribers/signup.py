@@ -2,7 +2,9 @@
 
 We keep the number, a language, an area and the moment of consent — nothing else.
 The opt-in code exists only as a salted SHA-256 for 15 minutes and five tries.
-Unsubscribing deletes the row; the audit log records the fact, never the number.
+Unsubscribing deletes the row and forgets the number everywhere else it was written
+(see ``forget.py``); the audit log records the fact, never the number.
+No database transaction is ever open while an SMS is being sent.
 """
 
 from __future__ import annotations
@@ -11,22 +13,25 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
 from content_calendar.crisis.alerts import effective_type
+from content_calendar.subscribers.forget import forget_number
 from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.channels.base import ChannelConfig, Message
 from publisher.channels.registry import make_adapter
-from publisher.db import utcnow
+from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel
-from publisher.outbox import channel_config
+from publisher.outbox import channel_config, sms_status
 from publisher.settings import Settings, load_settings
 
 LANGUAGES = {
@@ -86,73 +91,146 @@ def sms_channel(session: Session) -> Channel:
     )
 
 
-def send_text(session: Session, settings: Settings, phone: str, text: str) -> None:
-    """Send one SMS directly (not via the outbox: the code must not be stored in clear)."""
-    channel = sms_channel(session)
-    config = channel_config(channel, settings)
+def opt_in_config(session: Session, settings: Settings) -> ChannelConfig:
+    """The SMS channel's configuration for one person's code: read inside a transaction,
+    used after it ended (it holds no database objects)."""
+    config = channel_config(sms_channel(session), settings)
     # Only this person: not the channel's fixed recipients (e.g. the crisis staff).
-    config = ChannelConfig(
-        **{**config.__dict__, "options": {k: v for k, v in config.options.items() if k != "recipients"}}
-    )
+    options = {k: v for k, v in config.options.items() if k != "recipients"}
+    return ChannelConfig(**{**config.__dict__, "options": options})
+
+
+def send_text(config: ChannelConfig, phone: str, text: str, reference: str) -> None:
+    """Send one SMS directly (not via the outbox: the code must not be stored in clear).
+
+    Call it with no transaction open: the gateway may take many seconds.
+    """
     adapter = make_adapter(config)
     message = Message(text=text, kind="post", extras={"recipients": [phone]})
     try:
-        adapter.send(adapter.render(message), message, f"optin-{uuid.uuid4().hex}")
+        adapter.send(adapter.render(message), message, reference)
     except DeliveryError as exc:
         raise SubscriptionError(
             f"SMS konnte nicht gesendet werden – bitte später erneut versuchen ({exc.message})", status=503
         ) from exc
 
 
+@dataclass(frozen=True)
+class PendingCode:
+    """A code that is stored (committed) and not yet sent."""
+
+    subscriber_id: int
+    created: bool  # the row was made for this request (a new sign-up)
+    code_hash: str
+    text: str
+    config: ChannelConfig
+    reference: str = field(default_factory=lambda: f"optin-{uuid.uuid4().hex}")
+
+
 def request_code(
-    session: Session,
+    db: Database,
     settings: Settings,
     secret: str,
     raw_phone: str,
     purpose: str,
     language: str = "de",
     area: str = "",
-) -> SmsSubscriber | None:
-    """Send a code to confirm subscribing (or unsubscribing). Returns the row it belongs to."""
+) -> bool:
+    """Send a code to confirm subscribing (or unsubscribing). False if there was nobody to send to.
+
+    Three steps, so that no database transaction is open while the SMS gateway works
+    (on SQLite an open write transaction stops every other writer, alerts included):
+    store the code and commit; send; record the outcome in a new short transaction.
+    """
     phone = normalise_phone(raw_phone)
     if language not in LANGUAGES:
         raise SubscriptionError("Bitte eine Sprache aus der Liste wählen", field="language")
     if area and area not in areas():
         raise SubscriptionError("Bitte ein Gebiet aus der Liste wählen", field="area")
-    row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
-    if purpose == "unsubscribe" and row is None:
-        return None  # say nothing about whether a number is subscribed
-    now = utcnow()
-    if (
-        row is not None
-        and row.code_expires_at
-        and row.code_expires_at - timedelta(minutes=CODE_MINUTES) > now - timedelta(seconds=RESEND_SECONDS)
-    ):
-        raise SubscriptionError(
-            "Es wurde gerade erst ein Code gesendet – bitte eine Minute warten", status=429
-        )
+    pending = _store_code(db, settings, secret, phone, purpose, language, area)
+    if pending is None:
+        return False
+    try:
+        send_text(pending.config, phone, pending.text, pending.reference)
+    except SubscriptionError:
+        _code_not_sent(db, pending)
+        raise
+    with db.session() as session:
+        # The code SMS needs no per-recipient status: keep the number in one table only.
+        sms_status.forget_delivery(session, pending.reference)
+    return True
+
+
+def _store_code(
+    db: Database, settings: Settings, secret: str, phone: str, purpose: str, language: str, area: str
+) -> PendingCode | None:
+    """Step 1: the code's hash on the subscriber's row, committed before anything is sent."""
+    try:
+        with db.session() as session:
+            config = opt_in_config(session, settings)
+            row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
+            if purpose == "unsubscribe" and row is None:
+                return None  # say nothing about whether a number is subscribed
+            if row is not None and _code_is_fresh(row, utcnow()):
+                raise _too_soon()
+            created = row is None
+            row = _row_for(session, row, phone, purpose, language, area)
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            row.code_hash = _hash(phone, code, secret)
+            row.code_expires_at = utcnow() + timedelta(minutes=CODE_MINUTES)
+            row.code_attempts = 0
+            row.code_purpose = purpose
+            session.flush()
+            verb = "Anmeldung" if purpose == "subscribe" else "Abmeldung"
+            text = f"Ihr Code zur {verb} bei den SMS-Warnungen: {code} (15 Minuten gültig)"
+            return PendingCode(row.id, created, row.code_hash, text, config)
+    except IntegrityError as exc:  # the same new number, sent twice at the same moment
+        raise _too_soon() from exc
+
+
+def _too_soon() -> SubscriptionError:
+    return SubscriptionError("Es wurde gerade erst ein Code gesendet – bitte eine Minute warten", status=429)
+
+
+def _row_for(
+    session: Session, row: SmsSubscriber | None, phone: str, purpose: str, language: str, area: str
+) -> SmsSubscriber:
+    """The subscriber's row, new for a first sign-up; an unconfirmed one takes the new choices."""
     if row is None:
-        row = SmsSubscriber(
-            phone=phone, language=language, area=area, status=SubscriberStatus.PENDING, code_attempts=0
-        )
+        row = SmsSubscriber(phone=phone, language=language, area=area, status=SubscriberStatus.PENDING)
         session.add(row)
     elif purpose == "subscribe" and row.status == SubscriberStatus.PENDING:
         row.language, row.area = language, area
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    row.code_hash = _hash(phone, code, secret)
-    row.code_expires_at = now + timedelta(minutes=CODE_MINUTES)
-    row.code_attempts = 0
-    row.code_purpose = purpose
-    session.flush()
-    verb = "Anmeldung" if purpose == "subscribe" else "Abmeldung"
-    send_text(
-        session, settings, phone, f"Ihr Code zur {verb} bei den SMS-Warnungen: {code} (15 Minuten gültig)"
-    )
     return row
 
 
+def _code_is_fresh(row: SmsSubscriber, now: datetime) -> bool:
+    """A code went out less than RESEND_SECONDS ago (or is being sent right now)."""
+    if row.code_expires_at is None:
+        return False
+    issued = row.code_expires_at - timedelta(minutes=CODE_MINUTES)
+    return issued > now - timedelta(seconds=RESEND_SECONDS)
+
+
+def _code_not_sent(db: Database, pending: PendingCode) -> None:
+    """Step 3 after a failed send: the code never arrived, so it must not block a new try,
+    and a new sign-up that got no code keeps no number."""
+    with db.session() as session:
+        sms_status.forget_delivery(session, pending.reference)
+        row = session.get(SmsSubscriber, pending.subscriber_id)
+        if row is None or row.code_hash != pending.code_hash:
+            return  # a newer request took over this row
+        if pending.created and row.status == SubscriberStatus.PENDING:
+            session.delete(row)
+        else:
+            row.code_hash = row.code_expires_at = row.code_purpose = None
+
+
 def confirm_code(session: Session, secret: str, raw_phone: str, code: str) -> str:
-    """Check the code; subscribes or deletes. Returns "subscribed" or "unsubscribed"."""
+    """Check the code; subscribes or deletes. Returns "subscribed" or "unsubscribed".
+
+    Database only, no network call: the caller commits.
+    """
     phone = normalise_phone(raw_phone)
     row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
     wrong = SubscriptionError("Code falsch oder abgelaufen – bitte neuen Code anfordern", field="code")
@@ -175,6 +253,11 @@ def confirm_code(session: Session, secret: str, raw_phone: str, code: str) -> st
 
 
 def delete_subscriber(session: Session, row: SmsSubscriber, how: str) -> None:
+    """Delete the subscription and forget the number everywhere (STOP, page, GDPR).
+
+    Database only, no network call: the caller commits.
+    """
+    forget_number(session, row.phone)
     audit(session, "subscriber.deleted", None, row, how=how)
     session.delete(row)
     session.flush()

@@ -9,13 +9,14 @@ actually arrived, which a fallback operator needs when networks are failing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, select
+from sqlalchemy import Index, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from publisher.db import Base, Database, UTCDateTime, utcnow
 
@@ -34,6 +35,9 @@ UNKNOWN = "unknown"  # request left, no answer; the next attempt sends it again
 FINAL = {DELIVERED, UNDELIVERED, EXPIRED, REJECTED}
 # Recipients in these states are not sent again by a retry of the same delivery.
 DONE = {ACCEPTED, BUFFERED, DELIVERED, UNDELIVERED, EXPIRED, REJECTED}
+# What replaces a forgotten number: random, so it cannot be turned back into the
+# number (a hash could: there are only ~10^10 mobile numbers to try).
+FORGOTTEN_PREFIX = "deleted:"
 
 
 class SmsRecipientStatus(Base):
@@ -158,3 +162,27 @@ def statuses_for(db: Database, delivery_key: str) -> dict[str, str]:
             select(SmsRecipientStatus).where(SmsRecipientStatus.delivery_key == delivery_key)
         )
         return {row.msisdn: row.status for row in rows}
+
+
+def forgotten_marker() -> str:
+    """A fresh marker for one forgotten number in one row (fits ``msisdn``, 20 chars)."""
+    return FORGOTTEN_PREFIX + secrets.token_hex(6)
+
+
+def forget_number(session: Session, msisdn: str, redact: Callable[[str], str]) -> int:
+    """Replace ``msisdn`` by a random marker in every row, in the caller's transaction.
+
+    Used for STOP and GDPR deletion. The rows stay (the counts of sent, delivered
+    and rejected SMS stay right), only the number goes; ``redact`` removes it from
+    error texts (a provider may quote it, e.g. Twilio's 21211). Returns the rows changed.
+    """
+    rows = session.scalars(select(SmsRecipientStatus).where(SmsRecipientStatus.msisdn == msisdn)).all()
+    for row in rows:
+        row.msisdn = forgotten_marker()
+        row.error = redact(row.error) if row.error else row.error
+    return len(rows)
+
+
+def forget_delivery(session: Session, delivery_key: str) -> None:
+    """Drop every recipient row of one delivery key (e.g. an opt-in code SMS, once sent)."""
+    session.execute(delete(SmsRecipientStatus).where(SmsRecipientStatus.delivery_key == delivery_key))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import time
 import uuid
 from typing import Any
 
@@ -21,10 +22,13 @@ def basic_auth(request: Recorded) -> tuple[str, str] | None:
 class FakeSeven(FakeServer):
     """seven.io: HTTP 200 with a return code in ``success``; per-recipient ``messages``."""
 
-    def __init__(self, api_key: str = "seven-key", invalid: set[str] | None = None) -> None:
+    def __init__(
+        self, api_key: str = "seven-key", invalid: set[str] | None = None, delay: float = 0.0
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.invalid = invalid or set()  # numbers (digits, no "+") the fake refuses
+        self.delay = delay  # seconds a send waits before its (normal) answer: a slow gateway
         self.ids = itertools.count(77000000)
 
     @property
@@ -41,6 +45,8 @@ class FakeSeven(FakeServer):
             return 200, {"amount": 42.5, "currency": "EUR"}, {}
         if request.path != "/api/sms":
             return 404, {"error": "not found"}, {}
+        if self.delay:
+            time.sleep(self.delay)  # the request is already recorded: tests can wait for it
         data = request.json()
         numbers = [n.strip().lstrip("+") for n in str(data["to"]).split(",")]
         messages = []

@@ -26,7 +26,7 @@ from content_calendar.subscribers.signup import (
     normalise_phone,
     request_code,
 )
-from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.helpers import database, db_session, permission_required, settings
 from publisher.settings import load_settings
 
 bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms")
@@ -49,13 +49,13 @@ def _page(step: str, status: int = 200, **context: object) -> ResponseReturnValu
 def subscribe() -> ResponseReturnValue:
     if request.method == "GET":
         return _page("start")
-    session = db_session()
     purpose = "unsubscribe" if request.form.get("purpose") == "unsubscribe" else "subscribe"
     if request.form.get("consent") != "1" and purpose == "subscribe":
         return _page("start", 422, errors={"consent": "Bitte stimmen Sie der Speicherung Ihrer Nummer zu"})
     try:
+        # Commits its own short transactions: none is open while the SMS gateway works.
         request_code(
-            session,
+            database(),
             settings(),
             _secret(),
             request.form.get("phone", ""),
@@ -64,9 +64,7 @@ def subscribe() -> ResponseReturnValue:
             request.form.get("area", ""),
         )
     except SubscriptionError as exc:
-        session.rollback()
         return _page("start", exc.status, errors={exc.field: exc.message})
-    session.commit()
     return _page("code", phone=normalise_phone(request.form.get("phone", "")), purpose=purpose)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from content_calendar.web.helpers import database, db_session, settings
+from content_calendar.web.helpers import database, settings
+from publisher.channels.base import ChannelConfig
 from publisher.channels.sms_providers import InvalidReport, provider_for
 from publisher.errors import DeliveryError
 from publisher.models import Channel
@@ -31,12 +32,19 @@ def _public_url() -> str:
     return settings().public_base_url + request.path + (f"?{query}" if query else "")
 
 
+def _channel_config(name: str) -> ChannelConfig | None:
+    """The SMS channel's configuration, read in a transaction that ends here."""
+    with database().session() as session:
+        channel = session.scalar(select(Channel).where(Channel.name == name, Channel.type == "sms"))
+        return channel_config(channel, settings()) if channel is not None else None
+
+
 @bp.route("/<name>", methods=["POST"])
 def delivery_report(name: str) -> tuple[Response, int]:
-    channel = db_session().scalar(select(Channel).where(Channel.name == name, Channel.type == "sms"))
-    if channel is None:
+    # No transaction stays open while the report is checked; the update is its own short one.
+    config = _channel_config(name)
+    if config is None:
         return _error(404, f"Kein SMS-Kanal mit dem Namen {name!r}")
-    config = channel_config(channel, settings())
     try:
         provider = provider_for(config)
         reports = provider.parse_reports(
