@@ -120,7 +120,7 @@ def test_unreachable_redis_lets_an_alert_through() -> None:
 def test_budget_is_shared_across_worker_processes(redis_server: str, client: redis_lib.Redis) -> None:
     script = (
         "import sys\n"
-        "from publisher import ratelimit\n"
+        "from publisher.outbox import ratelimit\n"
         "from publisher.channels.base import ChannelConfig\n"
         "from publisher.errors import DeliveryError\n"
         "c = ChannelConfig(name='geteilt', type='x', options={'rate_limit': '12/60'})\n"
