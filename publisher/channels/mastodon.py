@@ -41,7 +41,6 @@ class MastodonChannel(ChannelAdapter):
     label = "Mastodon"
     limits: ClassVar[Limits] = Limits(
         max_length=mastodon_text.MAX_CHARACTERS,
-        counted_as="graphemes",
         max_media=4,
         alt_text_max=1500,
         link_length=mastodon_text.CHARACTERS_RESERVED_PER_URL,
