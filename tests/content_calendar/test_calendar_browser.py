@@ -109,15 +109,15 @@ def test_plan_with_image_approve_as_second_user_and_see_it_published(
         def sent() -> bool:
             with db.session() as session:
                 states = session.scalars(select(Delivery.state).where(Delivery.source_kind == "post")).all()
-            return states == [DeliveryState.SENT]
+            return states == [DeliveryState.PREVIEWED]  # a preview channel is never "sent"
 
-        wait_until(sent, timeout=200, interval=0.5, what="preview delivery sent")
+        wait_until(sent, timeout=200, interval=0.5, what="preview delivery previewed")
         wait_until(
             lambda: _post_state(db) == PostState.PUBLISHED, timeout=20, what="post rolled up to published"
         )
         approver.reload()
         expect(approver.locator("#post-state")).to_have_text("Veröffentlicht")
-        expect(approver.locator("#deliveries")).to_contain_text("gesendet")
+        expect(approver.locator("#deliveries")).to_contain_text("Vorschau (nicht veröffentlicht)")
         browser.close()
     with db.session() as session:
         delivery = session.scalars(select(Delivery)).one()

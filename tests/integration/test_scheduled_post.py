@@ -133,4 +133,4 @@ def test_post_due_while_the_community_worker_is_down_goes_out_when_it_returns(
     assert states() == ["pending", "pending"] and not mastodon.posted()  # waiting, not lost
     stack.start("community")
     mastodon.wait_for(lambda r: r.path == "/api/v1/statuses", timeout=30)
-    wait_until(lambda: states() == ["sent", "sent"], what="both sent after the worker returned")
+    wait_until(lambda: states() == ["previewed", "sent"], what="both done after the worker returned")

@@ -55,4 +55,4 @@ def test_claim_and_send_on_postgres(pg_settings: Settings) -> None:
     with db.session() as session:
         assert claim(session, delivery_id, pg_settings) is None  # exclusive
         session.execute(text("UPDATE deliveries SET state = 'pending'"))
-    assert process_delivery(db, delivery_id, pg_settings) == DeliveryState.SENT
+    assert process_delivery(db, delivery_id, pg_settings) == DeliveryState.PREVIEWED  # a preview channel
