@@ -1,7 +1,8 @@
 """Preview: records exactly what would be posted, sends nothing.
 
 The default for every channel without credentials; the rendered text is kept on
-the delivery and shown in the UI.
+the delivery and shown in the UI. The receipt below is ordinary: the outbox, not this
+adapter, ends a preview's delivery ``previewed`` (never ``sent``) from the channel category.
 """
 
 from __future__ import annotations
