@@ -58,6 +58,26 @@ def user_for_feed_token(session: Session, token: str, secret_key: str) -> User |
     return user if user and user.active and user.has_role("editor", "approver") else None
 
 
+def sequence(post: Post) -> int:
+    """RFC 5545 SEQUENCE: seconds between creation and the last change.
+
+    It grows with every saved change and stays put otherwise, without a counter column.
+    """
+    return max(0, int((post.updated_at - post.created_at).total_seconds()))
+
+
+def _add_revision(event: Event, post: Post) -> None:
+    """DTSTAMP, LAST-MODIFIED and SEQUENCE from the post's last change, not from the fetch.
+
+    In a published feed (no METHOD) DTSTAMP is the time the information was last revised;
+    a DTSTAMP of "now" makes calendar clients see every event as changed on every fetch.
+    """
+    event.add("dtstamp", post.updated_at)
+    event.add("created", post.created_at)
+    event.add("last-modified", post.updated_at)
+    event.add("sequence", sequence(post))
+
+
 def calendar_bytes(session: Session, base_url: str, days_back: int = 30, days_ahead: int = 180) -> bytes:
     now = utcnow()
     names = {row[0]: row[1] for row in session.execute(select(Channel.id, Channel.name))}
@@ -79,7 +99,7 @@ def calendar_bytes(session: Session, base_url: str, days_back: int = 30, days_ah
         channels = ", ".join(names.get(i, "") for i in post.channel_ids)
         label = PostState.LABELS.get(post.state, post.state)
         event.add("uid", f"post-{post.id}@ernstfall")
-        event.add("dtstamp", now)
+        _add_revision(event, post)
         event.add("dtstart", post.publish_at)
         event.add("dtend", post.publish_at + timedelta(minutes=15))
         event.add("summary", f"[{label}] {post.title or post.text[:60]}")
