@@ -103,6 +103,8 @@ TEMPLATES: list[dict[str, Any]] = [
                 "Sammelstellen: {sammelstellen}. Hilfe: {telefon}",
                 "channel:x": "HOCHWASSER {gewaesser}: {gebiet} sofort verlassen. Keine Keller. "
                 "Sammelstellen: {sammelstellen}. Hilfe: {telefon}",
+                "channel:bluesky": "HOCHWASSER {gewaesser}: {gebiet} sofort verlassen. Keine Keller. "
+                "Sammelstellen: {sammelstellen}. Hilfe: {telefon}",
             },
             "en": {
                 "headline": "Flood: leave {gebiet} now",
@@ -110,6 +112,8 @@ TEMPLATES: list[dict[str, Any]] = [
                 "basements or car parks. Assembly points: {sammelstellen}. "
                 "Help: {telefon}.",
                 "channel:x": "FLOOD {gewaesser}: leave {gebiet} now. No basements. "
+                "Assembly points: {sammelstellen}. Help: {telefon}",
+                "channel:bluesky": "FLOOD {gewaesser}: leave {gebiet} now. No basements. "
                 "Assembly points: {sammelstellen}. Help: {telefon}",
             },
             "de-x-ls": {
@@ -361,6 +365,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "Bitte teilen Sie nur offizielle Informationen. {link}",
                 "channel:sms": "Falschmeldung: {behauptung} Richtig ist: {richtig} {link}",
                 "channel:x": "Falschmeldung: {behauptung} Richtig ist: {richtig} {link}",
+                "channel:bluesky": "Falschmeldung: {behauptung} Richtig ist: {richtig} {link}",
             },
             "en": {
                 "headline": "Correction: this is not true",
@@ -368,6 +373,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "Please share only official information. {link}",
                 "channel:sms": "False report: {behauptung} Facts: {richtig} {link}",
                 "channel:x": "False report: {behauptung} Facts: {richtig} {link}",
+                "channel:bluesky": "False report: {behauptung} Facts: {richtig} {link}",
             },
             "de-x-ls": {
                 "headline": "Diese Nachricht ist falsch",
