@@ -106,4 +106,4 @@ def calendar_bytes(session: Session, base_url: str, days_back: int = 30, days_ah
         event.add("description", f"{post.text}\n\nKanäle: {channels}\nThema: {post.theme or '—'}")
         event.add("url", f"{base_url}/posts/{post.id}")
         cal.add_component(event)
-    return cal.to_ical()
+    return bytes(cal.to_ical())

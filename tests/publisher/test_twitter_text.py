@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import twitter_text
+from hypothesis import given
+from hypothesis import strategies as st
 from twitter_text.config import config as twitter_text_config
 
 from publisher.text.x import extract_urls, is_valid_url, parse
@@ -237,3 +239,16 @@ def test_empty_text_is_not_valid() -> None:
 def test_a_post_of_exactly_280_is_valid_and_281_is_not() -> None:
     assert parse("a" * 280).valid is True
     assert parse("a" * 281).valid is False
+
+
+@given(st.text(max_size=300))
+def test_counting_never_raises_and_valid_means_within_280(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.weighted_length >= 0
+    assert not parsed.valid or 0 < parsed.weighted_length <= 280
+
+
+@given(st.text(max_size=200), st.text(alphabet="abcäöüß ", min_size=1, max_size=20))
+def test_adding_plain_words_after_a_space_never_lowers_the_weight(text: str, tail: str) -> None:
+    # Not for any suffix: "www.stadt.d" + "e" turns 11 characters into one 23-weight link.
+    assert parse(text + " " + tail).weighted_length >= parse(text).weighted_length
