@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from publisher.settings import Settings, SettingsError, load_settings
-from workers import alert_cli
+from workers import account_cli, alert_cli
 from workers.logs import configure_logging
 
 
@@ -143,6 +143,11 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     from content_calendar.accounts.auth import create_user, generate_password
     from content_calendar.database import get_database
 
+    if args.target is not None:  # ernstfall user deactivate|activate|unlock NAME
+        return account_cli.user_action(settings, args.username, args.target)
+    if not args.role:
+        print("Fehler: mindestens eine --role angeben (z. B. --role editor)", file=sys.stderr)
+        return 2
     password = settings.new_password or generate_password()
     try:
         with get_database(settings).session() as session:
@@ -158,6 +163,9 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from content_calendar.accounts.auth import mint_token
     from content_calendar.accounts.models import User
     from content_calendar.database import get_database
+
+    if args.target is not None:  # ernstfall token revoke ID | token list NAME
+        return account_cli.token_action(settings, args.username, args.target)
     with get_database(settings).session() as session:
         user = session.scalar(select(User).where(User.username == args.username))
         if user is None:
@@ -234,11 +242,13 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=8)
     channels = sub.add_parser("channels", help="Kanäle: sync, list, check")
     channels.add_argument("action", choices=["sync", "list", "check"])
-    user = sub.add_parser("user", help="Benutzer anlegen")
+    user = sub.add_parser("user", help="Benutzer anlegen; user deactivate|activate|unlock NAME")
     user.add_argument("username")
-    user.add_argument("--role", action="append", required=True)
-    token = sub.add_parser("token", help="API-Token für einen Benutzer erzeugen")
+    user.add_argument("target", nargs="?", help="nach deactivate/activate/unlock: der Benutzername")
+    user.add_argument("--role", action="append")
+    token = sub.add_parser("token", help="API-Token erzeugen; token revoke ID; token list NAME")
     token.add_argument("username")
+    token.add_argument("target", nargs="?", help="nach revoke: die Token-ID; nach list: der Benutzername")
     token.add_argument("--label", default="cli")
     alert_cli.add_parser(sub)
     banner = sub.add_parser("banner", help="Website-Banner setzen oder entfernen (ohne Datenbank)")

@@ -100,8 +100,13 @@ def authenticate(session: Session, username: str, password: str, address: str) -
         record_failure(session, username, address)
         reason = "unknown_user" if user is None else "inactive" if valid else "wrong_password"
         audit(
-            session, "user.login_failed", None, user,
-            username=username[:80], address=address, reason=reason,
+            session,
+            "user.login_failed",
+            None,
+            user,
+            username=username[:80],
+            address=address,
+            reason=reason,
         )
         raise LoginRefused(WRONG_CREDENTIALS)
     clear_failures(session, username)

@@ -68,8 +68,10 @@ def _recent(session: Session, column: object, value: str, limit: int) -> list[da
 def current_lock(session: Session, username: str, address: str) -> Lock | None:
     """The lock that applies to this attempt, if any (the later one if both apply)."""
     locks = [
-        _lock_from(_recent(session, LoginFailure.username, _key_username(username), MAX_PER_USERNAME),
-                   MAX_PER_USERNAME),
+        _lock_from(
+            _recent(session, LoginFailure.username, _key_username(username), MAX_PER_USERNAME),
+            MAX_PER_USERNAME,
+        ),
         _lock_from(_recent(session, LoginFailure.address, address[:64], MAX_PER_ADDRESS), MAX_PER_ADDRESS),
     ]
     found = [lock for lock in locks if lock is not None]

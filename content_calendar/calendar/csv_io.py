@@ -6,6 +6,11 @@ nothing is imported and the report names each bad row with its problem.
 Columns (German headers, ``;`` or ``,`` separated): datum, uhrzeit, titel, text,
 kanaele (several separated by ``|`` or ``,``), thema, link, zeitversatz (only for the
 autumn hour: ``erste`` or ``zweite``).
+
+Spreadsheet programs run a cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or
+carriage return before one) as a formula, so the export puts an apostrophe before such
+cells (OWASP's advice against CSV injection) and the import takes it off again: an
+exported file imports back unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +35,22 @@ COLUMNS = ("datum", "uhrzeit", "titel", "text", "kanaele", "thema", "link", "zei
 REQUIRED = ("datum", "uhrzeit", "text", "kanaele")
 MAX_ROWS = 2000
 FOLDS = {"": None, "erste": 0, "zweite": 1}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISER = "'"
+
+
+def neutralise(cell: object) -> object:
+    """A text cell a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return NEUTRALISER + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise` on import."""
+    if cell.startswith(NEUTRALISER) and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 @dataclass
@@ -49,7 +70,7 @@ def _rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     reader.fieldnames = header
-    return header, [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+    return header, [{k: restore((v or "").strip()) for k, v in row.items() if k} for row in reader]
 
 
 def import_csv(
@@ -119,20 +140,19 @@ def export_csv(session: Session, settings: Settings) -> str:
     posts = session.scalars(select(Post).where(Post.state != PostState.CANCELLED).order_by(Post.publish_at))
     for post in posts:
         local = to_local(post.publish_at, settings.timezone)
-        writer.writerow(
-            (
-                post.id,
-                PostState.LABELS.get(post.state, post.state),
-                local.strftime("%d.%m.%Y"),
-                local.strftime("%H:%M"),
-                post.title,
-                post.text,
-                "|".join(names.get(i, "") for i in post.channel_ids),
-                post.theme or "",
-                post.link or "",
-                ("zweite" if local.fold else "erste") if _ambiguous(local) else "",
-            )
+        row = (
+            post.id,
+            PostState.LABELS.get(post.state, post.state),
+            local.strftime("%d.%m.%Y"),
+            local.strftime("%H:%M"),
+            post.title,
+            post.text,
+            "|".join(names.get(i, "") for i in post.channel_ids),
+            post.theme or "",
+            post.link or "",
+            ("zweite" if local.fold else "erste") if _ambiguous(local) else "",
         )
+        writer.writerow([neutralise(cell) for cell in row])
     return out.getvalue()
 
 
