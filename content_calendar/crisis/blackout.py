@@ -14,6 +14,7 @@ import html
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,13 @@ from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content_calendar.crisis.alerts import DRILL_MARK, message_for_alert
+from content_calendar.crisis.alerts import message_for_alert
 from content_calendar.crisis.models import Alert
 from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
-from publisher.outputs.cap import cap_document
+from publisher.models import Channel
+from publisher.outputs.cap import CapProfile, cap_document
+from publisher.settings import Settings, load_settings
+from publisher.vocabulary import DRILL_MARK
 
 # fpdf2 leaves the cursor right of a cell by default; every block starts a new line.
 # After each block, continue at the left margin on the next line.
@@ -173,11 +177,22 @@ Bei Stromausfall: Notfall-Anlaufstellen (Leuchttürme) aufsuchen. Notruf 112.</s
 """
 
 
+def cap_profile(session: Session, settings: Settings) -> CapProfile:
+    """The municipality's CAP data (name, area, ARS) from the CAP channel, shared with the MoWaS file."""
+    channel = session.scalar(
+        select(Channel).where(Channel.type == "cap", Channel.enabled.is_(True)).order_by(Channel.id).limit(1)
+    )
+    return CapProfile.from_options(dict(channel.options or {}) if channel else {}, settings.timezone)
+
+
 def cap_for_alert(session: Session, alert: Alert) -> bytes:
+    """The CAP file for the MoWaS hand-over: the same document the CAP channel publishes.
+
+    Raises :class:`~publisher.outputs.cap.CapError` (German message) when the configured
+    ARS is not a 12-digit Amtlicher Regionalschlüssel.
+    """
     message = message_for_alert(session, alert)
     area = (alert.variables or {}).get("gebiet")
     if area:
-        from dataclasses import replace
-
         message = replace(message, extras={**message.extras, "area": area})
-    return cap_document(message)
+    return cap_document(message, cap_profile(session, load_settings()), fallback_identifier=str(alert.id))

@@ -150,9 +150,9 @@ def test_update_and_all_clear_refer_to_their_alert_in_cap(
     references = document.findtext("cap:references", namespaces=ns).split()
     assert [r.split(",")[1] for r in references] == [rows[first].identifier, rows[second].identifier]
     assert {i.findtext("cap:language", namespaces=ns) for i in document.findall("cap:info", ns)} >= {
-        "de",
-        "en",
-        "de-x-ls",
+        "de-DE",
+        "en-GB",
+        "de-DE-x-ls",
     }
     banner = crisis_client.get("/public/banner.json").json["banner"]
     assert banner["level"] == "allclear" and banner["expires_at"]  # the all-clear banner expires by itself

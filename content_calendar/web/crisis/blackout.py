@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, render_template
 
 from content_calendar.accounts.policy import Permission
 from content_calendar.crisis.blackout import (
@@ -16,6 +16,7 @@ from content_calendar.crisis.blackout import (
 from content_calendar.crisis.models import Alert
 from content_calendar.web.helpers import db_session, permission_required, settings
 from publisher.db import utcnow
+from publisher.outputs.cap import CapError
 
 bp = Blueprint("blackout", __name__, url_prefix="/krise")
 
@@ -67,5 +68,9 @@ def darksite_view() -> Response:
 @bp.route("/warnung/<int:alert_id>/cap.xml")
 @permission_required(Permission.USE_BLACKOUT_PACK)
 def cap_xml_view(alert_id: int) -> Response:
-    data = cap_for_alert(db_session(), _alert(alert_id))
+    try:
+        data = cap_for_alert(db_session(), _alert(alert_id))
+    except CapError as exc:  # e.g. an ARS that is not 12 digits: say what to fix
+        message = f"CAP-Datei für MoWaS nicht erstellt: {exc}"
+        return Response(render_template("error.html", code=422, message=message), status=422)
     return _download(data, "application/cap+xml", f"warnung-{alert_id}.cap.xml")
