@@ -167,10 +167,10 @@ def _store_code(
     """Step 1: the code's hash on the subscriber's row, committed before anything is sent."""
     try:
         with db.session() as session:
-            config = opt_in_config(session, settings)
             row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
             if purpose == "unsubscribe" and row is None:
                 return None  # say nothing about whether a number is subscribed
+            config = opt_in_config(session, settings)
             if row is not None and _code_is_fresh(row, utcnow()):
                 raise _too_soon()
             created = row is None
@@ -292,6 +292,5 @@ def export(row: SmsSubscriber) -> dict[str, Any]:
 
 
 def counts(session: Session) -> dict[str, int]:
-    return dict(
-        session.execute(select(SmsSubscriber.status, func.count()).group_by(SmsSubscriber.status)).all()
-    )  # type: ignore[arg-type]
+    query = select(SmsSubscriber.status, func.count()).group_by(SmsSubscriber.status)
+    return {status: count for status, count in session.execute(query)}

@@ -31,7 +31,8 @@ lanes = ["crisis"]
 
 @pytest.fixture
 def seven(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSeven]:
-    fake = FakeSeven(api_key="seven-key").start()
+    fake = FakeSeven(api_key="seven-key")
+    fake.start()
     monkeypatch.setenv("TEST_SEVEN_KEY", "seven-key")
     monkeypatch.setenv("ERNSTFALL_SMS_INBOUND_TOKEN", "inbound-secret")
     yield fake
