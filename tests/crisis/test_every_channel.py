@@ -34,7 +34,7 @@ from publisher.vocabulary import (
     DeliveryState,
 )
 from tests.channels.test_cap import SCHEMA, N
-from tests.conftest import login
+from tests.conftest import api_token, login
 from tests.crisis.conftest import EVERY_SUBSCRIBER, PRESS, EveryChannel
 from tests.crisis.helpers import alerts, console_send, deliveries, wait_inline
 from workers.cli import main as cli
@@ -240,13 +240,6 @@ def test_the_thread_is_in_cap_atom_and_the_banner_and_the_preview_never_counts_a
     assert not in_crisis_mode(every_channel, instance)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CAP <headline>/<description> are built from the unmarked template texts "
-    "(publisher/outputs/cap.py message_texts() reads extras['texts'], not the composer's marked "
-    "title and text), so a CAP Update lacks 'Aktualisierung' and a drill lacks 'ÜBUNG'; "
-    "issue 10 asks for the mark in the CAP headline. Remove this mark once that change lands.",
-)
 def test_a_cap_update_and_a_cap_drill_carry_the_composers_marks_in_the_headline(
     every_client: FlaskClient, every_channel: EveryChannel, instance: Settings
 ) -> None:
@@ -379,3 +372,69 @@ def test_the_cli_runs_the_lifecycle_on_every_channel_with_redis_down(
     assert requests_seen(every_channel) == before
     assert alert_row(every_channel, fifth).state == AlertState.CLOSED
     assert not in_crisis_mode(every_channel, instance)
+
+
+# -- the API --------------------------------------------------------------------------------
+
+
+def api_post(client: FlaskClient, token: str, path: str, key: str | None, body: dict[str, Any]) -> Any:
+    """POST, then let the inline sends finish, as a caller would before its next step."""
+    headers = {"Authorization": f"Bearer {token}"} | ({"Idempotency-Key": key} if key else {})
+    response = client.post(f"/api/v1{path}", json=body, headers=headers)
+    wait_inline()
+    return response
+
+
+def api_get(client: FlaskClient, token: str, path: str) -> Any:
+    response = client.get(f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_the_api_runs_alert_update_all_clear_and_quiet_close_on_every_channel(
+    every_channel: EveryChannel, client: FlaskClient
+) -> None:
+    token = api_token(every_channel.db, "krisenstab")
+    first = api_post(client, token, "/alerts", "api-1", {"template": "unwetter", "variables": STORM})
+    assert first.status_code == 201, first.get_data(as_text=True)
+    first_id = first.get_json()["id"]
+    crisis = api_get(client, token, "/crisis")
+    assert crisis["active"] is True and [a["id"] for a in crisis["alerts"]] == [first_id]
+
+    update = api_post(client, token, f"/alerts/{first_id}/update", "api-2", {"variables": {"bis": "20:00"}})
+    assert update.status_code == 201, update.get_data(as_text=True)
+    again = api_post(client, token, f"/alerts/{first_id}/update", "api-2", {"variables": {"bis": "20:00"}})
+    assert again.status_code == 200 and again.get_json()["id"] == update.get_json()["id"]
+    update_id = update.get_json()["id"]
+    clear = api_post(
+        client, token, f"/alerts/{update_id}/all-clear", "api-3", {"note": "Straßen wieder frei"}
+    )
+    assert clear.status_code == 201, clear.get_data(as_text=True)
+    assert [first.get_json()["msg_type"], update.get_json()["msg_type"], clear.get_json()["msg_type"]] == [
+        "Alert",
+        "Update",
+        "Cancel",
+    ]
+    wait_inline()
+    assert api_get(client, token, "/crisis") == {"active": False, "since": None, "alerts": []}
+    texts = received(every_channel)
+    for platform in PLATFORMS:
+        assert [UPDATE_MARK in text for text in texts[platform]] == [False, True, False], platform
+    for alert_id in (first_id, update_id, clear.get_json()["id"]):
+        found = {
+            d["channel"]: d["state"] for d in api_get(client, token, f"/alerts/{alert_id}")["deliveries"]
+        }
+        assert found.pop(PREVIEW) == DeliveryState.PREVIEWED
+        assert set(found.values()) == {DeliveryState.SENT}, found
+
+    second = api_post(client, token, "/alerts", "api-4", {"template": "unwetter", "variables": STORM})
+    assert second.status_code == 201
+    second_id = second.get_json()["id"]
+    wait_inline()
+    before = requests_seen(every_channel)
+    closed = api_post(client, token, f"/alerts/{second_id}/close", None, {"reason": "Fehlalarm"})
+    assert closed.status_code == 200 and closed.get_json()["state"] == AlertState.CLOSED
+    assert requests_seen(every_channel) == before
+    twice = api_post(client, token, f"/alerts/{second_id}/close", None, {"reason": "noch einmal"})
+    assert twice.status_code == 409 and "nicht mehr aktiv" in twice.get_data(as_text=True)
+    assert api_get(client, token, "/crisis")["active"] is False
