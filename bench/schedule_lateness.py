@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,7 @@ def main() -> int:
         from publisher.db import utcnow
         from publisher.models import Channel, Delivery
         from publisher.settings import load_settings
-        from publisher.vocabulary import FINAL_DELIVERY_STATES
+        from publisher.vocabulary import FINAL_DELIVERY_STATES, DeliveryState
         from workers.supervisor import free_port
 
         settings = load_settings()
@@ -109,9 +109,12 @@ def main() -> int:
                 if done >= expected:
                     break
                 time.sleep(0.5)
+            # A preview is never sent (no sent_at): it was done when it was last updated.
+            previewed = Delivery.state == DeliveryState.PREVIEWED
+            done_at = case((previewed, Delivery.updated_at), else_=Delivery.sent_at)
             with db.session() as session:
                 rows = session.execute(
-                    select(Delivery.sent_at, Post.publish_at, Delivery.created_at, Post.released_at).join(
+                    select(done_at, Post.publish_at, Delivery.created_at, Post.released_at).join(
                         Post, (Delivery.source_kind == "post") & (Delivery.source_id == Post.id)
                     )
                 ).all()
