@@ -69,7 +69,7 @@ def post_create() -> ResponseReturnValue:
     return PostOut.of(post).model_dump(mode="json"), 201
 
 
-@bp.post("/posts/<int:post_id>/<any(approve, return, cancel):action>")
+@bp.post("/posts/<int(min=1):post_id>/<any(approve, return, cancel):action>")
 @operation(ok={200: PostOut})
 def post_transition(post_id: int, action: str) -> ResponseReturnValue:
     """Freigeben, zurückgeben oder abbrechen"""
@@ -87,7 +87,7 @@ def post_transition(post_id: int, action: str) -> ResponseReturnValue:
     return PostOut.of(post).model_dump(mode="json")
 
 
-@bp.get("/posts/<int:post_id>")
+@bp.get("/posts/<int(min=1):post_id>")
 @operation(ok={200: PostOut}, permissions=(Permission.VIEW_CALENDAR, Permission.SUBMIT_POSTS))
 def post_read(post_id: int) -> ResponseReturnValue:
     """Beitrag lesen"""
@@ -135,7 +135,7 @@ def alert_create() -> ResponseReturnValue:
     return body, 201 if result.created else 200
 
 
-@bp.get("/alerts/<int:alert_id>")
+@bp.get("/alerts/<int(min=1):alert_id>")
 @operation(ok={200: AlertOut}, permissions=(Permission.VIEW_ALERTS,))
 def alert_read(alert_id: int) -> ResponseReturnValue:
     """Warnung mit Zustellstatus je Kanal"""

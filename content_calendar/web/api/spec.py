@@ -147,4 +147,16 @@ def openapi_document() -> dict[str, Any]:
     """The generated document, with paths relative to the server URL as clients know them."""
     generated: dict[str, Any] = spec.spec
     paths = {path.removeprefix(PREFIX) or "/": ops for path, ops in generated["paths"].items()}
+    for operations in paths.values():
+        for op in operations.values():
+            _declare_problem_media_type(op["responses"])
     return {**generated, "servers": [{"url": PREFIX}], "paths": paths}
+
+
+def _declare_problem_media_type(responses: dict[str, Any]) -> None:
+    """spectree states every body as application/json; problems are sent as application/problem+json."""
+    for response in responses.values():
+        content = response.get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        if str(schema.get("$ref", "")).endswith("/Problem"):
+            response["content"] = {"application/problem+json": content["application/json"]}
