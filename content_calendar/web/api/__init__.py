@@ -156,3 +156,6 @@ def deliveries_list() -> ResponseReturnValue:
         statement = statement.where(Delivery.state == query.state)
     rows = db_session().scalars(statement).all()
     return DeliveryList(deliveries=[DeliveryOut.of(d) for d in rows]).model_dump(mode="json")
+
+
+from content_calendar.web.api import lifecycle as _lifecycle  # noqa: E402, F401  (registers the lifecycle routes on bp)
