@@ -202,12 +202,26 @@ def message_event_code(message: Message) -> str:
 
 
 def message_texts(message: Message) -> dict[str, dict[str, str]]:
+    """Headline and text per language; the message's own language as the composer marked it.
+
+    The composer puts the drill and update marks ("ÜBUNG – Aktualisierung – …") into the
+    message's title and text, so CAP says what every other channel says.
+    """
     texts = message.extras.get("texts") or {}
-    if texts:
-        return {str(k): {p: str(t) for p, t in dict(v).items()} for k, v in texts.items()}
-    if message.text.strip():
-        return {message.language: {"headline": message.title or "", "text": message.text}}
-    return {}
+    if not texts:
+        if message.text.strip():
+            return {message.language: {"headline": message.title or "", "text": message.text}}
+        return {}
+    out = {str(k): {p: str(t) for p, t in dict(v).items()} for k, v in texts.items()}
+    own = out.get(message.language)
+    if own is not None:
+        own.update(
+            {
+                "headline": message.title or own.get("headline", ""),
+                "text": message.text or own.get("text", ""),
+            }
+        )
+    return out
 
 
 # Problem codes about the set-up or the thread rather than the text. A template check renders a

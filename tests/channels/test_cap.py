@@ -164,6 +164,23 @@ def test_every_cap_time_is_written_minus_zero_when_the_zone_is_utc(
     assert b"+00:00" not in xml and b"Z<" not in xml
 
 
+def test_the_headline_and_text_of_the_messages_language_carry_the_composers_marks(cap: CapChannel) -> None:
+    marked = Message(
+        text="ÜBUNG – Aktualisierung – Bleiben Sie in Gebäuden.",
+        title="ÜBUNG – Aktualisierung – Unwetterwarnung für Nordstadt",
+        language="de",
+        kind="alert",
+        level="severe",
+        drill=True,
+        extras={**alert().extras, "msg_type": "Update", "references": [ORIGINAL], "identifier": "u1"},
+    )
+    root = parse(cap.build(marked, fallback_key="k"))
+    german, english = root.findall("cap:info", N)[:2]
+    assert text(german, "cap:headline") == marked.title
+    assert text(german, "cap:description") == marked.text
+    assert text(english, "cap:headline") == TEXTS["en"]["headline"]  # other languages: as written
+
+
 def test_identifier_without_spaces_or_commas(cap: CapChannel) -> None:
     root = parse(cap.build(alert(identifier="stadt warnung,1"), fallback_key="k"))
     assert text(root, "cap:identifier") == "stadt-warnung-1"
