@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
+from content_calendar.calendar.limits import DEPARTMENT_MAX, TEXT_MAX, TITLE_MAX, link_problem, too_long
 from content_calendar.calendar.models import Contribution
 from content_calendar.calendar.settings import themes
 from content_calendar.calendar.timeutil import LocalTimeError, parse_date
@@ -30,10 +31,14 @@ def submit_idea(
     problems: dict[str, str] = {}
     if not title.strip():
         problems["title"] = "Bitte einen kurzen Titel angeben"
-    elif len(title) > 200:
-        problems["title"] = "Titel zu lang (höchstens 200 Zeichen)"
-    if len(text.strip()) < 10:
+    elif message := too_long("Titel", title, TITLE_MAX):
+        problems["title"] = message
+    if message := too_long("Text", text, TEXT_MAX):
+        problems["text"] = message
+    elif len(text.strip()) < 10:
         problems["text"] = "Bitte die Idee in ein paar Sätzen beschreiben (mindestens 10 Zeichen)"
+    if message := too_long("Abteilung", department.strip(), DEPARTMENT_MAX):
+        problems["department"] = message
     if theme and theme not in themes(session):
         problems["theme"] = f"Unbekanntes Thema „{theme}“"
     iso_date = None
@@ -42,15 +47,15 @@ def submit_idea(
             iso_date = parse_date(wanted_date).isoformat()
         except LocalTimeError as exc:
             problems["wanted_date"] = exc.message
-    if link and not link.startswith(("http://", "https://")):
-        problems["link"] = "Link muss mit http:// oder https:// beginnen"
+    if link and (message := link_problem(link)):
+        problems["link"] = message
     if problems:
         raise ContributionError(problems)
     idea = Contribution(
         user_id=user_id,
         title=title.strip(),
         text=text.strip(),
-        department=department.strip()[:200],
+        department=department.strip(),
         theme=theme or None,
         wanted_date=iso_date,
         link=link or None,

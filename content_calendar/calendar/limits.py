@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 TITLE_MAX = 200  # posts.title is String(200)
 TEXT_MAX = 10_000  # far above every platform limit; guards storage and rendering
 THEME_MAX = 100  # posts.theme is String(100)
+DEPARTMENT_MAX = 200  # contributions.department is String(200)
 LINK_MAX = 1_000  # posts.link is String(1000)
 CHANNELS_MAX = 50  # more names than any installation has channels
 IDEMPOTENCY_KEY_MAX = 200  # alerts.idempotency_key is String(200)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
 from content_calendar.accounts.policy import Permission, allows, refusal
+from content_calendar.calendar.limits import TEXT_MAX, THEME_MAX, TITLE_MAX, link_problem, too_long
 from content_calendar.calendar.post_model import Post, PostState, Setting
 from content_calendar.calendar.scheduling import message_for_post
 from publisher.db import utcnow
@@ -84,10 +85,23 @@ def community_channels(session: Session, names: list[str]) -> list[Channel]:
     return [found[n] for n in names]
 
 
+def limit_problems(data: PostInput) -> dict[str, str]:
+    """The shared input limits (calendar/limits.py): refused with a message, never cut off."""
+    found = {
+        "title": too_long("Titel", data.title, TITLE_MAX),
+        "text": too_long("Text", data.text, TEXT_MAX),
+        "theme": too_long("Thema", data.theme or "", THEME_MAX),
+        "link": link_problem(data.link) if data.link else None,
+    }
+    found.update({f"variant:{k}": too_long(f"Text für {k}", v, TEXT_MAX) for k, v in data.variants.items()})
+    return {field: message for field, message in found.items() if message}
+
+
 def check_post(session: Session, data: PostInput, settings: Settings) -> tuple[Post, list[Channel]]:
     problems: dict[str, str] = {}
     if not data.text.strip():
         problems["text"] = "Text fehlt"
+    problems.update(limit_problems(data))
     if not data.channel_names:
         problems["channels"] = "Mindestens einen Kanal wählen"
     if data.publish_at.tzinfo is None:
