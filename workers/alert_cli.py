@@ -133,7 +133,8 @@ def _run(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     with db.session() as session:
         for delivery in alert_deliveries(session, result.alert_id):
             print(f"{delivery.channel.name:<20} {delivery.state:<9} {delivery.last_error or ''}")
-    print(f"Meldung #{result.alert_id} {verb if result.created else 'war schon gesendet'}")
+    noun = "Warnung" if args.action == "send" else "Meldung"
+    print(f"{noun} #{result.alert_id} {verb if result.created else 'war schon ' + verb}")
     return 0
 
 

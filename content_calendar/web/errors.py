@@ -1,8 +1,8 @@
-"""Error pages in German; JSON errors under /api."""
+"""Error pages in German; RFC 9457 problem documents (German) under /api."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -23,5 +23,7 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         message = MESSAGES.get(code, exc.name)
         if request.path.startswith("/api/"):
-            return jsonify(error=message, detail=exc.description), code
+            from content_calendar.web.api.problems import problem
+
+            return problem(code, message), code
         return render_template("error.html", code=code, message=message), code

@@ -113,3 +113,11 @@ def test_the_schema_lists_the_lifecycle_operations(client: FlaskClient) -> None:
         "/api/v1/crisis",
     ):
         assert any(p.endswith(path.removeprefix("/api/v1")) for p in paths), (path, list(paths))
+
+
+def test_unknown_api_paths_and_methods_are_german_problem_documents(client: FlaskClient) -> None:
+    missing = client.get("/api/v1/gibt-es-nicht")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert missing.get_json()["detail"] == "Seite nicht gefunden"
+    wrong = client.delete("/api/v1/openapi.json")
+    assert wrong.status_code == 405 and wrong.get_json()["title"]
