@@ -161,6 +161,16 @@ class Settings(BaseSettings):
     smtp_ssl: bool = _var("ERNSTFALL_SMTP_SSL", False, "TLS from the start (port 465)")
     smtp_timeout: float = _var("ERNSTFALL_SMTP_TIMEOUT", 15.0, "seconds for the mail server", gt=0)
 
+    # -- dialog (inbox, issue 14) -------------------------------------------------------------
+    inbox_fetch_seconds: int = _var("ERNSTFALL_INBOX_FETCH_SECONDS", 120, "the scheduler fetches "
+                                    "comments, mentions and messages this often; 0 = only "
+                                    "`ernstfall inbox fetch`", ge=0)
+    inbox_retention_days: int = _var("ERNSTFALL_INBOX_RETENTION_DAYS", 90, "inbox entries (and the "
+                                     "names in them) are deleted after this many days", gt=0)
+    inbox_reply_within_hours: float = _var("ERNSTFALL_INBOX_REPLY_WITHIN_HOURS", 4.0, "an inbox entry "
+                                           "is overdue after this many hours *within* the reply hours",
+                                           gt=0)
+
     # -- derived ----------------------------------------------------------------------------
     @property
     def run_dir(self) -> Path:

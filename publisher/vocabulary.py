@@ -164,3 +164,42 @@ class AlertState(StrEnum):
 ENDED_ALERT_STATES = (AlertState.ALL_CLEAR, AlertState.CLOSED, AlertState.EXPIRED)
 # Levels whose active alerts pause the community calendar unless the settings say otherwise.
 DEFAULT_PAUSING_LEVELS = (AlertLevel.SEVERE, AlertLevel.EXTREME)
+
+
+class InboxState(StrEnum):
+    """Where a citizen's comment, mention or message is in the dialog inbox (content_calendar.dialog)."""
+
+    NEW = "new"  # fetched, nobody has taken it
+    ASSIGNED = "assigned"  # an editor takes care of it
+    ANSWERED = "answered"  # a reply went (or is going) out through the outbox
+    CLOSED = "closed"  # closed without an answer (nothing to say, spam, answered elsewhere)
+
+    @property
+    def label(self) -> str:
+        return INBOX_STATE_LABELS[self]
+
+
+INBOX_STATE_LABELS: dict[InboxState, str] = {
+    InboxState.NEW: "neu",
+    InboxState.ASSIGNED: "zugewiesen",
+    InboxState.ANSWERED: "beantwortet",
+    InboxState.CLOSED: "ohne Antwort geschlossen",
+}
+OPEN_INBOX_STATES = (InboxState.NEW, InboxState.ASSIGNED)
+
+
+class InboxKind(StrEnum):
+    """What an inbox entry is on its platform."""
+
+    MENTION = "mention"  # @-mention of the account (Mastodon, X, Bluesky)
+    REPLY = "reply"  # a reply to one of our posts (Bluesky, X)
+    COMMENT = "comment"  # a comment under one of our posts (Facebook, Instagram)
+    DIRECT = "direct"  # a direct message (Mastodon direct mention, Telegram bot chat)
+
+
+class ReplyState(StrEnum):
+    """A reply to an inbox entry: a pre-approved block goes out at once, free text waits for four eyes."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    QUEUED = "queued"  # handed to the outbox (its delivery tells how it went)
+    REJECTED = "rejected"

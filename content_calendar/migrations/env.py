@@ -8,6 +8,7 @@ import content_calendar.accounts.models  # noqa: F401  (registers every table)
 import content_calendar.calendar.models  # noqa: F401
 import content_calendar.calendar.post_model  # noqa: F401
 import content_calendar.crisis.models  # noqa: F401
+import content_calendar.dialog.models  # noqa: F401
 import content_calendar.subscribers.models  # noqa: F401
 import publisher.outbox.sms_status  # noqa: F401
 from publisher.db import Base, make_engine
