@@ -44,10 +44,9 @@ class AtomChannel(ChannelAdapter):
 
     def render(self, message: Message) -> dict[str, Any]:
         text = self.render_text(message)
-        prefix = "ÜBUNG – " if message.drill else ""
         title = message.title or text.split("\n")[0][:120]
         return {
-            "title": f"{prefix}{title}" if prefix and "ÜBUNG" not in title else title,
+            "title": title,
             "text": text,
             "link": message.link,
             "kind": message.kind,
