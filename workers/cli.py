@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from publisher.settings import Settings, SettingsError, load_settings
-from workers import account_cli, alert_cli
+from workers import account_cli, alert_cli, audit_cli
 from workers.logs import configure_logging
 
 
@@ -251,6 +251,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     token.add_argument("target", nargs="?", help="nach revoke: die Token-ID; nach list: der Benutzername")
     token.add_argument("--label", default="cli")
     alert_cli.add_parser(sub)
+    audit_cli.add_parser(sub)
     banner = sub.add_parser("banner", help="Website-Banner setzen oder entfernen (ohne Datenbank)")
     banner.add_argument("action", choices=["set", "clear"])
     banner.add_argument("--level", default="info")
@@ -274,6 +275,7 @@ COMMANDS = {
     "user": cmd_user,
     "token": cmd_token,
     "alert": alert_cli.cmd_alert,
+    "audit": audit_cli.cmd_audit,
     "banner": cmd_banner,
     "digest": cmd_digest,
 }

@@ -6,9 +6,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Connection, ForeignKey, Integer, String, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from content_calendar.accounts import audit_chain
 from publisher.db import Base, UTCDateTime, utcnow
 
 ROLES = ("admin", "editor", "approver", "crisis", "fallback", "contributor")
@@ -76,7 +77,12 @@ class LoginFailure(Base):
 
 
 class AuditEvent(Base):
-    """Who did what, when. Never updated, never deleted."""
+    """Who did what, when. Never updated, never deleted (the database refuses both), and
+    chained by hashes so that a gap or an edit is found by ``ernstfall audit verify``.
+
+    The one exception: :func:`audit_chain.redact` may replace ``detail`` to erase a phone
+    number (GDPR); the entry is then marked ``redacted`` and keeps its hashes.
+    """
 
     __tablename__ = "audit_events"
 
@@ -87,10 +93,31 @@ class AuditEvent(Base):
     object_kind: Mapped[str | None] = mapped_column(String(40), nullable=True)
     object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set when the entry is written (see audit_chain.seal); never by the caller.
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    redacted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditChain(Base):
+    """The head of the audit chain: one row (id 1), the last entry's number and hash."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=audit_chain.GENESIS)
+
+
+@event.listens_for(AuditEvent, "before_insert")
+def _seal(_mapper: Mapper[AuditEvent], connection: Connection, target: AuditEvent) -> None:
+    audit_chain.seal(connection, target, AuditChain.__table__, utcnow())
 
 
 def audit(session: Any, action: str, user_id: int | None = None, obj: Any = None, **detail: Any) -> None:
-    """Record an audit event in the caller's transaction."""
+    """Record an audit event in the caller's transaction (chained when it is flushed)."""
     kind = getattr(obj, "__tablename__", None) if obj is not None else None
     session.add(
         AuditEvent(
@@ -101,3 +128,8 @@ def audit(session: Any, action: str, user_id: int | None = None, obj: Any = None
             detail=detail,
         )
     )
+
+
+def verify_audit_chain(session: Any) -> audit_chain.Verdict:
+    """Check every audit entry against the chain (see ``ernstfall audit verify``)."""
+    return audit_chain.verify(session, AuditEvent, AuditChain)

@@ -26,6 +26,7 @@ import phonenumbers
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
+from content_calendar.accounts.audit_chain import redact
 from content_calendar.accounts.models import AuditEvent
 from publisher.models import Delivery, DeliveryLog
 from publisher.outbox import sms_status
@@ -103,7 +104,7 @@ def _scrub_audit(session: Session, pattern: re.Pattern[str], tail: str) -> int:
     for event in _candidates(session, AuditEvent, [AuditEvent.detail], tail):
         detail = scrub_json(event.detail, pattern)
         if detail != event.detail:
-            event.detail = detail
+            redact(session, event, detail)  # the one edit the database lets through
             changed += 1
     return changed
 

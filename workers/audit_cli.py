@@ -1,0 +1,40 @@
+"""``ernstfall audit verify``: is the audit log complete and unchanged?
+
+Walks the hash chain from the first entry (see ``content_calendar/accounts/audit_chain.py``)
+and exits 0 with the number of entries checked, or 1 naming the first entry that does not
+fit (changed, missing, or inserted). Reads only; safe to run while the system works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from content_calendar.accounts.models import verify_audit_chain
+from content_calendar.database import get_database
+from publisher.settings import Settings
+
+ACTIONS = ("verify",)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = sub.add_parser(
+        "audit",
+        help="Audit-Protokoll prüfen (verify: Hash-Kette vollständig und unverändert?)",
+        description="verify: prüft jeden Eintrag des Audit-Protokolls gegen die Hash-Kette.",
+    )
+    audit.add_argument("action", choices=ACTIONS)
+
+
+def cmd_audit(settings: Settings, _args: argparse.Namespace) -> int:
+    with get_database(settings).session() as session:
+        verdict = verify_audit_chain(session)
+    if not verdict.ok:
+        print(
+            f"Audit-Protokoll BESCHÄDIGT: {verdict.broken}. Davor {verdict.checked} Einträge in Ordnung.",
+            file=sys.stderr,
+        )
+        return 1
+    redacted = f", davon {verdict.redacted} mit gelöschter Telefonnummer (DSGVO)" if verdict.redacted else ""
+    print(f"Audit-Protokoll in Ordnung: {verdict.checked} Einträge geprüft{redacted}.")
+    return 0
