@@ -203,3 +203,34 @@ class ReplyState(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     QUEUED = "queued"  # handed to the outbox (its delivery tells how it went)
     REJECTED = "rejected"
+
+
+class ReadinessState(StrEnum):
+    """Whether a channel will work when an alert goes out (publisher.readiness decides it)."""
+
+    OK = "ok"  # the platform's own credential check passed
+    WARNING = "warning"  # works now, but not for long (token expires soon, SMS credit low)
+    FAILING = "failing"  # the check failed: an alert would not get through
+
+    @property
+    def label(self) -> str:
+        return READINESS_LABELS[self]
+
+    @property
+    def colour(self) -> str:
+        """The traffic-light class the console and dashboard use."""
+        return READINESS_COLOURS[self]
+
+
+READINESS_LABELS: dict[ReadinessState, str] = {
+    ReadinessState.OK: "bereit",
+    ReadinessState.WARNING: "Warnung",
+    ReadinessState.FAILING: "gestört",
+}
+READINESS_COLOURS: dict[ReadinessState, str] = {
+    ReadinessState.OK: "green",
+    ReadinessState.WARNING: "amber",
+    ReadinessState.FAILING: "red",
+}
+# The queue of the readiness checks: its own workers, so a slow platform never delays the lanes.
+HEALTH_QUEUE = "health"

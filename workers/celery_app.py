@@ -15,7 +15,8 @@ from publisher.outbox import process_many
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.redis_client import redis_client
 from publisher.settings import load_settings
-from publisher.vocabulary import Lane
+from publisher.vocabulary import HEALTH_QUEUE, Lane
+from workers import health
 from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ def deliver(delivery_ids: list[int] | int) -> dict[int, str]:
     return process_many(get_database(settings), ids, settings)
 
 
+@app.task(name=health.HEALTH_TASK)
+def check_channels(channel_ids: list[int]) -> dict[str, str]:
+    """Readiness checks on the ``health`` queue: never on a delivery lane."""
+    return {name: verdict.state.value for name, verdict in health.run_checks(settings, channel_ids).items()}
+
+
 _stop = threading.Event()
 
 
@@ -60,7 +67,7 @@ def _heartbeat(lanes: list[str]) -> None:
 @worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender else []
-    lanes = [q for q in queues if q in tuple(Lane)]
+    lanes = [q for q in queues if q in (*Lane, HEALTH_QUEUE)]
     threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
 
 

@@ -109,7 +109,6 @@ def cmd_channels(settings: Settings, args: argparse.Namespace) -> int:
     from content_calendar.database import get_database
     from publisher.channel_config import ChannelConfigError, load_channels_file, sync_channels
     from publisher.models import Channel
-    from publisher.outbox import adapter_for
 
     db = get_database(settings)
     if args.action == "sync":
@@ -122,21 +121,33 @@ def cmd_channels(settings: Settings, args: argparse.Namespace) -> int:
             sync_channels(session, specs)
         print(f"{len(specs)} Kanäle aus {settings.channels_file} übernommen")
         return 0
+    if args.action == "check":
+        return check_channels_now(settings)
     with db.session() as session:
-        channels = session.scalars(select(Channel).order_by(Channel.name)).all()
-        failed = 0
-        for channel in channels:
+        for channel in session.scalars(select(Channel).order_by(Channel.name)):
             status = "aktiv" if channel.enabled else "aus"
-            if args.action == "list":
-                print(f"{channel.name:<20} {channel.type:<10} {status:<6} {channel.lanes}")
-                continue
-            if not channel.enabled:
-                continue
-            result = adapter_for(channel, settings).check()
-            failed += 0 if result.ok else 1
-            verdict = "OK    " if result.ok else "FEHLER"
-            print(f"{verdict} {channel.name:<20} {result.text}")
-    return 1 if failed else 0
+            print(f"{channel.name:<20} {channel.type:<10} {status:<6} {channel.lanes}")
+    return 0
+
+
+def check_channels_now(settings: Settings) -> int:
+    """Every channel's readiness check now (recorded, staff told of changes); 1 if any fails."""
+    from publisher.vocabulary import ReadinessState
+    from workers.health import run_checks
+
+    verdicts = run_checks(settings)
+    marks = {
+        ReadinessState.OK: "OK     ",
+        ReadinessState.WARNING: "WARNUNG",
+        ReadinessState.FAILING: "FEHLER ",
+    }
+    for name, verdict in sorted(verdicts.items()):
+        print(f"{marks[verdict.state]} {name:<20} {verdict.reason}")
+    failing = sorted(name for name, v in verdicts.items() if v.state == ReadinessState.FAILING)
+    if failing:
+        print(f"Gestörte Kanäle: {', '.join(failing)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -238,7 +249,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=port)
     sub.add_parser("scheduler", help="Nur den Scheduler-Takt")
     worker = sub.add_parser("worker", help="Nur einen Celery-Worker")
-    worker.add_argument("lane", choices=["crisis", "community"])
+    worker.add_argument("lane", choices=["crisis", "community", "health"])
     worker.add_argument("--concurrency", type=int, default=8)
     channels = sub.add_parser("channels", help="Kanäle: sync, list, check")
     channels.add_argument("action", choices=["sync", "list", "check"])

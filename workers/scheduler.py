@@ -14,6 +14,7 @@ from content_calendar.database import get_database
 from publisher.outbox import sweep
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
+from workers.health import schedule_due
 from workers.weekly import maybe_send_digest
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     if expired:
         log.info("alerts expired: %s", ", ".join(f"#{i}" for i in expired))
     sweep(db, settings, dispatcher.enqueue)
+    try:
+        schedule_due(settings, dispatcher)  # readiness checks, on their own queue
+    except Exception:  # readiness must never stop the scheduler
+        log.exception("readiness scheduling failed")
     try:
         maybe_send_digest(db, settings)
     except Exception:  # the digest must never stop the scheduler

@@ -179,6 +179,11 @@ def app_children(settings: Settings, host: str, port: int) -> list[Child]:
                 community_threads,
             ],
         ),
+        Child(
+            "health-worker",
+            [*celery, "-Q", "health", "-n", f"health-{os.getpid()}@%h", "--concurrency",
+             str(settings.health_concurrency)],
+        ),
         Child("scheduler", [py, "-m", "workers.cli", "scheduler"]),
         Child("web", [py, "-m", "workers.cli", "web", "--host", host, "--port", str(port)]),
     ]

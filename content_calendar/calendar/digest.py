@@ -21,6 +21,7 @@ from content_calendar.calendar.cadence import CadenceReport, cadence_report, fai
 from content_calendar.calendar.settings import friend_type
 from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
+from publisher.readiness import open_warnings, readiness
 from publisher.settings import Settings, load_settings
 from publisher.smtp import open_smtp, server_from_settings
 
@@ -60,6 +61,9 @@ def compose(session: Session, settings: Settings, now: datetime | None = None) -
     lines += ["", "Lücken im Plan:"] + ([f"- {g}" for g in report.gaps] or ["- keine"])
     lines += ["", "Nicht (vollständig) veröffentlicht in den letzten 7 Tagen:"]
     lines += [f"- {f}" for f in failed] or ["- keine"]
+    lines += ["", "Kanäle mit offener Warnung oder Störung:"]
+    warnings = open_warnings(readiness(session))
+    lines += [f"- {r.channel}: {r.label} – {r.reason}" for r in warnings] or ["- keine"]
     lines += ["", "Diese Woche je Kanal (geplant / veröffentlicht):"]
     for channel in report.channels:
         week = channel.weeks[len(channel.weeks) - 3]

@@ -91,6 +91,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from content_calendar.web.crisis import register_crisis
 
     register_crisis(app)
+    from content_calendar.web import metrics
+
+    app.register_blueprint(metrics.bp)  # /metrics for Prometheus: token or loopback only
     errors.register(app)
     app.after_request(security_headers)
 

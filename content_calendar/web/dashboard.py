@@ -16,6 +16,7 @@ from content_calendar.crisis.models import Alert
 from content_calendar.web.helpers import db_session, local_time, permission_required, settings
 from publisher.db import utcnow
 from publisher.models import Delivery
+from publisher.readiness import readiness
 from publisher.vocabulary import DeliveryState
 
 bp = Blueprint("dashboard", __name__)
@@ -69,6 +70,7 @@ def index() -> str:
         alerts=alerts,
         deliveries=recent_deliveries(),
         has_problems=problems is not None,
+        readiness=readiness(session),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from publisher.errors import DeliveryError
@@ -95,8 +96,18 @@ class Receipt:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The outcome of a credential check, with the facts the platform told us on the way.
+
+    ``expires_at``: when the token stops working, if the platform says so (Graph debug_token).
+    ``balance``: prepaid credit left (SMS gateways), in ``currency``. Readiness turns these
+    into warnings; an adapter only reports them.
+    """
+
     ok: bool
     text: str
+    expires_at: datetime | None = None
+    balance: float | None = None
+    currency: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import requests
 
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
+from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
 from publisher.errors import DeliveryError
 from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
@@ -131,11 +132,37 @@ class FacebookChannel(ChannelAdapter):
         return DeliveryError(f"{name}: {type(exc).__name__}", outcome_unknown=posting, status=status)
 
     def check(self) -> CheckResult:
+        """``/me`` (whose token is it?) and ``debug_token`` (valid, and until when?); posts nothing."""
+        graph: facebook.GraphAPI | None = None
         try:
             graph = self.graph()
-            page = graph.get_object(self.page_id(), fields="id,name")
+            page_id = self.page_id()
+            me = graph.get_object("me", fields="id,name")
+            facts = self.token_facts(graph)
         except DeliveryError as exc:
             return CheckResult(False, str(exc))
         except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
+            assert graph is not None
             return CheckResult(False, str(self.classify(exc, graph.session, posting=False)))
-        return CheckResult(True, f"Seite „{page.get('name')}“ erreichbar (Graph {graph.version})")
+        if str(me.get("id")) != page_id:
+            return CheckResult(
+                False,
+                f"{self.config.name}: der Token gehört zu „{me.get('name')}“ ({me.get('id')}), nicht zur "
+                f"Seite {page_id} – einen Seiten-Token dieser Seite eintragen",
+            )
+        if facts is not None and not facts.valid:
+            return CheckResult(False, invalid_text(self.config.name, facts))
+        note = facts.note() if facts else ", Ablaufdatum des Tokens nicht abfragbar"
+        return CheckResult(
+            True,
+            f"Seite „{me.get('name')}“ erreichbar (Graph {graph.version}){note}",
+            expires_at=facts.expires_at if facts else None,
+        )
+
+    def token_facts(self, graph: facebook.GraphAPI) -> TokenFacts | None:
+        """debug_token of our own token; None when Graph will not tell (``/me`` already worked)."""
+        try:
+            body = graph.request(f"{graph.version}/debug_token", {"input_token": graph.access_token})
+        except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError):
+            return None
+        return token_facts(body)

@@ -28,6 +28,7 @@ import requests
 from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
+from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
 from publisher.errors import DeliveryError
 from publisher.outbox import ratelimit
 from publisher.outputs.alert_tile import write_tile
@@ -220,16 +221,33 @@ class InstagramChannel(ChannelAdapter):
         return Receipt(remote_id=None, url=None, detail={"container_id": container})
 
     def check(self) -> CheckResult:
+        """Account lookup, today's quota and ``debug_token`` (valid, until when); posts nothing."""
         try:
             user_id = self.user_id()
             account = self.call("GET", user_id, fields="username")
             body = self.call("GET", f"{user_id}/content_publishing_limit", fields="config,quota_usage")
+            facts = self.token_facts()
         except DeliveryError as exc:
             return CheckResult(False, str(exc))
+        if facts is not None and not facts.valid:
+            return CheckResult(False, invalid_text(self.config.name, facts))
         entry = (body.get("data") or [{}])[0]
         total = (entry.get("config") or {}).get("quota_total", "?")
         used = entry.get("quota_usage", 0)
-        return CheckResult(True, f"@{account.get('username')} erreichbar, heute {used} von {total} Beiträgen")
+        note = facts.note() if facts else ""
+        return CheckResult(
+            True,
+            f"@{account.get('username')} erreichbar, heute {used} von {total} Beiträgen{note}",
+            expires_at=facts.expires_at if facts else None,
+        )
+
+    def token_facts(self) -> TokenFacts | None:
+        """debug_token of our own token; None when Graph will not tell (the lookup already worked)."""
+        try:
+            body = self.call("GET", "debug_token", input_token=self.config.secret("access_token"))
+        except DeliveryError:
+            return None
+        return token_facts(body)
 
 
 class ContainerStore:

@@ -37,6 +37,7 @@ PUBLIC = {
     "post_editor.media",
     "calendar_io.feed",
     "api.openapi",
+    "metrics.scrape",  # Prometheus: its own bearer token (ERNSTFALL_METRICS_TOKEN) or loopback only
 }
 # Checked inside the post workflow per transition (see test_post_cancel.py).
 PER_TRANSITION = {"api.post_transition"}

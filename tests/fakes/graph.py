@@ -44,6 +44,8 @@ class FakeGraph(FakeServer):
         self.quota_usage = 0
         self.quota_total = 100
         self.container_status = "FINISHED"
+        self.token_expires_at = 0  # debug_token's expires_at: Unix time, 0 = never
+        self.revoked = False  # the user changed the password: every call is refused (190/460)
 
     def params(self, request: Recorded) -> dict[str, Any]:
         values = {k: v[0] for k, v in request.query.items()}
@@ -66,7 +68,19 @@ class FakeGraph(FakeServer):
         params = self.params(request)
         if params.get("access_token") != self.token:
             return graph_error(400, 190, "Error validating access token: Session has expired on Friday.", 463)
+        if self.revoked:
+            return graph_error(
+                400,
+                190,
+                "Error validating access token: The session has been invalidated because the user "
+                "changed their password or Facebook has changed the session for security reasons.",
+                460,
+            )
         parts = path.split("/")
+        if parts == ["me"] and request.method == "GET":
+            return 200, {"id": self.page_id, "name": "Stadt Musterhausen"}, {}
+        if parts == ["debug_token"] and request.method == "GET":
+            return self.debug_token(str(params.get("input_token", "")))
         if parts[0] == self.page_id:
             return self.page(request.method, parts[1:], params)
         if parts[0] == self.ig_user_id:
@@ -82,6 +96,21 @@ class FakeGraph(FakeServer):
             33,
             "GraphMethodException",
         )
+
+    def debug_token(self, token: str) -> tuple[int, Any, dict[str, str]]:
+        """Graph's token inspection: validity, type, expiry (0 = never) and scopes."""
+        data: dict[str, Any] = {
+            "app_id": "4242",
+            "type": "PAGE",
+            "application": "Ernstfall",
+            "is_valid": token == self.token and not self.revoked,
+            "expires_at": self.token_expires_at,
+            "scopes": ["pages_manage_posts", "pages_read_engagement", "instagram_content_publish"],
+            "profile_id": self.page_id,
+        }
+        if not data["is_valid"]:
+            data["error"] = {"code": 190, "message": "The access token could not be decrypted"}
+        return 200, {"data": data}, {}
 
     # -- Facebook Page ---------------------------------------------------------------
     def page(self, method: str, rest: list[str], params: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:

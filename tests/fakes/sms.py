@@ -30,6 +30,7 @@ class FakeSeven(FakeServer):
         self.invalid = invalid or set()  # numbers (digits, no "+") the fake refuses
         self.delay = delay  # seconds a send waits before its (normal) answer: a slow gateway
         self.ids = itertools.count(77000000)
+        self.balance = 42.5  # what GET /balance reports, in EUR
 
     @property
     def base(self) -> str:
@@ -42,7 +43,7 @@ class FakeSeven(FakeServer):
         if request.headers.get("x-api-key") != self.api_key:
             return 200, {"success": "900"}, {}
         if request.path == "/api/balance":
-            return 200, {"amount": 42.5, "currency": "EUR"}, {}
+            return 200, {"amount": self.balance, "currency": "EUR"}, {}
         if request.path != "/api/sms":
             return 404, {"error": "not found"}, {}
         if self.delay:
@@ -89,6 +90,7 @@ class FakeGatewayApi(FakeServer):
         super().__init__()
         self.token = token
         self.ids = itertools.count(421332671)
+        self.credit = 120.5  # what GET /rest/me reports, in EUR
 
     def sent(self) -> list[Recorded]:
         return [r for r in self.requests if r.path == "/rest/mtsms"]
@@ -107,7 +109,7 @@ class FakeGatewayApi(FakeServer):
                 {},
             )
         if request.path == "/rest/me":
-            return 200, {"credit": 120.5, "currency": "EUR", "id": 1}, {}
+            return 200, {"credit": self.credit, "currency": "EUR", "id": 1}, {}
         if request.path != "/rest/mtsms":
             return 404, {"code": "0x0101", "message": "Not found"}, {}
         data = request.json()
@@ -142,6 +144,7 @@ class FakeTwilio(FakeServer):
         self.sid = sid
         self.token = token
         self.invalid = invalid or set()  # E.164 numbers answered with 21211
+        self.balance = "15.50"  # Balance.json reports it as a string, as Twilio does
 
     def sent(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/Messages.json")]
@@ -160,6 +163,8 @@ class FakeTwilio(FakeServer):
             )
         if request.path == f"/2010-04-01/Accounts/{self.sid}.json":
             return 200, {"sid": self.sid, "status": "active", "friendly_name": "Stadt"}, {}
+        if request.path == f"/2010-04-01/Accounts/{self.sid}/Balance.json":
+            return 200, {"account_sid": self.sid, "balance": self.balance, "currency": "USD"}, {}
         if request.path != f"/2010-04-01/Accounts/{self.sid}/Messages.json":
             return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}, {}
         form = {k: v[0] for k, v in request.form().items()}

@@ -158,4 +158,5 @@ def deliveries_list() -> ResponseReturnValue:
     return DeliveryList(deliveries=[DeliveryOut.of(d) for d in rows]).model_dump(mode="json")
 
 
+from content_calendar.web.api import health as _health  # noqa: E402, F401  (registers GET /channels/health on bp)
 from content_calendar.web.api import lifecycle as _lifecycle  # noqa: E402, F401  (registers the lifecycle routes on bp)

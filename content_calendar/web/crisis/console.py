@@ -49,6 +49,7 @@ from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
 from content_calendar.web.helpers import database, db_session, dispatcher, permission_required, settings
 from publisher.db import utcnow
 from publisher.outbox.live import DeliveryFeed, confirmation, delivery_event
+from publisher.readiness import down_now, plan_b, readiness
 from publisher.vocabulary import DELIVERY_STATE_LABELS, CapStatus, channel_category
 
 bp = Blueprint("crisis", __name__, url_prefix="/krise")
@@ -100,6 +101,7 @@ def index() -> str:
         crisis=crisis_active(db_session()),
         levels=LEVELS,
         opened=new_console_token(),
+        readiness=readiness(db_session()),
     )
 
 
@@ -225,9 +227,16 @@ def send(key: str) -> ResponseReturnValue:
             type_labels=TYPE_LABELS,
             levels=LEVELS,
             languages=LANGUAGE_LABELS,
+            **readiness_now(),
         ),
         status,
     )
+
+
+def readiness_now() -> dict[str, Any]:
+    """For the alert form: crisis channels down now, and the plan-B outputs that take over."""
+    rows = readiness(db_session())
+    return {"readiness_down": down_now(rows), "readiness_plan_b": plan_b(rows)}
 
 
 @bp.post("/warnung/<int:alert_id>/beenden")

@@ -128,8 +128,13 @@ class GatewayApiProvider(SmsProvider):
         except DeliveryError as exc:
             return CheckResult(False, str(self._explain(exc)))
         credit = body.get("credit") if isinstance(body, dict) else None
-        currency = body.get("currency", "") if isinstance(body, dict) else ""
-        return CheckResult(True, f"GatewayAPI erreichbar, Guthaben {credit} {currency}".strip())
+        currency = str(body.get("currency", "")) if isinstance(body, dict) else ""
+        return CheckResult(
+            True,
+            f"GatewayAPI erreichbar, Guthaben {credit} {currency}".strip(),
+            balance=float(credit) if isinstance(credit, int | float) else None,
+            currency=currency,
+        )
 
     def parse_reports(
         self, *, url: str, method: str, headers: Mapping[str, str], body: bytes, form: Mapping[str, str]

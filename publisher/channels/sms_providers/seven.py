@@ -126,8 +126,12 @@ class SevenProvider(SmsProvider):
         except DeliveryError as exc:
             return CheckResult(False, str(exc))
         if isinstance(body, dict) and "amount" in body:
+            currency = str(body.get("currency", ""))
             return CheckResult(
-                True, f"seven.io erreichbar, Guthaben {body['amount']} {body.get('currency', '')}"
+                True,
+                f"seven.io erreichbar, Guthaben {body['amount']} {currency}".strip(),
+                balance=float(body["amount"]),
+                currency=currency,
             )
         if str(body).strip() in REQUEST_ERRORS:
             return CheckResult(False, f"seven.io: {REQUEST_ERRORS[str(body).strip()][0]}")

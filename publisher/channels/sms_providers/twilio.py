@@ -114,7 +114,20 @@ class TwilioProvider(SmsProvider):
         except DeliveryError as exc:
             return CheckResult(False, str(exc))
         status = body.get("status", "?") if isinstance(body, dict) else "?"
-        return CheckResult(status == "active", f"Twilio-Konto {status}")
+        if status != "active":
+            return CheckResult(False, f"Twilio-Konto {status}")
+        balance, currency = self.balance()
+        shown = f", Guthaben {balance} {currency}".rstrip() if balance is not None else ""
+        return CheckResult(True, f"Twilio-Konto {status}{shown}", balance=balance, currency=currency)
+
+    def balance(self) -> tuple[float | None, str]:
+        """The prepaid balance (``Balance.json``); (None, "") when Twilio will not say."""
+        try:
+            response = self.call("GET", f"/2010-04-01/Accounts/{self.account_sid}/Balance.json")
+            body = http.json_body(response, self.label())
+            return float(body["balance"]), str(body.get("currency", ""))
+        except (DeliveryError, KeyError, TypeError, ValueError):
+            return None, ""
 
     def parse_reports(
         self, *, url: str, method: str, headers: Mapping[str, str], body: bytes, form: Mapping[str, str]

@@ -1,0 +1,85 @@
+"""GET /api/v1/channels/health: every channel's readiness, as the scheduled checks found it.
+
+Read from the database only (the checks run on the ``health`` queue), so a monitoring
+system may ask as often as it likes without a single request reaching a platform.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+
+from content_calendar.accounts.policy import Permission
+from content_calendar.web.api import bp
+from content_calendar.web.api.spec import operation
+from content_calendar.web.helpers import db_session
+from publisher.readiness import ChannelReadiness, down_now, plan_b, readiness
+from publisher.vocabulary import ChannelCategory, ReadinessState
+
+
+class ChannelHealthOut(BaseModel):
+    channel: str
+    type: str
+    category: ChannelCategory
+    crisis: bool
+    state: ReadinessState
+    label: str
+    reason: str
+    checked_at: datetime | None
+    last_success_at: datetime | None
+    last_post_at: datetime | None
+    token_expires_at: datetime | None
+    changed_at: datetime | None
+    balance: float | None
+    currency: str | None
+
+    @classmethod
+    def of(cls, row: ChannelReadiness) -> ChannelHealthOut:
+        return cls(
+            channel=row.channel,
+            type=row.type,
+            category=row.category,
+            crisis=row.crisis,
+            state=row.state,
+            label=row.label,
+            reason=row.reason,
+            checked_at=row.checked_at,
+            last_success_at=row.last_ok_at,
+            last_post_at=row.last_post_at,
+            token_expires_at=row.expires_at,
+            changed_at=row.changed_at,
+            balance=row.balance,
+            currency=row.currency or None,
+        )
+
+
+class HealthOut(BaseModel):
+    state: ReadinessState
+    failing: list[str]
+    plan_b: list[str]
+    channels: list[ChannelHealthOut]
+
+
+def worst(rows: list[ChannelReadiness]) -> ReadinessState:
+    order = list(ReadinessState)
+    return max((r.state for r in rows), key=order.index, default=ReadinessState.OK)
+
+
+@bp.get("/channels/health")
+@operation(
+    ok={200: HealthOut},
+    permissions=(Permission.VIEW_OVERVIEW, Permission.SEND_ALERTS, Permission.CHECK_CHANNELS),
+)
+def channels_health() -> ResponseReturnValue:
+    """Bereitschaft aller Kanäle: ok, Warnung oder gestört, mit Grund, letzter Prüfung und letztem Beitrag"""
+    rows = readiness(db_session())
+    body = HealthOut(
+        state=worst(rows),
+        failing=[r.channel for r in down_now(rows)]
+        + [r.channel for r in rows if not r.crisis and r.state == ReadinessState.FAILING],
+        plan_b=[r.channel for r in plan_b(rows)],
+        channels=[ChannelHealthOut.of(r) for r in rows],
+    )
+    return body.model_dump(mode="json")
