@@ -21,6 +21,7 @@ from publisher.outbox.sms_status import RecipientResult, Report
 
 PROVIDERS = {
     "seven": "publisher.channels.sms_providers.seven:SevenProvider",
+from publisher.channels.sms_providers.replay import ReplayWindow
     "gatewayapi": "publisher.channels.sms_providers.gatewayapi:GatewayApiProvider",
     "twilio": "publisher.channels.sms_providers.twilio:TwilioProvider",
 }
@@ -106,3 +107,8 @@ def header(headers: Mapping[str, Any], name: str) -> str:
         if key.lower() == lowered:
             return str(value)
     return ""
+    def replay_window(self, headers: Mapping[str, str]) -> ReplayWindow | None:
+        """For a report ``parse_reports`` accepted: its fingerprint and until when a repeat
+        must be refused; None when the provider's reports carry nothing to tell them apart."""
+        return None
+

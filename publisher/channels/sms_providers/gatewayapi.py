@@ -8,7 +8,9 @@ user name with an empty password.
 Delivery reports are POSTed as JSON (``id``, ``msisdn``, ``status``, ``error``,
 ``code``, ``userref``). When an authentication token is set for the webhook,
 GatewayAPI signs a JWT (HS256) with it and sends it in ``X-Gwapi-Signature``; its
-claims are the report itself.
+claims are the report itself. Its registered time claims are checked when present
+(``exp``, ``nbf``, and ``iat`` no older than ``MAX_REPORT_AGE``), with ``LEEWAY`` seconds
+for clocks that differ a little; a token is accepted once (see ``replay.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from publisher import http
 from publisher.channels.base import CheckResult
 from publisher.channels.sms_providers import InvalidReport, SmsProvider, header
+from publisher.channels.sms_providers.replay import ReplayWindow
 from publisher.errors import DeliveryError
 from publisher.outbox.sms_status import (
     ACCEPTED,
@@ -49,6 +54,10 @@ REPORT_STATES = {
     "SCHEDULED": BUFFERED,
     "UNKNOWN": UNKNOWN,
 }
+MAX_REPORT_AGE = 300  # seconds a report signed at ``iat`` stays acceptable
+LEEWAY = 30  # seconds the provider's clock may differ from ours
+# A token with no time claim cannot expire; its fingerprint is kept this long instead.
+KEEP_UNTIMED = timedelta(days=7)
 
 
 def _b64url_decode(part: str) -> bytes:
@@ -73,6 +82,40 @@ def verify_jwt_hs256(token: str, secret: str) -> dict[str, Any]:
     except ValueError as exc:
         raise InvalidReport("JWT-Inhalt unlesbar") from exc
     return claims
+
+
+def _time_claim(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidReport(f"JWT-Angabe {name!r} ist keine Zeit in Sekunden")
+    return float(value)
+
+
+def check_jwt_times(claims: dict[str, Any], now: float) -> None:
+    """Refuse a token that expired, is not valid yet, or was issued too long ago."""
+    expires, not_before, issued = (_time_claim(claims, n) for n in ("exp", "nbf", "iat"))
+    if expires is not None and now > expires + LEEWAY:
+        raise InvalidReport(f"JWT seit {int(now - expires)} s abgelaufen (exp) — abgelehnt")
+    if not_before is not None and now + LEEWAY < not_before:
+        raise InvalidReport("JWT noch nicht gültig (nbf liegt in der Zukunft) — abgelehnt")
+    if issued is not None and issued > now + LEEWAY:
+        raise InvalidReport("JWT-Ausstellungszeit (iat) liegt in der Zukunft — abgelehnt")
+    if issued is not None and now - issued > MAX_REPORT_AGE + LEEWAY:
+        raise InvalidReport(f"JWT vor {int(now - issued)} s ausgestellt (iat) — zu alt, abgelehnt")
+
+
+def keep_until(claims: dict[str, Any], now: float) -> datetime:
+    """Until when the token could still pass check_jwt_times, so a repeat must be refused."""
+    ends = [
+        t + margin
+        for t, margin in ((claims.get("exp"), LEEWAY), (claims.get("iat"), MAX_REPORT_AGE + LEEWAY))
+        if isinstance(t, int | float) and not isinstance(t, bool)
+    ]
+    if not ends:
+        return datetime.fromtimestamp(now, UTC) + KEEP_UNTIMED
+    return datetime.fromtimestamp(min(ends) + 1, UTC)
 
 
 class GatewayApiProvider(SmsProvider):
@@ -147,9 +190,15 @@ class GatewayApiProvider(SmsProvider):
             return []  # e.g. an incoming-message webhook, not a delivery report
         raw = str(claims.get("status", "UNKNOWN")).upper()
         status = REPORT_STATES.get(raw, UNKNOWN)
+        check_jwt_times(claims, time.time())
         msisdn = claims.get("msisdn")
         error = claims.get("error") or (None if status == DELIVERED else raw)
         code = claims.get("code")
         if code and error:
             error = f"{error} ({code})"
         return [Report(str(claims["id"]), status, f"+{msisdn}" if msisdn else None, error)]
+
+    def replay_window(self, headers: Mapping[str, str]) -> ReplayWindow | None:
+        token = header(headers, "X-Gwapi-Signature")
+        claims = json.loads(_b64url_decode(token.split(".")[1]))  # verified by parse_reports
+        return ReplayWindow.of("gatewayapi-jwt", token.rsplit(".", 1)[-1], keep_until(claims, time.time()))

@@ -16,11 +16,13 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from publisher import http
 from publisher.channels.base import CheckResult
 from publisher.channels.sms_providers import InvalidReport, SmsProvider, header
+from publisher.channels.sms_providers.replay import ReplayWindow
 from publisher.errors import DeliveryError
 from publisher.outbox.sms_status import (
     ACCEPTED,
@@ -170,3 +172,10 @@ class SevenProvider(SmsProvider):
         raw = str(data.get("status", "UNKNOWN")).upper()
         status = REPORT_STATES.get(raw, UNKNOWN)
         return [Report(message_id, status, None, None if status == DELIVERED else raw)]
+
+    def replay_window(self, headers: Mapping[str, str]) -> ReplayWindow | None:
+        # The nonce is the report's own "use once" mark; its timestamp is accepted for
+        # MAX_REPORT_AGE seconds, so it is remembered that long (and a second more).
+        timestamp = int(header(headers, "X-Timestamp"))
+        keep_until = datetime.fromtimestamp(timestamp + MAX_REPORT_AGE + 1, UTC)
+        return ReplayWindow.of("seven-nonce", header(headers, "X-Nonce"), keep_until)
