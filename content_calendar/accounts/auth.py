@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Connection, Update, or_, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import ROLES, ApiToken, User, audit, new_session_nonce
 from content_calendar.accounts.throttle import Lock, clear_failures, current_lock, record_failure
-from publisher.db import utcnow
+from publisher.db import Database, utcnow
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 WRONG_CREDENTIALS = "Benutzername oder Passwort falsch."
+# A token's last use is written at most this often (every API request used to write it).
+TOKEN_USE_INTERVAL = timedelta(minutes=1)
 
 
 class LoginRefused(Exception):
@@ -80,12 +87,57 @@ def mint_token(session: Session, user: User, label: str = "") -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def active_token(session: Session, token: str) -> ApiToken | None:
+    """The token's row if it is valid and its user active; reads only."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
-    return row.user
+    return row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = active_token(session, token)
+    return row.user if row is not None else None
+
+
+def note_token_use(db: Database, row: ApiToken, now: datetime | None = None) -> bool:
+    """Record that ``row`` was used: at most once per TOKEN_USE_INTERVAL, in a transaction
+    of its own, and never waiting for the database: when another writer holds it, this
+    use is simply not recorded (the next one after the interval is). True if written."""
+    now = now or utcnow()
+    due = now - TOKEN_USE_INTERVAL
+    if row.last_used_at is not None and row.last_used_at > due:
+        return False
+    statement = (
+        update(ApiToken)
+        .where(ApiToken.id == row.id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= due))
+        .values(last_used_at=now)
+    )
+    try:
+        with db.engine.connect() as connection:
+            _write_without_waiting(connection, statement)
+    except OperationalError as exc:
+        log.info("token %s: last use not recorded, the database is busy (%s)", row.id, exc.orig)
+        return False
+    return True
+
+
+def _write_without_waiting(connection: Connection, statement: Update) -> None:
+    """Run ``statement`` in its own transaction, failing at once if another writer holds the lock."""
+    if connection.dialect.name != "sqlite":
+        connection.execute(text("SET LOCAL lock_timeout = '100ms'"))  # ends with this transaction
+        connection.execute(statement)
+        connection.commit()
+        return
+    usual_wait = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        connection.execute(statement)
+        connection.commit()
+    finally:
+        connection.rollback()
+        # The connection goes back to the pool: everybody else expects the usual wait.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={usual_wait}")
 
 
 def authenticate(session: Session, username: str, password: str, address: str) -> User:

@@ -26,13 +26,13 @@ from pydantic import BaseModel, ValidationError
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from content_calendar.accounts.auth import user_for_token
+from content_calendar.accounts.auth import active_token, note_token_use
 from content_calendar.accounts.models import User
 from content_calendar.accounts.policy import Permission, allows
 from content_calendar.accounts.policy import refusal as permission_refusal
 from content_calendar.web.api.problems import json_object_refusal, problem, validation_problem
 from content_calendar.web.api.schemas import Problem
-from content_calendar.web.helpers import db_session
+from content_calendar.web.helpers import database, db_session
 
 PREFIX = "/api/v1"
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422)
@@ -78,11 +78,12 @@ def authenticated_user() -> User | FlaskResponse:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return problem(401, "API-Token fehlt (Authorization: Bearer <token>)")
-    user = user_for_token(db_session(), token.strip())
-    if user is None:
+    row = active_token(db_session(), token.strip())
+    if row is None:
         return problem(401, "API-Token ungültig oder Benutzer deaktiviert")
-    db_session().commit()  # records the token's last use; nothing stays open
-    return user
+    # At most once a minute, in its own transaction, never waiting: a GET stays a pure read.
+    note_token_use(database(), row)
+    return row.user
 
 
 def api_user() -> User:
