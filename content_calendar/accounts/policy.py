@@ -140,9 +140,14 @@ def permissions_for(roles: Iterable[str]) -> frozenset[Permission]:
     return frozenset(found)
 
 
-def allows(roles: Iterable[str], *wanted: Permission) -> bool:
-    """True if the roles grant at least one of ``wanted``."""
-    return bool(permissions_for(roles).intersection(wanted))
+def allows(roles: Iterable[str], *wanted: Permission | str) -> bool:
+    """True if the roles grant at least one of ``wanted``.
+
+    Templates pass plain names (``current_user.can('plan_posts')``); an unknown name
+    raises ValueError instead of silently allowing or refusing.
+    """
+    granted = permissions_for(roles)
+    return any(Permission(w) in granted for w in wanted)
 
 
 def refusal(*wanted: Permission) -> str:

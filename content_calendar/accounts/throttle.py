@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from content_calendar.accounts.models import LoginFailure
 from publisher.db import utcnow
@@ -54,11 +54,11 @@ def _lock_from(times: list[datetime], limit: int) -> Lock | None:
     return Lock(until) if until > utcnow() else None
 
 
-def _recent(session: Session, column: object, value: str, limit: int) -> list[datetime]:
+def _recent(session: Session, column: InstrumentedAttribute[str], value: str, limit: int) -> list[datetime]:
     since = utcnow() - WINDOW - LOCKOUT
     query = (
         select(LoginFailure.at)
-        .where(column == value, LoginFailure.at >= since)  # type: ignore[operator]
+        .where(column == value, LoginFailure.at >= since)
         .order_by(LoginFailure.at.desc())
         .limit(limit)
     )

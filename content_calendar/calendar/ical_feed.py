@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import User
+from content_calendar.accounts.policy import Permission, allows
 from content_calendar.calendar.models import CalendarFeed
 from content_calendar.calendar.post_model import Post, PostState
 from publisher.db import utcnow
@@ -55,7 +56,7 @@ def user_for_feed_token(session: Session, token: str, secret_key: str) -> User |
     if not hmac.compare_digest(expected, signature):
         return None
     user = session.get(User, feed.user_id)
-    return user if user and user.active and user.has_role("editor", "approver") else None
+    return user if user and user.active and allows(user.role_list(), Permission.VIEW_CALENDAR) else None
 
 
 def sequence(post: Post) -> int:

@@ -40,7 +40,7 @@ class LoginUser(UserMixin):
     def has_role(self, *roles: str) -> bool:
         return "admin" in self.roles or bool(set(self.roles).intersection(roles))
 
-    def can(self, *permissions: Permission) -> bool:
+    def can(self, *permissions: Permission | str) -> bool:
         """True if the policy grants this user at least one of ``permissions``."""
         return allows(self.roles, *permissions)
 

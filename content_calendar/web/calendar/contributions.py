@@ -24,7 +24,7 @@ def index() -> ResponseReturnValue:
 
 def _page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     session = db_session()
-    ideas = open_ideas(session) if current_user.has_role("editor") else []
+    ideas = open_ideas(session) if current_user.can(Permission.PLAN_POSTS) else []
     return (
         render_template(
             "contributions.html", ideas=ideas, values=values, errors=errors, themes=themes(session)

@@ -73,7 +73,7 @@ def _render(form: EditorForm, post: Post | None = None, status: int = 200) -> Re
             themes=themes(session),
             comments=comments,
             deliveries=deliveries,
-            editable=(post is None or post.state in EDITABLE) and current_user.has_role("editor"),
+            editable=(post is None or post.state in EDITABLE) and current_user.can(Permission.PLAN_POSTS),
             own_post=post is not None and post.author_id == current_user.id and not can_approve_own,
             P=P,
         ),
