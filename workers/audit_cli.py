@@ -8,9 +8,13 @@ fit (changed, missing, or inserted). Reads only; safe to run while the system wo
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
+from typing import Any
 
-from content_calendar.accounts.models import verify_audit_chain
+from sqlalchemy.exc import SQLAlchemyError
+
+from content_calendar.accounts.models import audit, verify_audit_chain
 from content_calendar.database import get_database
 from publisher.settings import Settings
 
@@ -38,3 +42,29 @@ def cmd_audit(settings: Settings, _args: argparse.Namespace) -> int:
     redacted = f", davon {verdict.redacted} mit gelöschter Telefonnummer (DSGVO)" if verdict.redacted else ""
     print(f"Audit-Protokoll in Ordnung: {verdict.checked} Einträge geprüft{redacted}.")
     return 0
+
+
+def record(settings: Settings, action: str, **detail: Any) -> bool:
+    """Audit a CLI action that must work without the database (the website banner).
+
+    The action has already happened; if the database cannot take the entry, the operator
+    is told on stderr instead of the command failing. The operating-system account is
+    recorded, since the CLI has no Ernstfall login.
+    """
+    try:
+        with get_database(settings).session() as session:
+            audit(session, action, None, None, via="cli", os_user=_os_user(), **detail)
+    except SQLAlchemyError as exc:
+        print(
+            f"Hinweis: nicht im Audit-Protokoll vermerkt (Datenbank nicht erreichbar: {exc.orig or exc})",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (e.g. a container)
+        return "?"

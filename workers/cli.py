@@ -106,6 +106,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_channels(settings: Settings, args: argparse.Namespace) -> int:
+    from content_calendar.accounts.models import audit
     from content_calendar.database import get_database
     from publisher.channel_config import ChannelConfigError, load_channels_file, sync_channels
     from publisher.models import Channel
@@ -119,6 +120,7 @@ def cmd_channels(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         with db.session() as session:
             sync_channels(session, specs)
+            audit(session, "channels.synced", None, None, via="cli", channels=sorted(s.name for s in specs))
         print(f"{len(specs)} Kanäle aus {settings.channels_file} übernommen")
         return 0
     if args.action == "check":
@@ -193,6 +195,7 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "clear":
         write_banner(settings.public_dir, None, cleared_at=datetime.now(UTC).isoformat())
         print(f"Banner entfernt ({settings.public_dir / 'banner.json'})")
+        audit_cli.record(settings, "banner.cleared")
         return 0
     try:
         validate_banner(args.level, args.text or "", args.link)
@@ -213,6 +216,9 @@ def cmd_banner(settings: Settings, args: argparse.Namespace) -> int:
     )
     write_banner(settings.public_dir, banner)
     print(json.dumps({"geschrieben": str(settings.public_dir / "banner.json")}, ensure_ascii=False))
+    audit_cli.record(
+        settings, "banner.set", level=args.level, headline=args.headline, text=args.text, link=args.link
+    )
     return 0
 
 

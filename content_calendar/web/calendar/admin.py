@@ -132,9 +132,10 @@ def add_queue_slot() -> ResponseReturnValue:
     if not weekday.isdigit():
         return _refuse("Wochentag fehlt")
     try:
-        add_slot(session, names[channel], int(weekday), request.form.get("time", ""))
+        slot = add_slot(session, names[channel], int(weekday), request.form.get("time", ""))
     except NoFreeSlot as exc:
         return _refuse(exc.message)
+    audit(session, "slot.added", current_user.id, slot, channel=channel, weekday=slot.weekday, time=slot.time)
     return _done("Sendezeit angelegt.")
 
 
@@ -144,6 +145,7 @@ def delete_queue_slot(slot_id: int) -> ResponseReturnValue:
     slot = db_session().get(QueueSlot, slot_id)
     if slot is None:
         abort(404)
+    audit(db_session(), "slot.deleted", current_user.id, slot, weekday=slot.weekday, time=slot.time)
     db_session().delete(slot)
     return _done("Sendezeit gelöscht.")
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from content_calendar.accounts.models import audit
 from content_calendar.accounts.policy import Permission
 from content_calendar.calendar import csv_io
 from content_calendar.calendar.csv_io import COLUMNS, import_csv
@@ -33,6 +34,7 @@ def feed_info() -> ResponseReturnValue:
 @permission_required(Permission.VIEW_CALENDAR)
 def feed_rotate() -> ResponseReturnValue:
     rotate(db_session(), current_user.id)
+    audit(db_session(), "feed_token.rotated", current_user.id, None)
     db_session().commit()
     flash("Neue Abo-Adresse erzeugt; die alte funktioniert nicht mehr.", "info")
     return redirect(url_for("calendar_io.feed_info"))

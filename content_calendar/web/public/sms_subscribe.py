@@ -10,8 +10,10 @@ import hmac
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import select
 
+from content_calendar.accounts.models import audit
 from content_calendar.accounts.policy import Permission
 from content_calendar.subscribers.models import SmsSubscriber
 from content_calendar.subscribers.signup import (
@@ -122,6 +124,8 @@ def admin() -> ResponseReturnValue:
             if found is None:
                 error = "Diese Nummer ist nicht gespeichert."
             elif request.form.get("action") == "export":
+                audit(session, "subscriber.exported", current_user.id, found, how="gdpr")  # no number
+                session.commit()
                 return Response(
                     jsonify(export(found)).get_data(),
                     mimetype="application/json",
