@@ -30,7 +30,8 @@ def token_facts(body: Any) -> TokenFacts | None:
         return None
     stamp = data.get("expires_at")
     expires = datetime.fromtimestamp(int(stamp), UTC) if isinstance(stamp, int | float) and stamp else None
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    raw_error = data.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     return TokenFacts(bool(data["is_valid"]), expires, str(error.get("message") or ""))
 
 
