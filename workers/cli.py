@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from publisher.settings import Settings, SettingsError, load_settings
-from workers import account_cli, alert_cli, audit_cli
+from workers import account_cli, alert_cli, audit_cli, inbox_cli
 from workers.logs import configure_logging
 
 
@@ -268,6 +268,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     token.add_argument("target", nargs="?", help="nach revoke: die Token-ID; nach list: der Benutzername")
     token.add_argument("--label", default="cli")
     alert_cli.add_parser(sub)
+    inbox_cli.add_parser(sub, COMMANDS)
     audit_cli.add_parser(sub)
     banner = sub.add_parser("banner", help="Website-Banner setzen oder entfernen (ohne Datenbank)")
     banner.add_argument("action", choices=["set", "clear"])

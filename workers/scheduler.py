@@ -11,6 +11,7 @@ from content_calendar.calendar.scheduling import tick
 from content_calendar.crisis.lifecycle import expire_due
 from content_calendar.crisis.plan_b import escalate
 from content_calendar.database import get_database
+from content_calendar.dialog.run import interval as dialog_interval
 from publisher.outbox import sweep
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
@@ -43,6 +44,7 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     if expired:
         log.info("alerts expired: %s", ", ".join(f"#{i}" for i in expired))
     sweep(db, settings, dispatcher.enqueue)
+    dialog_interval.maybe_run(db, settings, dispatcher.enqueue)  # inbox: its own thread, its own interval
     try:
         schedule_due(settings, dispatcher)  # readiness checks, on their own queue
     except Exception:  # readiness must never stop the scheduler

@@ -38,6 +38,10 @@ class Permission(StrEnum):
     CHECK_CHANNELS = "check_channels"
     MANAGE_SUBSCRIBERS = "manage_subscribers"
     MANAGE_USERS = "manage_users"
+    VIEW_INBOX = "view_inbox"
+    ANSWER_CITIZENS = "answer_citizens"
+    APPROVE_REPLY_BLOCKS = "approve_reply_blocks"
+    MANAGE_CITIZEN_DATA = "manage_citizen_data"
 
 
 P = Permission
@@ -65,6 +69,10 @@ DESCRIPTIONS: dict[Permission, str] = {
     P.CHECK_CHANNELS: "`/kanaele`: channels and their credential check",
     P.MANAGE_SUBSCRIBERS: "`/sms/verwaltung`: GDPR export and deletion of SMS subscribers",
     P.MANAGE_USERS: "users and API tokens (`ernstfall user`, `ernstfall token`)",
+    P.VIEW_INBOX: "`/dialog/`: the inbox (names and phone numbers hidden) and the rumour watch",
+    P.ANSWER_CITIZENS: "see who wrote, assign, answer and close inbox entries; write reply blocks",
+    P.APPROVE_REPLY_BLOCKS: "approve a reply block version or a free-text reply (four eyes)",
+    P.MANAGE_CITIZEN_DATA: "GDPR export and deletion of one author's inbox entries",
 }
 LABELS: dict[Permission, str] = {
     P.VIEW_OVERVIEW: "Übersicht ansehen",
@@ -88,6 +96,10 @@ LABELS: dict[Permission, str] = {
     P.CHECK_CHANNELS: "Kanäle prüfen",
     P.MANAGE_SUBSCRIBERS: "SMS-Abos verwalten",
     P.MANAGE_USERS: "Benutzer verwalten",
+    P.VIEW_INBOX: "Posteingang ansehen",
+    P.ANSWER_CITIZENS: "Bürger:innen antworten",
+    P.APPROVE_REPLY_BLOCKS: "Antwortbausteine freigeben",
+    P.MANAGE_CITIZEN_DATA: "Daten von Bürger:innen verwalten",
 }
 
 ADMIN = "admin"
@@ -130,6 +142,13 @@ POLICY: dict[str, frozenset[Permission]] = {
     ),
     "contributor": frozenset({P.VIEW_OVERVIEW, P.SUBMIT_IDEAS, P.SUBMIT_POSTS}),
 }
+
+
+# Dialog (issue 14): editors answer citizens; approvers approve reply blocks and free-text
+# replies (four eyes); crisis staff watch the inbox and rumours. Admins have every permission.
+POLICY["editor"] = POLICY["editor"] | {P.VIEW_INBOX, P.ANSWER_CITIZENS}
+POLICY["approver"] = POLICY["approver"] | {P.VIEW_INBOX, P.APPROVE_REPLY_BLOCKS}
+POLICY["crisis"] = POLICY["crisis"] | {P.VIEW_INBOX}
 
 
 def permissions_for(roles: Iterable[str]) -> frozenset[Permission]:

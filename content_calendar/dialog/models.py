@@ -123,5 +123,7 @@ class AutoReply(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
     author_id: Mapped[str] = mapped_column(String(200))
     day: Mapped[str] = mapped_column(String(10))  # local date, YYYY-MM-DD
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_items.id", ondelete="SET NULL"), nullable=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbox_items.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

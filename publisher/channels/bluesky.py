@@ -43,8 +43,10 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
 from publisher.text import bluesky as bluesky_text
+from publisher.vocabulary import InboxKind
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +220,11 @@ class BlueskyChannel(ChannelAdapter):
                 record["facets"] = sorted(facets, key=lambda f: int(f["index"]["byteStart"]))
             if embed:
                 record["embed"] = embed
+            if message.extras.get("reply_parent"):  # a reply: the thread's root and the post answered
+                record["reply"] = {
+                    "root": message.extras.get("reply_root") or message.extras["reply_parent"],
+                    "parent": message.extras["reply_parent"],
+                }
             created = client.com.atproto.repo.create_record(
                 models.ComAtprotoRepoCreateRecord.Data(
                     repo=session.did, collection=POST_COLLECTION, record=record, rkey=rkey
@@ -226,6 +233,46 @@ class BlueskyChannel(ChannelAdapter):
         except (AtProtocolError, httpx.HTTPError, ValueError) as exc:
             raise self.classify(exc, posting=True) from exc
         return Receipt(remote_id=created.uri, url=self.post_url(session.handle, created.uri))
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions, replies and quotes from ``listNotifications``, newer than ``cursor`` (indexedAt)."""
+        acquire_read(self.config, "300/5m")
+
+        def listed(client: Client) -> Any:
+            try:
+                return client.app.bsky.notification.list_notifications(
+                    models.AppBskyNotificationListNotifications.Params(limit=50)
+                )
+            except (AtProtocolError, httpx.HTTPError, ValueError) as exc:
+                raise self.classify(exc, posting=False) from exc
+
+        response = self.with_session(listed)
+        wanted = [n for n in response.notifications if n.reason in INBOX_REASONS]
+        fresh = [n for n in wanted if cursor is None or n.indexed_at > cursor]
+        newest = max((n.indexed_at for n in wanted), default=None)
+        return InboxPage([self.inbox_entry(n) for n in fresh], newest)
+
+    @staticmethod
+    def inbox_entry(note: Any) -> InboxEntry:
+        record = note.record
+        text = str(_field(record, "text") or "")
+        reply = _field(record, "reply")
+        parent = {"uri": note.uri, "cid": note.cid}
+        root = _field(reply, "root") if reply is not None else None
+        root_ref = {"uri": _field(root, "uri"), "cid": _field(root, "cid")} if root is not None else parent
+        answered = _field(_field(reply, "parent"), "uri") if reply is not None else None
+        return InboxEntry(
+            remote_id=str(note.uri),
+            kind=InboxKind.REPLY if note.reason == "reply" else InboxKind.MENTION,
+            text=text,
+            author_id=str(note.author.did),
+            author_handle=f"@{note.author.handle}",
+            author_name=str(note.author.display_name or ""),
+            created_at=parse_time(_field(record, "created_at") or note.indexed_at),
+            url=BlueskyChannel.post_url(str(note.author.handle), str(note.uri)),
+            thread_id=str(answered) if answered else None,
+            reply={IN_REPLY_TO: str(note.uri), "reply_parent": parent, "reply_root": root_ref},
+        )
 
     def mention_facets(self, client: Client, text: str) -> list[dict[str, Any]]:
         """Mention facets for the handles that resolve to a DID; others stay plain text."""
@@ -341,6 +388,19 @@ class BlueskyChannel(ChannelAdapter):
         except DeliveryError as exc:
             return CheckResult(False, str(exc))
         return CheckResult(True, f"angemeldet als @{handle}")
+
+
+INBOX_REASONS = ("mention", "reply", "quote")
+
+
+def _field(value: Any, name: str) -> Any:
+    """A field of an atproto model or of a plain dict (unknown record types stay dicts)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        camel = "".join(part.title() if i else part for i, part in enumerate(name.split("_")))
+        return value.get(name, value.get(camel))
+    return getattr(value, name, None)
 
 
 def xrpc_error(exc: RequestErrorBase) -> tuple[str, str]:

@@ -23,8 +23,10 @@ from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message
 from publisher.channels.graph_errors import graph_error
 from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
 from publisher.errors import DeliveryError
+from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
+from publisher.vocabulary import InboxKind
 
 SDK_ORIGIN = facebook.FACEBOOK_GRAPH_URL  # "https://graph.facebook.com/"
 DEFAULT_VERSION = "v25.0"
@@ -72,6 +74,8 @@ class FacebookChannel(ChannelAdapter):
         page_id = self.page_id()
         graph = self.graph()
         ratelimit.acquire(self.config, self.default_rate)
+        if message.extras.get(IN_REPLY_TO):
+            return self.reply(graph, str(message.extras[IN_REPLY_TO]), rendered["text"])
         try:
             photo_ids = [self.upload_photo(graph, page_id, m.path, m.alt) for m in message.media]
             args: dict[str, Any] = {"message": rendered["text"]}
@@ -86,6 +90,65 @@ class FacebookChannel(ChannelAdapter):
         if not post_id:
             raise DeliveryError(f"{self.config.name}: Antwort ohne Beitrags-ID", outcome_unknown=True)
         return Receipt(remote_id=post_id, url=f"https://www.facebook.com/{post_id}")
+
+    def reply(self, graph: facebook.GraphAPI, comment_id: str, text: str) -> Receipt:
+        """A comment reply (``POST /{comment-id}/comments``) under the citizen's comment."""
+        try:
+            result = graph.put_object(comment_id, "comments", message=text)
+        except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
+            raise self.classify(exc, graph.session, posting=True) from exc
+        reply_id = str(result.get("id") or "")
+        if not reply_id:
+            raise DeliveryError(f"{self.config.name}: Antwort ohne Kommentar-ID", outcome_unknown=True)
+        return Receipt(remote_id=reply_id, url=f"https://www.facebook.com/{reply_id}")
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Comments under the page's recent posts (``filter=stream``: replies too, with ``parent``).
+
+        Graph has no "since" for comments; the inbox de-duplicates by comment id, so the cursor
+        is not used. Our own replies (from the page) are left out.
+        """
+        page_id = self.page_id()
+        graph = self.graph()
+        entries: list[InboxEntry] = []
+        try:
+            acquire_read(self.config, "60/1h")
+            posts = graph.get_connections(page_id, "feed", fields="id,message", limit=10).get("data") or []
+            for post in posts:
+                acquire_read(self.config, "60/1h")
+                comments = graph.get_connections(
+                    post["id"],
+                    "comments",
+                    fields="id,message,from,created_time,parent,permalink_url",
+                    filter="stream",
+                    order="reverse_chronological",
+                    limit=50,
+                ).get("data") or []
+                entries.extend(
+                    self.inbox_entry(c, post) for c in comments if (c.get("from") or {}).get("id") != page_id
+                )
+        except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
+            raise self.classify(exc, graph.session, posting=False) from exc
+        return InboxPage(entries)
+
+    @staticmethod
+    def inbox_entry(comment: dict[str, Any], post: dict[str, Any]) -> InboxEntry:
+        author = comment.get("from") or {}
+        parent = (comment.get("parent") or {}).get("id")
+        return InboxEntry(
+            remote_id=str(comment["id"]),
+            kind=InboxKind.COMMENT,
+            text=str(comment.get("message") or ""),
+            author_id=str(author.get("id") or ""),
+            author_handle=str(author.get("name") or "Facebook-Nutzer:in"),
+            author_name=str(author.get("name") or ""),
+            created_at=parse_time(comment.get("created_time")),
+            url=comment.get("permalink_url"),
+            thread_id=str(post["id"]),
+            thread_text=post.get("message"),
+            # Graph threads one level deep: a reply to a reply goes under its parent comment.
+            reply={IN_REPLY_TO: str(parent or comment["id"])},
+        )
 
     def upload_photo(self, graph: facebook.GraphAPI, page_id: str, path: str, alt: str) -> str:
         """An unpublished photo with its alt text, attached to the post afterwards."""

@@ -30,9 +30,11 @@ from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message
 from publisher.channels.graph_errors import graph_error
 from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
 from publisher.errors import DeliveryError
+from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
 from publisher.outputs.alert_tile import write_tile
 from publisher.settings import load_settings
+from publisher.vocabulary import InboxKind
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,8 @@ class InstagramChannel(ChannelAdapter):
 
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
         user_id = self.user_id()
+        if message.extras.get(IN_REPLY_TO):
+            return self.reply(str(message.extras[IN_REPLY_TO]), rendered["caption"])
         if not rendered.get("image_url"):
             raise DeliveryError(f"{self.config.name}: kein Bild mit öffentlicher Adresse", permanent=True)
         store = ContainerStore(self.config.name, idempotency_key)
@@ -188,6 +192,49 @@ class InstagramChannel(ChannelAdapter):
         published = self.call("POST", f"{user_id}/media_publish", posting=True, creation_id=container)
         media_id = str(published.get("id") or "")
         return Receipt(remote_id=media_id, url=self.permalink(media_id), detail={"container_id": container})
+
+    def reply(self, comment_id: str, text: str) -> Receipt:
+        """A reply under the citizen's comment (``POST /{ig-comment-id}/replies``)."""
+        ratelimit.acquire(self.config, self.default_rate)
+        result = self.call("POST", f"{comment_id}/replies", posting=True, message=text)
+        reply_id = str(result.get("id") or "")
+        if not reply_id:
+            raise DeliveryError(f"{self.config.name}: Antwort ohne Kommentar-ID", outcome_unknown=True)
+        return Receipt(remote_id=reply_id, url=None)
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Comments under the account's recent media; the inbox de-duplicates by comment id."""
+        user_id = self.user_id()
+        acquire_read(self.config, "60/1h")
+        media = self.call("GET", f"{user_id}/media", fields="id,caption,permalink", limit=10).get("data")
+        media = media or []
+        entries: list[InboxEntry] = []
+        for item in media:
+            acquire_read(self.config, "60/1h")
+            comments = self.call(
+                "GET", f"{item['id']}/comments", fields="id,text,username,from,timestamp,parent_id", limit=50
+            ).get("data") or []
+            entries.extend(
+                self.inbox_entry(c, item) for c in comments if (c.get("from") or {}).get("id") != user_id
+            )
+        return InboxPage(entries)
+
+    @staticmethod
+    def inbox_entry(comment: dict[str, Any], media: dict[str, Any]) -> InboxEntry:
+        username = str(comment.get("username") or (comment.get("from") or {}).get("username") or "")
+        return InboxEntry(
+            remote_id=str(comment["id"]),
+            kind=InboxKind.COMMENT,
+            text=str(comment.get("text") or ""),
+            author_id=str((comment.get("from") or {}).get("id") or username),
+            author_handle=f"@{username}",
+            created_at=parse_time(comment.get("timestamp")),
+            url=media.get("permalink"),
+            thread_id=str(media["id"]),
+            thread_text=media.get("caption"),
+            # Instagram threads one level deep: a reply to a reply goes under its parent comment.
+            reply={IN_REPLY_TO: str(comment.get("parent_id") or comment["id"])},
+        )
 
     def ensure_quota(self, user_id: str) -> None:
         body = self.call("GET", f"{user_id}/content_publishing_limit", fields="config,quota_usage")

@@ -32,8 +32,10 @@ from publisher.channels.base import (
     Receipt,
 )
 from publisher.errors import DeliveryError
+from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, pause_reads, plain_text
 from publisher.outbox import ratelimit
 from publisher.text import mastodon as mastodon_text
+from publisher.vocabulary import InboxKind
 
 
 class MastodonChannel(ChannelAdapter):
@@ -90,9 +92,11 @@ class MastodonChannel(ChannelAdapter):
             status = client.status_post(
                 rendered["text"],
                 language=rendered.get("language"),
-                visibility=rendered.get("visibility"),
+                # A reply to a direct message stays direct (extras); otherwise the channel's visibility.
+                visibility=message.extras.get("visibility") or rendered.get("visibility"),
                 media_ids=media_ids or None,
                 idempotency_key=idempotency_key,
+                in_reply_to_id=message.extras.get(IN_REPLY_TO),  # a reply threads under the citizen's status
             )
         except MastodonError as exc:
             raise self.classify(exc, client) from exc
@@ -138,6 +142,43 @@ class MastodonChannel(ChannelAdapter):
                 status=status,
             )
         return DeliveryError(f"{name}: {exc}", platform_message=str(exc))
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions (public and direct) since ``cursor`` (the newest notification id seen)."""
+        client = self.client()
+        acquire_read(self.config, "60/5m")  # Mastodon allows 300 calls per 5 minutes per account
+        try:
+            notes = client.notifications(types=["mention"], since_id=cursor, limit=40)
+        except MastodonRatelimitError as exc:
+            reset = client.ratelimit_reset
+            wait = max(1.0, reset - time.time()) if reset else 60.0
+            pause_reads(self.config, wait)
+            raise DeliveryError(f"{self.config.name}: Rate-Limit beim Abrufen", retry_after=wait) from exc
+        except MastodonError as exc:
+            raise self.classify(exc, client) from exc
+        entries = [self.inbox_entry(note) for note in notes if note.get("status")]
+        newest = max((int(str(note["id"])) for note in notes), default=None)
+        return InboxPage(entries, str(newest) if newest is not None else None)
+
+    @staticmethod
+    def inbox_entry(note: Any) -> InboxEntry:
+        status, account = note["status"], note["account"]
+        direct = status.get("visibility") == "direct"
+        reply: dict[str, Any] = {IN_REPLY_TO: str(status["id"]), "mention": f"@{account['acct']}"}
+        if direct:
+            reply["visibility"] = "direct"
+        return InboxEntry(
+            remote_id=str(status["id"]),
+            kind=InboxKind.DIRECT if direct else InboxKind.MENTION,
+            text=plain_text(str(status.get("content") or "")),
+            author_id=str(account["id"]),
+            author_handle=f"@{account['acct']}",
+            author_name=str(account.get("display_name") or ""),
+            created_at=status["created_at"],
+            url=status.get("url"),
+            thread_id=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
+            reply=reply,
+        )
 
     def check(self) -> CheckResult:
         try:

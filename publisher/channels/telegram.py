@@ -14,7 +14,9 @@ import requests
 from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
+from publisher.vocabulary import InboxKind
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
 CAPTION_MAX = 1024  # a photo's caption; plain messages may have 4,096
@@ -134,11 +136,56 @@ class TelegramChannel(ChannelAdapter):
                     )
             except OSError as exc:
                 raise DeliveryError(f"{self.config.name}: Bild nicht lesbar: {exc}", permanent=True) from exc
+        elif message.extras.get(IN_REPLY_TO):  # an answer in the chat the citizen wrote in
+            result = self.call(
+                "sendMessage",
+                json={
+                    "chat_id": message.extras.get("chat_id") or chat_id,
+                    "text": rendered["text"],
+                    "reply_to_message_id": int(message.extras[IN_REPLY_TO]),
+                },
+            )
         else:
             result = self.call("sendMessage", json={**common, "text": rendered["text"]})
         message_id = result.get("message_id")
         return Receipt(
             remote_id=str(message_id) if message_id is not None else None, url=self.url_for(result)
+        )
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Messages to the bot (private chats, comments in the channel's discussion group).
+
+        ``cursor`` is the next ``offset``: Telegram forgets every update below it, so each is
+        fetched once. Only works while no webhook is set for the bot (Telegram's rule).
+        """
+        acquire_read(self.config, "20/1m")
+        params: dict[str, Any] = {"timeout": 0, "allowed_updates": ["message"], "limit": 100}
+        if cursor:
+            params["offset"] = int(cursor)
+        updates = self.call("getUpdates", json=params).get("value") or []
+        entries = [self.inbox_entry(u["message"]) for u in updates if (u.get("message") or {}).get("text")]
+        newest = max((int(u["update_id"]) for u in updates), default=None)
+        return InboxPage(entries, str(newest + 1) if newest is not None else None)
+
+    @staticmethod
+    def inbox_entry(message: dict[str, Any]) -> InboxEntry:
+        sender, chat = message.get("from") or {}, message.get("chat") or {}
+        answered = message.get("reply_to_message") or {}
+        origin = answered.get("forward_origin") or {}
+        # A comment in the discussion group answers the channel post forwarded there.
+        thread = answered.get("forward_from_message_id") or origin.get("message_id")
+        name = " ".join(str(sender.get(k) or "") for k in ("first_name", "last_name")).strip()
+        return InboxEntry(
+            remote_id=f"{chat.get('id')}:{message['message_id']}",
+            kind=InboxKind.DIRECT if chat.get("type") == "private" else InboxKind.COMMENT,
+            text=str(message.get("text") or ""),
+            author_id=str(sender.get("id") or ""),
+            author_handle=f"@{sender['username']}" if sender.get("username") else name or "Telegram",
+            author_name=name,
+            created_at=parse_time(message.get("date")),
+            thread_id=str(thread) if thread else None,
+            thread_text=answered.get("text") or answered.get("caption"),
+            reply={IN_REPLY_TO: str(message["message_id"]), "chat_id": chat.get("id")},
         )
 
     @staticmethod

@@ -21,9 +21,11 @@ import tweepy
 
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
+from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time, pause_reads
 from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
 from publisher.text import x as x_text
+from publisher.vocabulary import InboxKind
 
 TWEEPY_ORIGIN = "https://api.twitter.com"  # what tweepy.Client hard-codes
 DEFAULT_BASE_URL = "https://api.x.com"
@@ -70,7 +72,12 @@ class XChannel(ChannelAdapter):
         ratelimit.acquire(self.config, self.default_rate)
         media_ids = [self.upload(client, media.path, media.mime, media.alt) for media in message.media]
         try:
-            body = client.create_tweet(text=rendered["text"], media_ids=media_ids or None, user_auth=True)
+            body = client.create_tweet(
+                text=rendered["text"],
+                media_ids=media_ids or None,
+                in_reply_to_tweet_id=message.extras.get(IN_REPLY_TO),  # a reply: {"reply": {...}}
+                user_auth=True,
+            )
         except (tweepy.TweepyException, requests.RequestException) as exc:
             raise self.classify(exc, posting=True) from exc
         self.honour_remaining(client.session)
@@ -82,6 +89,65 @@ class XChannel(ChannelAdapter):
                 platform_message=str(body)[:200],
             )
         return Receipt(remote_id=str(data["id"]), url=self.post_url(str(data["id"])))
+
+    def fetch_inbox(self, cursor: str | None) -> InboxPage:
+        """Mentions of the account since ``cursor`` (the newest post id seen), with the post each answers."""
+        client = self.client()
+        acquire_read(self.config, "10/15m")  # GET /2/users/:id/mentions on the Basic tier
+        try:
+            user_id = str(self.config.options.get("user_id") or (client.get_me(user_auth=True)["data"]["id"]))
+            body = client.get_users_mentions(
+                user_id,
+                since_id=cursor,
+                max_results=100,
+                expansions=["author_id", "referenced_tweets.id"],
+                tweet_fields=["created_at", "conversation_id", "referenced_tweets"],
+                user_fields=["username", "name"],
+                user_auth=True,
+            )
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise self.read_error(exc) from exc
+        users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
+        quoted = {t["id"]: t for t in (body.get("includes") or {}).get("tweets", [])}
+        entries = [self.inbox_entry(post, users, quoted) for post in body.get("data") or []]
+        return InboxPage(entries, (body.get("meta") or {}).get("newest_id"))
+
+    def inbox_entry(
+        self, post: dict[str, Any], users: dict[str, Any], referenced: dict[str, Any]
+    ) -> InboxEntry:
+        author = users.get(post.get("author_id"), {})
+        answered = next(
+            (r["id"] for r in post.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
+        )
+        return InboxEntry(
+            remote_id=str(post["id"]),
+            kind=InboxKind.REPLY if answered else InboxKind.MENTION,
+            text=str(post.get("text") or ""),
+            author_id=str(post.get("author_id") or ""),
+            author_handle=f"@{author.get('username', '')}",
+            author_name=str(author.get("name") or ""),
+            created_at=parse_time(post.get("created_at")),
+            url=f"https://x.com/{author.get('username', 'i/web')}/status/{post['id']}",
+            thread_id=answered,
+            thread_text=(referenced.get(answered) or {}).get("text") if answered else None,
+            reply={IN_REPLY_TO: str(post["id"])},
+        )
+
+    def read_error(self, exc: Exception) -> DeliveryError:
+        """A failed read: a 429 pauses reads (not posting) until X's reset."""
+        response = exc.response if isinstance(exc, tweepy.HTTPException) else None
+        if isinstance(response, requests.Response) and response.status_code == 429:
+            wait = reset_wait(response) or 900.0
+            pause_reads(self.config, wait)
+            return DeliveryError(f"{self.config.name}: Rate-Limit beim Abrufen", retry_after=wait, status=429)
+        if isinstance(response, requests.Response):
+            return DeliveryError(
+                f"{self.config.name}: Abruf abgelehnt (HTTP {response.status_code})",
+                permanent=response.status_code in (401, 403),
+                platform_message=error_text(response),
+                status=response.status_code,
+            )
+        return self.classify(exc, posting=False)
 
     def post_url(self, post_id: str) -> str:
         username = self.config.options.get("username")

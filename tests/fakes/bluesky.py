@@ -1,4 +1,7 @@
-"""A fake Bluesky PDS speaking XRPC: sessions, records, blobs, and the PDS's errors.
+"""A fake Bluesky PDS speaking XRPC: sessions, records, blobs, notifications, and the PDS's errors.
+
+``mention()`` / ``reply_to()`` make another account mention us or reply to one of our posts;
+``app.bsky.notification.listNotifications`` returns them newest first, as the AppView does.
 
 Tokens are JWTs with real ``exp`` claims (the atproto client decides by them when to
 refresh); refresh tokens rotate on every refresh as on the real PDS.
@@ -45,6 +48,39 @@ class FakeBluesky(FakeServer):
         self.records: dict[str, dict[str, Any]] = {}  # rkey -> record
         self.blobs: dict[str, bytes] = {}
         self.handles: dict[str, str] = {handle: DID}  # handle -> DID, for resolveHandle
+        self.notifications: list[dict[str, Any]] = []  # oldest first
+
+    def notify(
+        self, handle: str, text: str, reason: str, reply: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        n = next(self.counter)
+        did = f"did:plc:{handle.split('.')[0]}"
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": f"2026-11-21T10:{n % 60:02d}:00.000Z",
+        }
+        if reply:
+            record["reply"] = reply
+        note = {
+            "uri": f"at://{did}/app.bsky.feed.post/3kcit{n:08d}",
+            "cid": f"bafycitizen{n}",
+            "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0].title()},
+            "reason": reason,
+            "record": record,
+            "isRead": False,
+            "indexedAt": f"2026-11-21T10:{n % 60:02d}:{n // 60 % 60:02d}.000Z",
+            "labels": [],
+        }
+        self.notifications.append(note)
+        return note
+
+    def mention(self, handle: str, text: str) -> dict[str, Any]:
+        return self.notify(handle, f"@{self.account_handle} {text}", "mention")
+
+    def reply_to(self, handle: str, rkey: str, text: str) -> dict[str, Any]:
+        ours = {"uri": self.uri(rkey), "cid": "bafyfake"}
+        return self.notify(handle, text, "reply", {"root": ours, "parent": ours})
 
     def calls(self, nsid: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == f"/xrpc/{nsid}"]
@@ -101,6 +137,9 @@ class FakeBluesky(FakeServer):
             return xrpc_error(400, "ExpiredToken", "Token has expired")
         if nsid == "com.atproto.server.getSession":
             return 200, {"handle": self.account_handle, "did": DID, "active": True}, {}
+        if nsid == "app.bsky.notification.listNotifications":
+            limit = int(request.query.get("limit", ["50"])[0])
+            return 200, {"notifications": list(reversed(self.notifications))[:limit]}, {}
         if nsid == "com.atproto.repo.getRecord":
             rkey = request.query.get("rkey", [""])[0]
             if rkey not in self.records:

@@ -1,4 +1,8 @@
-"""A fake Meta Graph API: Facebook Page feed/photos and Instagram content publishing.
+"""A fake Meta Graph API: Facebook Page feed/photos/comments and Instagram publishing/comments.
+
+Comments: ``fb_comment()`` / ``ig_comment()`` add a citizen's comment; ``GET /{post}/comments``
+(Facebook, flat ``filter=stream`` with ``parent``) and ``GET /{media}/comments`` (Instagram) list
+them; ``POST /{comment}/comments`` (Facebook) and ``POST /{comment}/replies`` (Instagram) reply.
 
 Errors have Graph's shape ``{"error": {"message", "type", "code", "error_subcode",
 "fbtrace_id"}}``; the token travels as ``access_token`` (query or form), as
@@ -46,6 +50,40 @@ class FakeGraph(FakeServer):
         self.container_status = "FINISHED"
         self.token_expires_at = 0  # debug_token's expires_at: Unix time, 0 = never
         self.revoked = False  # the user changed the password: every call is refused (190/460)
+        self.fb_comments: dict[str, dict[str, Any]] = {}
+        self.ig_comments: dict[str, dict[str, Any]] = {}
+
+    def fb_comment(self, post_id: str, name: str, text: str, parent: str | None = None) -> dict[str, Any]:
+        comment_id = f"{post_id.rsplit('_', 1)[-1]}_{next(self.ids)}"
+        comment: dict[str, Any] = {
+            "id": comment_id,
+            "message": text,
+            "from": {"id": str(100000 + len(self.fb_comments)), "name": name},
+            "created_time": "2026-11-21T10:00:00+0000",
+            "permalink_url": f"https://www.facebook.com/{post_id}?comment_id={comment_id}",
+            "object_id": post_id,
+        }
+        if parent:
+            comment["parent"] = {"id": parent}
+        self.fb_comments[comment_id] = comment
+        return comment
+
+    def ig_comment(
+        self, media_id: str, username: str, text: str, parent: str | None = None
+    ) -> dict[str, Any]:
+        comment_id = str(next(self.ids))
+        comment: dict[str, Any] = {
+            "id": comment_id,
+            "text": text,
+            "username": username,
+            "from": {"id": str(200000 + len(self.ig_comments)), "username": username},
+            "timestamp": "2026-11-21T10:00:00+0000",
+            "media_id": media_id,
+        }
+        if parent:
+            comment["parent_id"] = parent
+        self.ig_comments[comment_id] = comment
+        return comment
 
     def params(self, request: Recorded) -> dict[str, Any]:
         values = {k: v[0] for k, v in request.query.items()}
@@ -85,6 +123,9 @@ class FakeGraph(FakeServer):
             return self.page(request.method, parts[1:], params)
         if parts[0] == self.ig_user_id:
             return self.instagram(request.method, parts[1:], params)
+        answered = self.comments(request.method, parts, params)
+        if answered is not None:
+            return answered
         if parts[0] in self.containers and request.method == "GET":
             return 200, {"status_code": self.containers[parts[0]]["status"], "id": parts[0]}, {}
         if parts[0] in self.ig_media and request.method == "GET":
@@ -116,6 +157,9 @@ class FakeGraph(FakeServer):
     def page(self, method: str, rest: list[str], params: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         if method == "GET" and not rest:
             return 200, {"id": self.page_id, "name": "Stadt Musterhausen"}, {}
+        if method == "GET" and rest == ["feed"]:
+            data = [{"id": post["id"], "message": post["message"]} for post in reversed(self.feed)]
+            return 200, {"data": data[: int(params.get("limit") or 25)]}, {}
         if method == "POST" and rest == ["photos"]:
             if "source" not in params:
                 return graph_error(400, 324, "Requires upload file", kind="OAuthException")
@@ -187,3 +231,32 @@ class FakeGraph(FakeServer):
             self.ig_media[media_id] = {"caption": container["caption"], "alt": container["alt"]}
             return 200, {"id": media_id}, {}
         return graph_error(400, 100, "Invalid parameter", kind="OAuthException")
+
+    # -- comments (both platforms) -----------------------------------------------------
+    def comments(
+        self, method: str, parts: list[str], params: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        target, rest = parts[0], parts[1:]
+        if method == "GET" and rest == ["comments"] and any(p["id"] == target for p in self.feed):
+            data = [c for c in self.fb_comments.values() if c["object_id"] == target]
+            return 200, {"data": list(reversed(data))}, {}
+        if method == "POST" and rest == ["comments"] and target in self.fb_comments:
+            if self.fb_comments[target].get("parent"):
+                return graph_error(400, 100, "(#100) Cannot reply to a reply", kind="OAuthException")
+            if not params.get("message"):
+                return graph_error(400, 100, "(#100) Missing message", kind="OAuthException")
+            reply = self.fb_comment(self.fb_comments[target]["object_id"], "Stadt Musterhausen",
+                                    params["message"], parent=target)
+            reply["from"] = {"id": self.page_id, "name": "Stadt Musterhausen"}
+            return 200, {"id": reply["id"]}, {}
+        if method == "GET" and rest == ["comments"] and target in self.ig_media:
+            data = [c for c in self.ig_comments.values() if c["media_id"] == target]
+            return 200, {"data": list(reversed(data))}, {}
+        if method == "POST" and rest == ["replies"] and target in self.ig_comments:
+            if self.ig_comments[target].get("parent_id"):
+                return graph_error(400, 100, "Invalid parameter", 2207053)
+            reply = self.ig_comment(self.ig_comments[target]["media_id"], "stadt_musterhausen",
+                                    str(params.get("message", "")), parent=target)
+            reply["from"] = {"id": self.ig_user_id, "username": "stadt_musterhausen"}
+            return 200, {"id": reply["id"]}, {}
+        return None

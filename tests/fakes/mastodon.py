@@ -1,9 +1,16 @@
-"""A fake Mastodon instance: statuses, media, credentials, instance info, and its errors."""
+"""A fake Mastodon instance: statuses, media, credentials, instance info, notifications, and its errors.
+
+``mention()`` makes another account mention ours (a notification of type ``mention``), as
+``GET /api/v1/notifications`` then returns it: newest first, filtered by ``types[]`` and
+``since_id``, the status's content as HTML.
+"""
 
 from __future__ import annotations
 
+import html
 import itertools
 import time
+import zlib
 from typing import Any
 
 from tests.fakes.http import FakeServer, Recorded
@@ -17,6 +24,34 @@ class FakeMastodon(FakeServer):
         self.ids = itertools.count(1000)
         self.statuses: dict[str, dict[str, Any]] = {}  # idempotency key -> status
         self.status_delay = 0.0  # seconds each status post takes (to catch sends in flight)
+        self.notifications: list[dict[str, Any]] = []  # oldest first
+        self.posted_statuses: list[dict[str, Any]] = []
+
+    def mention(
+        self, acct: str, text: str, *, in_reply_to_id: str | None = None, visibility: str = "public"
+    ) -> dict[str, Any]:
+        """Another account mentions ours; returns the status."""
+        status_id = str(next(self.ids))
+        name = acct.split("@")[0].title()
+        account = {"id": str(zlib.crc32(acct.encode())), "acct": acct, "display_name": name}
+        status = {
+            "id": status_id,
+            "url": f"{self.url}/@{acct}/{status_id}",
+            "content": f"<p><span class=\"h-card\">@stadt</span> {html.escape(text)}</p>",
+            "created_at": "2026-11-21T10:00:00.000Z",
+            "visibility": visibility,
+            "in_reply_to_id": in_reply_to_id,
+            "account": account,
+        }
+        note = {
+            "id": str(next(self.ids)),
+            "type": "mention",
+            "created_at": "2026-11-21T10:00:00.000Z",
+            "account": account,
+            "status": status,
+        }
+        self.notifications.append(note)
+        return status
 
     def authorized(self, request: Recorded) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
@@ -45,6 +80,8 @@ class FakeMastodon(FakeServer):
             return 200, {"id": "1", "acct": "stadt", "username": "stadt"}, {}
         if request.path in ("/api/v1/media", "/api/v2/media") and request.method == "POST":
             return 200, {"id": str(next(self.ids)), "type": "image"}, {}
+        if request.path == "/api/v1/notifications" and request.method == "GET":
+            return 200, self.notifications_page(request), {}
         if request.path == "/api/v1/statuses" and request.method == "POST":
             time.sleep(self.status_delay)
             key = request.headers.get("idempotency-key", "")
@@ -70,8 +107,17 @@ class FakeMastodon(FakeServer):
                 "created_at": "2026-11-21T10:00:00.000Z",
                 "visibility": "public",
                 "account": {"id": "1", "acct": "stadt"},
+                "in_reply_to_id": data.get("in_reply_to_id"),
             }
+            self.posted_statuses.append(status)
             if key:
                 self.statuses[key] = status
             return 200, status, {}
         return 404, {"error": "Record not found"}, {}
+
+    def notifications_page(self, request: Recorded) -> list[dict[str, Any]]:
+        types = request.query.get("types[]") or []
+        since = int(request.query.get("since_id", ["0"])[0] or 0)
+        limit = int(request.query.get("limit", ["40"])[0])
+        found = [n for n in self.notifications if (not types or n["type"] in types) and int(n["id"]) > since]
+        return list(reversed(found))[:limit]

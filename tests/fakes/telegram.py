@@ -1,4 +1,8 @@
-"""A fake Telegram Bot API: getMe, getChat, getChatMember, sendMessage, sendPhoto, and its errors.
+"""A fake Telegram Bot API: getMe, getChat, getChatMember, sendMessage, sendPhoto, getUpdates, and its errors.
+
+``write_to_bot()`` queues a citizen's message (a private chat, or a comment in the channel's
+discussion group answering a channel post); ``getUpdates`` returns the updates from ``offset``
+on and forgets the ones below it, as Telegram does.
 
 Responses have the Bot API's shape: ``{"ok": true, "result": ...}`` or
 ``{"ok": false, "error_code": ..., "description": ..., "parameters": {...}}``.
@@ -35,6 +39,29 @@ class FakeTelegram(FakeServer):
         self.chat_numeric_id = -1001234567890
         self.ids = itertools.count(100)
         self.messages: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.seen_chats: set[str] = set()  # chats that wrote to the bot, kept after getUpdates
+        self.update_ids = itertools.count(500000)
+
+    def write_to_bot(self, username: str, text: str, *, comment_on: int | None = None) -> dict[str, Any]:
+        user_id = 40000 + len(self.updates)
+        sender = {"id": user_id, "is_bot": False, "first_name": username.title(), "username": username}
+        if comment_on is None:
+            chat = {"id": user_id, "type": "private", "first_name": username.title(), "username": username}
+        else:
+            chat = {"id": -1009876543210, "type": "supergroup", "title": "Stadt Musterhausen – Diskussion"}
+        message: dict[str, Any] = {
+            "message_id": next(self.ids), "from": sender, "chat": chat, "date": 1790000000, "text": text,
+        }
+        if comment_on is not None:
+            post = next(m for m in self.messages if m["message_id"] == comment_on)
+            message["reply_to_message"] = {
+                "message_id": 9, "chat": chat, "text": post.get("text"),
+                "forward_origin": {"type": "channel", "chat": self.chat_object(), "message_id": comment_on},
+            }
+        self.updates.append({"update_id": next(self.update_ids), "message": message})
+        self.seen_chats.add(str(chat["id"]))
+        return message
 
     def sent(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith(("/sendMessage", "/sendPhoto"))]
@@ -54,6 +81,12 @@ class FakeTelegram(FakeServer):
         params = self.params(request)
         if method == "getMe":
             return 200, ok({"id": BOT_ID, "is_bot": True, "username": "stadt_bot", "first_name": "Stadt"}), {}
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            return 200, ok(self.updates[: int(params.get("limit") or 100)]), {}
+        if method == "sendMessage" and self.private_chat(params.get("chat_id")):
+            return self.send(method, params)
         known_chat = str(params.get("chat_id")) in (self.chat, str(self.chat_numeric_id))
         if method in ("getChat", "getChatMember", "sendMessage", "sendPhoto") and not known_chat:
             return 400, error(400, "Bad Request: chat not found"), {}
@@ -83,6 +116,14 @@ class FakeTelegram(FakeServer):
         if method == "sendPhoto" and "photo" not in params:
             return 400, error(400, "Bad Request: there is no photo in the request"), {}
         message = {"message_id": next(self.ids), "chat": self.chat_object(), "date": 1790000000}
+        if params.get("reply_to_message_id"):
+            message["reply_to_message_id"] = params["reply_to_message_id"]
+            message["chat"] = {"id": params["chat_id"]}
         message["text" if method == "sendMessage" else "caption"] = text
         self.messages.append(message)
         return 200, ok(message), {}
+
+    def private_chat(self, chat_id: Any) -> bool:
+        """A chat a citizen opened with the bot (or the discussion group): the bot may answer there."""
+        chats = {str(u["message"]["chat"]["id"]) for u in self.updates} | self.seen_chats
+        return str(chat_id) in chats

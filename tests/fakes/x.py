@@ -1,4 +1,7 @@
-"""A fake X API v2: posts, v2 media upload and metadata, users/me, with X's error shapes.
+"""A fake X API v2: posts and replies, media upload and metadata, users/me, mentions, with X's errors.
+
+``mention()`` adds another user's post that mentions the account; ``GET /2/users/:id/mentions``
+returns them newest first after ``since_id``, with ``includes.users`` and the replied-to posts.
 
 Requests must carry a valid OAuth 1.0a HMAC-SHA1 signature made with the configured
 consumer and access-token secrets (checked with oauthlib), as the real API demands.
@@ -51,6 +54,24 @@ class FakeX(FakeServer):
         self.media: dict[str, dict[str, Any]] = {}
         self.posts: list[dict[str, Any]] = []
         self.remaining = 99
+        self.mentions: list[dict[str, Any]] = []  # oldest first
+        self.users: dict[str, dict[str, Any]] = {}
+
+    def mention(self, username: str, text: str, *, in_reply_to: str | None = None) -> dict[str, Any]:
+        user = self.users.setdefault(
+            username, {"id": str(9000 + len(self.users)), "username": username, "name": username.title()}
+        )
+        post: dict[str, Any] = {
+            "id": str(next(self.ids)),
+            "text": f"@stadt {text}",
+            "author_id": user["id"],
+            "created_at": "2026-11-21T10:00:00.000Z",
+            "edit_history_tweet_ids": [],
+        }
+        if in_reply_to:
+            post["referenced_tweets"] = [{"type": "replied_to", "id": in_reply_to}]
+        self.mentions.append(post)
+        return post
 
     def signed(self, request: Recorded) -> bool:
         header = request.headers.get("authorization", "")
@@ -87,6 +108,8 @@ class FakeX(FakeServer):
             return 401, problem(401, "Unauthorized", "Unauthorized"), {}
         if request.path == "/2/users/me" and request.method == "GET":
             return 200, {"data": {"id": "4711", "name": "Stadt Musterhausen", "username": "stadt"}}, {}
+        if request.path == "/2/users/4711/mentions" and request.method == "GET":
+            return self.mentions_page(request)
         if request.path == "/2/media/upload" and request.method == "POST":
             return self.upload(request)
         if request.path == "/2/media/metadata" and request.method == "POST":
@@ -132,8 +155,28 @@ class FakeX(FakeServer):
         if unknown:
             return 400, invalid_request(f"Your media IDs are invalid: {unknown}"), {}
         post_id = str(next(self.ids))
-        post = {"id": post_id, "text": text, "media_ids": media_ids, "edit_history_tweet_ids": [post_id]}
+        post = {
+            "id": post_id,
+            "text": text,
+            "media_ids": media_ids,
+            "edit_history_tweet_ids": [post_id],
+            "reply": body.get("reply"),
+        }
         self.posts.append(post)
         self.remaining = max(0, self.remaining - 1)
         data = {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}
         return 201, {"data": data}, self.limit_headers()
+
+    def mentions_page(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        since = int(request.query.get("since_id", ["0"])[0] or 0)
+        found = [m for m in self.mentions if int(m["id"]) > since][::-1]
+        if not found:
+            return 200, {"meta": {"result_count": 0}}, self.limit_headers()
+        authors = {m["author_id"] for m in found}
+        replied = {r["id"] for m in found for r in m.get("referenced_tweets", [])}
+        includes = {
+            "users": [u for u in self.users.values() if u["id"] in authors],
+            "tweets": [{"id": p["id"], "text": p["text"]} for p in self.posts if p["id"] in replied],
+        }
+        meta = {"result_count": len(found), "newest_id": found[0]["id"], "oldest_id": found[-1]["id"]}
+        return 200, {"data": found, "includes": includes, "meta": meta}, self.limit_headers()
