@@ -3,6 +3,9 @@
 Walks the hash chain from the first entry (see ``content_calendar/accounts/audit_chain.py``)
 and exits 0 with the number of entries checked, or 1 naming the first entry that does not
 fit (changed, missing, or inserted). Reads only; safe to run while the system works.
+It also prints the newest entry's hash: someone who can write to the database directly
+can drop the triggers and rewrite the chain from an edit onwards, and only a hash kept
+outside the database (a log, a printout) shows that.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def cmd_audit(settings: Settings, _args: argparse.Namespace) -> int:
         return 1
     redacted = f", davon {verdict.redacted} mit gelöschter Telefonnummer (DSGVO)" if verdict.redacted else ""
     print(f"Audit-Protokoll in Ordnung: {verdict.checked} Einträge geprüft{redacted}.")
+    # Kept outside the database (a log, a printout), this value exposes a rewritten chain.
+    print(f"Letzte Prüfsumme: {verdict.last_hash}")
     return 0
 
 

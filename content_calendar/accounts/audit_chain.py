@@ -122,6 +122,7 @@ class Verdict:
     checked: int
     redacted: int
     broken: str | None  # what is wrong with the first bad entry, None when the chain holds
+    last_hash: str = GENESIS  # the newest entry's hash: note it elsewhere as an anchor
 
     @property
     def ok(self) -> bool:
@@ -167,4 +168,4 @@ def verify(session: Session, event_model: Any, chain_model: Any) -> Verdict:
         return Verdict(checked, redacted, missing)
     if head.entries != checked or head.last_hash != prev_hash:
         return Verdict(checked, redacted, f"Kopf der Kette passt nicht zum letzten Eintrag Nr. {checked}")
-    return Verdict(checked, redacted, None)
+    return Verdict(checked, redacted, None, prev_hash)

@@ -82,6 +82,7 @@ def test_audit_verify_says_how_many_entries_it_checked(
     assert "Audit-Protokoll in Ordnung: 7 Einträge geprüft." in output
     with audit_db.session() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+        assert f"Letzte Prüfsumme: {events[-1].hash}" in output
         assert [e.seq for e in events] == list(range(1, 8))
         assert all(
             later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:], strict=False)
