@@ -160,3 +160,4 @@ def deliveries_list() -> ResponseReturnValue:
 
 from content_calendar.web.api import health as _health  # noqa: E402, F401  (registers GET /channels/health on bp)
 from content_calendar.web.api import lifecycle as _lifecycle  # noqa: E402, F401  (registers the lifecycle routes on bp)
+from content_calendar.web.dialog import api as _dialog_api  # noqa: E402, F401  (registers /inbox routes on bp)
