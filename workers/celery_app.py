@@ -10,6 +10,7 @@ import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
+import content_calendar.subscribers.audience  # noqa: F401  (registers the SMS audience source)
 from content_calendar.database import get_database
 from publisher.outbox import process_many
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME

@@ -1,10 +1,14 @@
-"""SMS to a list of E.164 numbers through seven.io, GatewayAPI or Twilio.
+"""SMS to E.164 numbers through seven.io, GatewayAPI or Twilio.
 
-Recipients come from the channel options (``recipients = [...]``, e.g. the crisis
-staff) and from ``Message.extras["recipients"]`` (e.g. citizens who subscribed).
-Every recipient's result is recorded in ``sms_recipient_status``; a retry of the
-same delivery sends only to recipients not yet handed to the provider, so a
-batch interrupted by a 429 or a timeout is completed instead of repeated.
+Recipients: the channel's fixed numbers (``recipients = [...]``, e.g. the crisis
+staff), numbers in ``Message.extras["recipients"]`` (e.g. one person's opt-in code),
+and an *audience* (``Message.extras["audience"]``: languages and areas of the
+subscribers) that the worker reads page by page while it sends — an alert to
+100,000 subscribers stores a definition and a count, never the numbers
+(``sms_audience``). Recipients go out in batches, several at once within the
+provider's limits (``sms_sender``); each batch has a stable key and range
+(``sms_batches``) and is recorded as soon as the gateway answered, so a retry of
+the same delivery skips every batch the gateway accepted.
 
 Outcome unknown: if the provider does not answer, the recipients of that batch
 are marked ``unknown`` and the delivery fails with ``outcome_unknown``; the
@@ -19,11 +23,15 @@ from typing import Any, ClassVar
 
 import phonenumbers
 
+from publisher.channels import sms_audience
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
+from publisher.channels.sms_audience import COUNT_KEY, audience_of
+from publisher.channels.sms_batches import RecipientReader, plan
 from publisher.channels.sms_providers import SmsProvider, provider_for
+from publisher.channels.sms_sender import BatchSender
 from publisher.errors import DeliveryError
-from publisher.outbox import ratelimit, sms_status
-from publisher.outbox.sms_status import FAILED, REJECTED, UNKNOWN, RecipientResult
+from publisher.outbox import sms_status
+from publisher.outbox.sms_status import DONE, REJECTED
 from publisher.text import sms as sms_encoding
 
 DEFAULT_MAX_SEGMENTS = 3
@@ -90,10 +98,15 @@ class SmsChannel(ChannelAdapter):
     def measure(self, text: str) -> int:
         return sms_encoding.analyse(text, replace_typographic=self.replace_typographic).units
 
+    def recipient_count(self, message: Message) -> int:
+        """Fixed numbers plus the audience's size when the delivery was made: no per-number work."""
+        valid, _ = self.recipients(message)
+        return len(valid) + int(message.extras.get(COUNT_KEY) or 0)
+
     def summary(self, message: Message) -> str:
         """Segments and cost, for the editor's preview (not a problem by itself)."""
-        valid, _ = self.recipients(message)
-        return sms_encoding.describe(self.analyse(message), len(valid), self.cost_per_segment)
+        count = self.recipient_count(message)
+        return sms_encoding.describe(self.analyse(message), count, self.cost_per_segment)
 
     def validate(self, message: Message) -> list[Problem]:
         problems: list[Problem] = []
@@ -118,7 +131,7 @@ class SmsChannel(ChannelAdapter):
             problems.append(
                 Problem("bad_recipient", f"SMS: Empfänger „{raw}“ ist keine gültige Telefonnummer")
             )
-        if not valid and not invalid:
+        if not valid and not invalid and audience_of(message.extras) is None:
             problems.append(Problem("no_recipients", "SMS: keine Empfänger (recipients) konfiguriert"))
         if str(self.config.options.get("provider", "")).lower() not in _provider_names():
             problems.append(
@@ -138,6 +151,7 @@ class SmsChannel(ChannelAdapter):
             "segments": sms.segments,
             "replaced": list(sms.replaced),
             "summary": self.summary(message),
+            "recipients": self.recipient_count(message),
         }
 
     # -- worker side -------------------------------------------------------------
@@ -147,63 +161,35 @@ class SmsChannel(ChannelAdapter):
         encoding = str(
             rendered.get("encoding") or sms_encoding.analyse(text, replace_typographic=False).encoding
         )
-        valid, invalid = self.recipients(message)
-        if not valid:
+        fixed, invalid = self.recipients(message)
+        audience = audience_of(message.extras)
+        if not fixed and audience is None:
             raise DeliveryError(
                 f"{self.config.name}: keine gültigen Empfänger ({len(invalid)} ungültig)", permanent=True
             )
         db = sms_status.default_database()
-        done = sms_status.done_recipients(db, idempotency_key)
-        todo = [m for m in valid if m not in done]
-        for start in range(0, len(todo), provider.batch_size):
-            batch = todo[start : start + provider.batch_size]
-            ratelimit.acquire(self.config)
-            try:
-                results = provider.send_batch(text, batch, encoding=encoding, reference=idempotency_key)
-            except DeliveryError as exc:
-                # The whole request failed: nobody in this batch is "rejected", so a
-                # later attempt (after a person fixed the key, topped up credit) sends them.
-                state = UNKNOWN if exc.outcome_unknown else FAILED
-                sms_status.record(
-                    db,
-                    idempotency_key,
-                    self.config.name,
-                    provider.name,
-                    [RecipientResult(m, state, None, exc.message) for m in batch],
-                )
-                if exc.status == 429:
-                    ratelimit.pause(self.config, exc.retry_after)
-                raise self._with_progress(exc, len(done) + start, len(valid)) from exc
-            sms_status.record(db, idempotency_key, self.config.name, provider.name, results)
-            retry = [r for r in results if r.status in (FAILED, UNKNOWN)]
-            if retry:
-                raise DeliveryError(
-                    f"{self.config.name}: {len(retry)} von {len(batch)} Empfängern noch nicht gesendet",
-                    outcome_unknown=any(r.status == UNKNOWN for r in retry),
-                    platform_message=retry[0].error,
-                )
-        return self._receipt(provider, db, idempotency_key, len(valid), invalid)
+        source = sms_audience.registered() if audience is not None else None
+        reader = RecipientReader(fixed, audience, source, db)
+        batches = plan(reader, sms_status.batch_ledger(db, idempotency_key), provider.batch_size)
+        sender = BatchSender(self.config, provider, db, idempotency_key, text, encoding)
+        total = len(fixed) + int(message.extras.get(COUNT_KEY) or 0)
+        sender.run(batches, provider.concurrency, total)
+        return self._receipt(provider, db, idempotency_key, invalid)
 
-    def _with_progress(self, exc: DeliveryError, sent: int, total: int) -> DeliveryError:
-        if sent:
-            exc.message = f"{exc.message} (bereits {sent} von {total} Empfängern gesendet)"
-        return exc
-
-    def _receipt(self, provider: SmsProvider, db: Any, key: str, total: int, invalid: list[str]) -> Receipt:
-        statuses = sms_status.statuses_for(db, key) if total else {}
-        rejected = sorted(m for m, s in statuses.items() if s == REJECTED)
-        accepted = total - len(rejected)
+    def _receipt(self, provider: SmsProvider, db: Any, key: str, invalid: list[str]) -> Receipt:
+        counts = sms_status.tally(db, key)
+        rejected = counts.get(REJECTED, 0)
+        accepted = sum(n for state, n in counts.items() if state in DONE) - rejected
         if accepted == 0:
-            raise DeliveryError(
-                f"{self.config.name}: alle {total} Empfänger vom Anbieter abgelehnt", permanent=True
-            )
+            reason = f"alle {rejected} Empfänger vom Anbieter abgelehnt" if rejected else "keine Empfänger"
+            raise DeliveryError(f"{self.config.name}: {reason}", permanent=True)
         return Receipt(
             remote_id=f"sms-{key}",
             url=None,
             detail={
                 "provider": provider.name,
                 "accepted": accepted,
-                "rejected": len(rejected),
+                "rejected": rejected,
                 "invalid": len(invalid),
             },
         )

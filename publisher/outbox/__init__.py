@@ -24,6 +24,7 @@ from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel, Delivery, DeliveryLog
+from publisher.outbox.lease import LeaseHeartbeat
 from publisher.outbox.retry import backoff_seconds
 from publisher.settings import Settings
 from publisher.vocabulary import ChannelCategory, DeliveryState, Lane, channel_category
@@ -189,6 +190,16 @@ def send_one(job: Claimed) -> Outcome:
     return Outcome(job, receipt, None, adapter.idempotent)
 
 
+def leased_sender(db: Database, settings: Settings) -> Callable[[Claimed], Outcome]:
+    """``send_one`` with a heartbeat renewing the lease while the send runs (``lease.py``)."""
+
+    def send(job: Claimed) -> Outcome:
+        with LeaseHeartbeat(db, job.id, job.attempt, settings.lease_seconds):
+            return send_one(job)
+
+    return send
+
+
 def process_delivery(
     db: Database, delivery_id: int, settings: Settings, *, inline: bool = False
 ) -> str | None:
@@ -212,11 +223,12 @@ def process_many(
             )
     if not jobs:
         return {}
+    send = leased_sender(db, settings)
     if len(jobs) == 1:
-        outcomes = [send_one(jobs[0])]
+        outcomes = [send(jobs[0])]
     else:
         with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(jobs))) as pool:
-            outcomes = list(pool.map(send_one, jobs))
+            outcomes = list(pool.map(send, jobs))
     states = {
         o.job.id: record_failure(db, o.job, o.error, settings, idempotent=o.idempotent)
         for o in outcomes

@@ -1,9 +1,15 @@
-"""Per-recipient SMS status: what each provider accepted, and what its delivery reports said.
+"""SMS bookkeeping per batch and per recipient: what each provider accepted, and what
+its delivery reports said.
 
-The table serves two purposes. A retry of an SMS delivery skips every recipient
-a provider already accepted, so a half-finished batch is completed instead of
-repeated. And the delivery-report webhook records, per number, whether the SMS
-actually arrived, which a fallback operator needs when networks are failing.
+``sms_batches`` is the ledger that makes a retry safe. Every batch of one delivery
+has a stable key (the delivery's idempotency key + the batch index) and covers a
+fixed range of recipient keys; its outcome is written (one short transaction) as
+soon as the gateway answers, before the sending slot takes the next batch. A retry
+of the delivery skips every batch the gateway accepted and resends only the rest.
+
+``sms_recipient_status`` keeps one row per number, written in bulk (one INSERT per
+batch): the delivery-report webhook records there whether the SMS actually arrived,
+which a fallback operator needs when networks are failing.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, and_, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -59,6 +67,33 @@ class SmsRecipientStatus(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class SmsBatch(Base):
+    """One batch of one SMS delivery: recipient keys in (after_key, last_key], and its outcome."""
+
+    __tablename__ = "sms_batches"
+    __table_args__ = (UniqueConstraint("delivery_key", "batch_index", name="uq_sms_batch_delivery_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_key: Mapped[str] = mapped_column(String(100))  # Delivery.idempotency_key
+    batch_index: Mapped[int] = mapped_column(Integer)
+    after_key: Mapped[int] = mapped_column(Integer)
+    last_key: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # accepted | failed | unknown
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class BatchRange:
+    """What the ledger knows about one batch: its recipient-key range and its outcome."""
+
+    index: int
+    after_key: int
+    last_key: int
+    status: str
+
+
 @dataclass(frozen=True)
 class RecipientResult:
     msisdn: str
@@ -90,45 +125,124 @@ def default_database() -> Database:
     return db
 
 
-def done_recipients(db: Database, delivery_key: str) -> set[str]:
-    """Numbers a previous attempt of this delivery already handed to the provider."""
+def batch_ledger(db: Database, delivery_key: str) -> dict[int, BatchRange]:
+    """Every batch an earlier attempt of this delivery recorded, by index (one query)."""
+    with db.session() as session:
+        rows = session.execute(
+            select(SmsBatch.batch_index, SmsBatch.after_key, SmsBatch.last_key, SmsBatch.status).where(
+                SmsBatch.delivery_key == delivery_key
+            )
+        )
+        return {row.batch_index: BatchRange(*row) for row in rows}
+
+
+def done_recipients(db: Database, delivery_key: str, among: Iterable[str] | None = None) -> set[str]:
+    """Numbers a previous attempt of this delivery already handed to the provider.
+
+    ``among`` limits the question to one batch's numbers (a batch that was cut short).
+    """
+    query = select(SmsRecipientStatus.msisdn).where(
+        SmsRecipientStatus.delivery_key == delivery_key, SmsRecipientStatus.status.in_(DONE)
+    )
+    if among is not None:
+        query = query.where(SmsRecipientStatus.msisdn.in_(list(among)))
     try:
         with db.session() as session:
-            rows = session.scalars(
-                select(SmsRecipientStatus.msisdn).where(
-                    SmsRecipientStatus.delivery_key == delivery_key,
-                    SmsRecipientStatus.status.in_(DONE),
-                )
-            )
-            return set(rows)
+            return set(session.scalars(query))
     except SQLAlchemyError as exc:  # bookkeeping must never stop an alert
         log.warning("sms status unavailable, sending to all recipients: %s", exc)
         return set()
 
 
-def record(
-    db: Database, delivery_key: str, channel: str, provider: str, results: Iterable[RecipientResult]
-) -> None:
-    try:
-        with db.session() as session:
-            for result in results:
-                row = session.scalar(
-                    select(SmsRecipientStatus).where(
-                        SmsRecipientStatus.delivery_key == delivery_key,
-                        SmsRecipientStatus.msisdn == result.msisdn,
-                    )
-                )
-                if row is None:
-                    row = SmsRecipientStatus(delivery_key=delivery_key, msisdn=result.msisdn)
-                    session.add(row)
-                row.channel = channel
-                row.provider = provider
-                row.status = result.status
-                row.message_id = result.message_id or row.message_id
-                row.error = result.error
-                row.updated_at = utcnow()
-    except SQLAlchemyError as exc:
-        log.warning("sms status for %s not recorded: %s", delivery_key, exc)
+@dataclass(frozen=True)
+class BatchRecord:
+    """One batch's outcome, written in one short transaction after the gateway answered."""
+
+    delivery_key: str
+    channel: str
+    provider: str
+    batch: BatchRange
+    size: int
+    results: list[RecipientResult]
+    error: str | None = None
+
+
+def record_batch(db: Database, record: BatchRecord) -> None:
+    """The ledger row and every recipient row of one batch: two statements, one transaction."""
+    with db.session() as session:
+        _upsert_batch(session, record)
+        if record.results:
+            _upsert_recipients(session, record)
+
+
+def _insert_for(session: Session) -> Any:
+    name = session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def _upsert_batch(session: Session, record: BatchRecord) -> None:
+    values = {
+        "delivery_key": record.delivery_key,
+        "batch_index": record.batch.index,
+        "after_key": record.batch.after_key,
+        "last_key": record.batch.last_key,
+        "size": record.size,
+        "status": record.batch.status,
+        "error": record.error,
+        "updated_at": utcnow(),
+    }
+    statement = _insert_for(session)(SmsBatch).values(values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["delivery_key", "batch_index"],
+            set_={k: statement.excluded[k] for k in ("status", "error", "size", "updated_at")},
+        )
+    )
+
+
+def _upsert_recipients(session: Session, record: BatchRecord) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "delivery_key": record.delivery_key,
+            "channel": record.channel,
+            "provider": record.provider,
+            "msisdn": r.msisdn,
+            "message_id": r.message_id,
+            "status": r.status,
+            "error": r.error,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in record.results
+    ]
+    statement = _insert_for(session)(SmsRecipientStatus)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["delivery_key", "msisdn"],
+            set_={
+                "status": statement.excluded.status,
+                "message_id": func.coalesce(statement.excluded.message_id, SmsRecipientStatus.message_id),
+                "error": statement.excluded.error,
+                "updated_at": statement.excluded.updated_at,
+            },
+            # A number the provider already took is never set back to failed/unknown.
+            # (!= per state: an expanding NOT IN cannot run as executemany)
+            where=and_(*(SmsRecipientStatus.status != state for state in sorted(DONE))),
+        ),
+        rows,
+    )
+
+
+def tally(db: Database, delivery_key: str) -> dict[str, int]:
+    """Recipients per state for one delivery (one GROUP BY, not one row per number)."""
+    with db.session() as session:
+        rows = session.execute(
+            select(SmsRecipientStatus.status, func.count())
+            .where(SmsRecipientStatus.delivery_key == delivery_key)
+            .group_by(SmsRecipientStatus.status)
+        )
+        return {str(status): int(count) for status, count in rows}
 
 
 def apply_reports(db: Database, provider: str, reports: Iterable[Report]) -> int:
@@ -184,5 +298,6 @@ def forget_number(session: Session, msisdn: str, redact: Callable[[str], str]) -
 
 
 def forget_delivery(session: Session, delivery_key: str) -> None:
-    """Drop every recipient row of one delivery key (e.g. an opt-in code SMS, once sent)."""
+    """Drop every recipient and batch row of one delivery key (e.g. an opt-in code SMS, once sent)."""
     session.execute(delete(SmsRecipientStatus).where(SmsRecipientStatus.delivery_key == delivery_key))
+    session.execute(delete(SmsBatch).where(SmsBatch.delivery_key == delivery_key))

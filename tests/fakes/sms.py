@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import itertools
+import threading
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from tests.fakes.http import FakeServer, Recorded
@@ -19,13 +21,45 @@ def basic_auth(request: Recorded) -> tuple[str, str] | None:
     return user, password
 
 
-class FakeSeven(FakeServer):
+STATS_PATH = "/__fake/stats"  # not part of any provider's API: for benchmarks in another process
+
+
+class Tally:
+    """What a fake gateway accepted, per number: a number accepted twice is a duplicate SMS."""
+
+    def __init__(self) -> None:
+        self.accepted: Counter[str] = Counter()  # E.164 number -> times accepted
+        self.sends = 0  # send requests seen (answered or failed)
+        self.tally_lock = threading.Lock()
+
+    def count_send(self) -> int:
+        """Count one send request; returns its 1-based number."""
+        with self.tally_lock:
+            self.sends += 1
+            return self.sends
+
+    def accept(self, numbers: list[str]) -> None:
+        with self.tally_lock:
+            self.accepted.update("+" + n.lstrip("+") for n in numbers)
+
+    def duplicates(self) -> int:
+        with self.tally_lock:
+            return sum(n - 1 for n in self.accepted.values() if n > 1)
+
+    def stats(self) -> dict[str, int]:
+        with self.tally_lock:
+            accepted = sum(self.accepted.values())
+            return {"sends": self.sends, "accepted": accepted, "numbers": len(self.accepted)}
+
+
+class FakeSeven(FakeServer, Tally):
     """seven.io: HTTP 200 with a return code in ``success``; per-recipient ``messages``."""
 
     def __init__(
         self, api_key: str = "seven-key", invalid: set[str] | None = None, delay: float = 0.0
     ) -> None:
-        super().__init__()
+        FakeServer.__init__(self)
+        Tally.__init__(self)
         self.api_key = api_key
         self.invalid = invalid or set()  # numbers (digits, no "+") the fake refuses
         self.delay = delay  # seconds a send waits before its (normal) answer: a slow gateway
@@ -40,6 +74,8 @@ class FakeSeven(FakeServer):
         return [r for r in self.requests if r.path == "/api/sms"]
 
     def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path == STATS_PATH:
+            return 200, {**self.stats(), "duplicates": self.duplicates()}, {}
         if request.headers.get("x-api-key") != self.api_key:
             return 200, {"success": "900"}, {}
         if request.path == "/api/balance":
@@ -67,6 +103,8 @@ class FakeSeven(FakeServer):
                     "error_text": None if ok else "Invalid recipient",
                 }
             )
+        self.count_send()
+        self.accept([str(m["recipient"]) for m in messages if m["success"]])
         good = sum(1 for m in messages if m["success"])
         code = "100" if good == len(messages) else ("101" if good else "202")
         return (
@@ -83,12 +121,19 @@ class FakeSeven(FakeServer):
         )
 
 
-class FakeGatewayApi(FakeServer):
-    """GatewayAPI REST: ``/rest/mtsms`` with many recipients; errors as ``{code, message}``."""
+class FakeGatewayApi(FakeServer, Tally):
+    """GatewayAPI REST: ``/rest/mtsms`` with many recipients; errors as ``{code, message}``.
 
-    def __init__(self, token: str = "gw-token") -> None:
-        super().__init__()
+    ``fail_sends`` maps the number of a send request (1-based, in arrival order) to the
+    status it gets instead of an answer, e.g. ``{3: 503}``: the gateway failing on batch 3.
+    """
+
+    def __init__(self, token: str = "gw-token", delay: float = 0.0) -> None:
+        FakeServer.__init__(self)
+        Tally.__init__(self)
         self.token = token
+        self.delay = delay  # seconds before each send is answered
+        self.fail_sends: dict[int, int] = {}
         self.ids = itertools.count(421332671)
         self.credit = 120.5  # what GET /rest/me reports, in EUR
 
@@ -96,6 +141,8 @@ class FakeGatewayApi(FakeServer):
         return [r for r in self.requests if r.path == "/rest/mtsms"]
 
     def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path == STATS_PATH:
+            return 200, {**self.stats(), "duplicates": self.duplicates()}, {}
         auth = basic_auth(request)
         if auth is None or auth[0] != self.token:
             return (
@@ -120,6 +167,12 @@ class FakeGatewayApi(FakeServer):
                 {"code": "0x0222", "message": "Missing required parameter message", "variables": []},
                 {},
             )
+        number = self.count_send()
+        if self.delay:
+            time.sleep(self.delay)
+        if number in self.fail_sends:
+            return self.fail_sends[number], {"code": "0x0000", "message": "Service unavailable"}, {}
+        self.accept([str(r["msisdn"]) for r in recipients])
         return (
             200,
             {
@@ -134,22 +187,31 @@ class FakeGatewayApi(FakeServer):
         )
 
 
-class FakeTwilio(FakeServer):
+class FakeTwilio(FakeServer, Tally):
     """Twilio Messages API: one message per request, 201 with ``sid``; errors with Twilio codes."""
 
     def __init__(
-        self, sid: str = "AC" + "1" * 32, token: str = "twilio-token", invalid: set[str] | None = None
+        self,
+        sid: str = "AC" + "1" * 32,
+        token: str = "twilio-token",
+        invalid: set[str] | None = None,
+        delay: float = 0.0,
     ):
-        super().__init__()
+        FakeServer.__init__(self)
+        Tally.__init__(self)
         self.sid = sid
         self.token = token
         self.invalid = invalid or set()  # E.164 numbers answered with 21211
+        self.delay = delay  # seconds before each message is answered
+        self.fail_sends: dict[int, int] = {}  # send number (1-based) -> HTTP status instead
         self.balance = "15.50"  # Balance.json reports it as a string, as Twilio does
 
     def sent(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/Messages.json")]
 
     def handle(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if request.path == STATS_PATH:
+            return 200, {**self.stats(), "duplicates": self.duplicates()}, {}
         if basic_auth(request) != (self.sid, self.token):
             return (
                 401,
@@ -169,6 +231,12 @@ class FakeTwilio(FakeServer):
             return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}, {}
         form = {k: v[0] for k, v in request.form().items()}
         to = form.get("To", "")
+        number = self.count_send()
+        if self.delay:
+            time.sleep(self.delay)
+        if number in self.fail_sends:
+            status = self.fail_sends[number]
+            return status, {"code": 20000 + status, "message": "Too Many Requests", "status": status}, {}
         if to in self.invalid:
             return (
                 400,
@@ -180,6 +248,7 @@ class FakeTwilio(FakeServer):
                 },
                 {},
             )
+        self.accept([to])
         return (
             201,
             {

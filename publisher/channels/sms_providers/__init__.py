@@ -2,7 +2,12 @@
 
 Each provider sends one batch of E.164 recipients and answers with a result per
 recipient; it raises :class:`~publisher.errors.DeliveryError` only when the whole
-request failed. It also verifies and parses its own delivery reports.
+request failed (or :class:`BatchInterrupted` when a per-recipient provider stopped
+part-way). It also verifies and parses its own delivery reports.
+
+Each provider declares how many batches may be on their way at once
+(``default_concurrency``, at most ``max_concurrency``, from its documentation;
+the channel option ``concurrency`` picks a value in between).
 """
 
 from __future__ import annotations
@@ -16,15 +21,24 @@ import requests
 
 from publisher import http
 from publisher.channels.base import ChannelConfig, CheckResult
+from publisher.channels.sms_providers.replay import ReplayWindow
 from publisher.errors import DeliveryError
 from publisher.outbox.sms_status import RecipientResult, Report
 
 PROVIDERS = {
     "seven": "publisher.channels.sms_providers.seven:SevenProvider",
-from publisher.channels.sms_providers.replay import ReplayWindow
     "gatewayapi": "publisher.channels.sms_providers.gatewayapi:GatewayApiProvider",
     "twilio": "publisher.channels.sms_providers.twilio:TwilioProvider",
 }
+
+
+class BatchInterrupted(Exception):
+    """A per-recipient provider stopped inside a batch; ``done`` already have an answer."""
+
+    def __init__(self, error: DeliveryError, done: list[RecipientResult]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = done
 
 
 class InvalidReport(ValueError):
@@ -35,6 +49,8 @@ class SmsProvider(ABC):
     name: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
     default_batch_size: ClassVar[int] = 1
+    default_concurrency: ClassVar[int] = 1
+    max_concurrency: ClassVar[int] = 1
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
@@ -46,6 +62,12 @@ class SmsProvider(ABC):
     @property
     def batch_size(self) -> int:
         return max(1, int(self.config.options.get("batch_size", self.default_batch_size)))
+
+    @property
+    def concurrency(self) -> int:
+        """Batches on their way at once: the channel's ``concurrency``, within the provider's limit."""
+        wanted = int(self.config.options.get("concurrency", self.default_concurrency))
+        return max(1, min(self.max_concurrency, wanted))
 
     @property
     def sender(self) -> str | None:
@@ -86,6 +108,11 @@ class SmsProvider(ABC):
     ) -> list[Report]:
         """Verify a delivery-report request and turn it into reports, or raise InvalidReport."""
 
+    def replay_window(self, headers: Mapping[str, str]) -> ReplayWindow | None:
+        """For a report ``parse_reports`` accepted: its fingerprint and until when a repeat
+        must be refused; None when the provider's reports carry nothing to tell them apart."""
+        return None
+
 
 def provider_for(config: ChannelConfig) -> SmsProvider:
     name = str(config.options.get("provider", "")).lower()
@@ -107,8 +134,3 @@ def header(headers: Mapping[str, Any], name: str) -> str:
         if key.lower() == lowered:
             return str(value)
     return ""
-    def replay_window(self, headers: Mapping[str, str]) -> ReplayWindow | None:
-        """For a report ``parse_reports`` accepted: its fingerprint and until when a repeat
-        must be refused; None when the provider's reports carry nothing to tell them apart."""
-        return None
-

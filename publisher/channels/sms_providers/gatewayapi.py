@@ -122,6 +122,10 @@ class GatewayApiProvider(SmsProvider):
     name = "gatewayapi"
     default_base_url = "https://gatewayapi.eu"
     default_batch_size = 500
+    # GatewayAPI's REST documentation names no limit on parallel requests; we stay
+    # modest and let a 429 with Retry-After pause every worker (ratelimit.pause).
+    default_concurrency = 4
+    max_concurrency = 16
 
     def credentials(self) -> dict[str, Any]:
         return {"auth": (self.config.secret("api_token"), "")}
@@ -186,11 +190,11 @@ class GatewayApiProvider(SmsProvider):
         if not token:
             raise InvalidReport("X-Gwapi-Signature fehlt — Authentifizierungs-Token im Webhook setzen")
         claims = verify_jwt_hs256(token, self.config.secret("webhook_secret"))
+        check_jwt_times(claims, time.time())
         if "id" not in claims or "status" not in claims:
             return []  # e.g. an incoming-message webhook, not a delivery report
         raw = str(claims.get("status", "UNKNOWN")).upper()
         status = REPORT_STATES.get(raw, UNKNOWN)
-        check_jwt_times(claims, time.time())
         msisdn = claims.get("msisdn")
         error = claims.get("error") or (None if status == DELIVERED else raw)
         code = claims.get("code")

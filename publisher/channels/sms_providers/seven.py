@@ -73,6 +73,11 @@ class SevenProvider(SmsProvider):
     name = "seven"
     default_base_url = "https://gateway.seven.io/api"
     default_batch_size = 100
+    # seven.io does not limit API requests; it queues what exceeds the account's
+    # message throughput (10 SMS/s by default, help.seven.io "Message Throughput
+    # Limit"), so more parallel requests only fill its queue sooner.
+    default_concurrency = 4
+    max_concurrency = 16
 
     def credentials(self) -> dict[str, Any]:
         return {"headers": {"X-Api-Key": self.config.secret("api_key"), "Accept": "application/json"}}

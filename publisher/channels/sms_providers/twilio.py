@@ -21,7 +21,7 @@ from typing import Any
 
 from publisher import http
 from publisher.channels.base import CheckResult
-from publisher.channels.sms_providers import InvalidReport, SmsProvider, header
+from publisher.channels.sms_providers import BatchInterrupted, InvalidReport, SmsProvider, header
 from publisher.errors import DeliveryError
 from publisher.outbox.sms_status import (
     ACCEPTED,
@@ -57,11 +57,13 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> st
 class TwilioProvider(SmsProvider):
     name = "twilio"
     default_base_url = "https://api.twilio.com"
-    default_batch_size = 1
-
-    @property
-    def batch_size(self) -> int:
-        return 1  # one request per recipient, so each result is recorded before the next
+    # One request per recipient. A batch is the unit of bookkeeping: its results are
+    # written together; a batch cut short by an error records who was already sent.
+    default_batch_size = 50
+    # Twilio answers 20429 when an account exceeds its REST API concurrency (shared by
+    # every client of the account; 100 is the commonly cited default). Stay well below.
+    default_concurrency = 20
+    max_concurrency = 100
 
     @property
     def account_sid(self) -> str:
@@ -76,7 +78,15 @@ class TwilioProvider(SmsProvider):
     def send_batch(
         self, text: str, recipients: list[str], *, encoding: str, reference: str
     ) -> list[RecipientResult]:
-        return [self._send_one(text, msisdn) for msisdn in recipients]
+        results: list[RecipientResult] = []
+        for msisdn in recipients:
+            try:
+                results.append(self._send_one(text, msisdn))
+            except DeliveryError as exc:
+                if not results:
+                    raise
+                raise BatchInterrupted(exc, results) from exc
+        return results
 
     def _send_one(self, text: str, msisdn: str) -> RecipientResult:
         form = {"To": msisdn, "Body": text}
