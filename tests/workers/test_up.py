@@ -124,10 +124,10 @@ def test_up_runs_the_stack_sends_an_alert_and_stops_cleanly(
         assert "läuft bereits" in second.stderr
 
         children = children_of(up.pid)
-        assert len(children) == 5  # redis, two workers, scheduler, web
+        assert len(children) == 6  # redis, three workers (crisis, community, health), scheduler, web
         victim = max(children)
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: len(children_of(up.pid) - {victim}) == 5, timeout=30, what="restart")
+        wait_until(lambda: len(children_of(up.pid) - {victim}) == 6, timeout=30, what="restart")
         all_children = children | children_of(up.pid)
     finally:
         up.send_signal(signal.SIGTERM)
