@@ -25,6 +25,7 @@ from content_calendar.web.helpers import db_session, dispatcher, settings
 from publisher.db import utcnow
 
 INBOX_LIMIT_MAX = 500
+OFFSET_MAX = 1_000_000_000
 HIDDEN_NAME = "Bürger:in"
 
 
@@ -36,7 +37,7 @@ class InboxQuery(ApiModel):
     channel: Annotated[StrictText | None, Field(title="Kanal", max_length=80)] = None
     q: Annotated[StrictText | None, Field(title="Suche", max_length=200)] = None
     limit: Annotated[int, Field(title="Anzahl", ge=1, le=INBOX_LIMIT_MAX)] = 100
-    offset: Annotated[int, Field(title="Versatz", ge=0)] = 0
+    offset: Annotated[int, Field(title="Versatz", ge=0, le=OFFSET_MAX)] = 0
 
 
 class InboxItemOut(BaseModel):
