@@ -177,3 +177,49 @@ def test_a_channel_never_checked_is_amber_not_green(
     with db.session() as session:
         [row] = readiness(session)
     assert (row.state, row.reason, row.colour) == ("warning", "noch nicht geprüft", "amber")
+
+
+def test_a_revoked_bluesky_app_password_fails_even_with_a_cached_session(
+    db: Database, instance: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes.bluesky import FakeBluesky
+
+    bsky = FakeBluesky(password="app-pass-1234").start()
+    monkeypatch.setenv("TEST_BSKY_PASSWORD", "app-pass-1234")
+    try:
+        configure_channels(
+            db,
+            f'[channels.bluesky]\ntype = "bluesky"\nbase_url = "{bsky.url}"\n'
+            'handle = "stadt.bsky.social"\napp_password_env = "TEST_BSKY_PASSWORD"\n',
+        )
+        assert check_channels(db, instance)["bluesky"].state == "ok"
+        bsky.password = "neu-vergeben"  # the app password was revoked in the Bluesky settings
+        bsky.revoke_all()
+        verdict = check_channels(db, instance)["bluesky"]
+        assert verdict.state == "failing" and "Invalid identifier or password" in verdict.reason
+        assert bsky.records == {}
+    finally:
+        bsky.stop()
+
+
+def test_x_rejecting_the_access_token_fails(
+    db: Database, instance: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fakes.x import FakeX
+
+    fake = FakeX().start()
+    for name, value in {"CK": "ck", "CS": "cs", "AT": "at", "ATS": "ats"}.items():
+        monkeypatch.setenv(f"TEST_X_{name}", value)
+    try:
+        configure_channels(
+            db,
+            f'[channels.x]\ntype = "x"\nbase_url = "{fake.url}"\nusername = "stadt"\n'
+            'consumer_key_env = "TEST_X_CK"\nconsumer_secret_env = "TEST_X_CS"\n'
+            'access_token_env = "TEST_X_AT"\naccess_token_secret_env = "TEST_X_ATS"\n',
+        )
+        assert check_channels(db, instance)["x"].state == "ok"
+        fake.access_token_secret = "neu"  # the token was regenerated in the developer portal
+        assert check_channels(db, instance)["x"].state == "failing"
+        assert fake.posts == []
+    finally:
+        fake.stop()
