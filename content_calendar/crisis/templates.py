@@ -54,7 +54,7 @@ KEY_RE = re.compile(r"^[a-z0-9_]{2,60}$")
 SMS_MAX_SEGMENTS = 2
 # Checked at approval whatever channels are configured today: the promise made to
 # citizens (SMS fits in two segments, the X text fits, the banner headline is short).
-BASELINE_TYPES = ("sms", "x", "banner")
+BASELINE_TYPES = ("sms", "x", "bluesky", "banner")
 # Problems about a channel's set-up, not the template's text: not the approver's business.
 CONFIG_PROBLEMS = {"no_recipients", "provider", "bad_recipient", "credentials", "config", "not_configured"}
 
