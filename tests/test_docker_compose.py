@@ -16,7 +16,9 @@ def compose() -> dict:
 
 def test_compose_has_the_production_services() -> None:
     services = compose()["services"]
-    assert {"web", "crisis-worker", "community-worker", "scheduler", "redis", "postgres"} <= set(services)
+    assert {"web", "crisis-worker", "community-worker", "health-worker", "scheduler", "redis", "postgres"} <= set(
+        services
+    )
 
 
 def test_redis_keeps_an_append_only_file() -> None:
@@ -29,6 +31,8 @@ def test_workers_serve_their_own_lane() -> None:
     community = services["community-worker"]["command"]
     assert crisis[crisis.index("-Q") + 1] == "crisis"
     assert community[community.index("-Q") + 1] == "community"
+    health = services["health-worker"]["command"]
+    assert health[health.index("-Q") + 1] == "health"
 
 
 def test_app_services_use_postgres_and_redis_by_environment() -> None:
