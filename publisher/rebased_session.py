@@ -29,7 +29,7 @@ class RebasedSession(requests.Session):
             return self.base_url + url[len(self.library_origin) :]
         return url
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         url_text = url.decode() if isinstance(url, bytes) else url

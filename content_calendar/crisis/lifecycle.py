@@ -188,11 +188,11 @@ def issue(
         if msg_type == CapMsgType.ALERT and not confirm_parallel:
             running = parallel_alerts(session, template.key)
             if running:
-                ids = ", ".join(f"#{a.id}" for a in running)
+                named = ", ".join(f"#{a.id}" for a in running)
                 raise AlertError(
-                    f"Aus dieser Vorlage ist schon eine Warnung aktiv ({ids}). Meinen Sie eine "
+                    f"Aus dieser Vorlage ist schon eine Warnung aktiv ({named}). Meinen Sie eine "
                     "Aktualisierung? Sonst bitte bestätigen, dass eine zweite Warnung gewollt ist.",
-                    {"confirm_parallel": f"Bestätigung nötig: Warnung {ids} ist noch aktiv"},
+                    {"confirm_parallel": f"Bestätigung nötig: Warnung {named} ist noch aktiv"},
                     status=409,
                 )
         try:

@@ -27,7 +27,7 @@ from publisher.models import Channel
 from publisher.settings import Settings
 from publisher.vocabulary import LEVEL_LABELS, CapMsgType, CapStatus, Lane
 
-LEVELS: dict[str, str] = dict(LEVEL_LABELS)
+LEVELS: dict[str, str] = {str(level): label for level, label in LEVEL_LABELS.items()}
 CAP_VALUES = {
     "category": {
         "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health",

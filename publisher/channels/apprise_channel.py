@@ -67,7 +67,7 @@ class AppriseChannel(ChannelAdapter):
 
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
         plugin = self.plugin()
-        with apprise.LogCapture(level=logging.DEBUG) as captured:
+        with apprise.LogCapture(level=logging.DEBUG) as captured:  # type: ignore[no-untyped-call]
             ok = plugin.notify(
                 body=rendered["body"],
                 title=rendered.get("title") or "",

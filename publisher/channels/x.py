@@ -115,7 +115,7 @@ class XChannel(ChannelAdapter):
     def inbox_entry(
         self, post: dict[str, Any], users: dict[str, Any], referenced: dict[str, Any]
     ) -> InboxEntry:
-        author = users.get(post.get("author_id"), {})
+        author = users.get(str(post.get("author_id")), {})
         answered = next(
             (r["id"] for r in post.get("referenced_tweets") or [] if r.get("type") == "replied_to"), None
         )

@@ -144,7 +144,7 @@ def acquire(config: Any, default: str | None = None, *, client: redis.Redis | No
             wait_ms = max(0, int(client.pttl(keys[1])))
         else:
             wait_ms = int(
-                client.eval(  # type: ignore[no-untyped-call]
+                client.eval(
                     _ACQUIRE_LUA,
                     2,
                     *keys,

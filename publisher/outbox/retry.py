@@ -25,4 +25,4 @@ def backoff_seconds(
     delay = step / 2 + (rng or random).uniform(0, step / 2)
     if retry_after is not None:
         delay = max(delay, retry_after)
-    return delay
+    return float(delay)
