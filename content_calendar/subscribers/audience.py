@@ -48,8 +48,8 @@ class SubscriberAudience:
             .order_by(SmsSubscriber.id)
             .limit(limit)
         )
-        with db.session() as session:
-            return [(int(row.id), str(row.phone)) for row in session.execute(query)]
+        with db.session() as session:  # plain tuples: 100,000 ORM rows cost seconds
+            return session.execute(query).all()
 
 
 sms_audience.register(SubscriberAudience())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from publisher.db import Base, UTCDateTime, utcnow
@@ -30,6 +30,8 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 class SmsSubscriber(Base):
     __tablename__ = "sms_subscribers"
+    # An alert asks DISTINCT areas and count(*) per language: answered from this index alone.
+    __table_args__ = (Index("ix_sms_subscribers_audience", "status", "language", "area"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164

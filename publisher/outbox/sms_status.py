@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, and_, delete, func, select
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -196,42 +196,40 @@ def _upsert_batch(session: Session, record: BatchRecord) -> None:
         statement.on_conflict_do_update(
             index_elements=["delivery_key", "batch_index"],
             set_={k: statement.excluded[k] for k in ("status", "error", "size", "updated_at")},
+            where=SmsBatch.status != ACCEPTED,  # an accepted batch stays accepted
         )
     )
 
 
+# One statement per batch, executed by the driver's own executemany: the ORM's per-row
+# parameter processing cost 64 ms for 500 rows, and 200 batches share one interpreter
+# lock. The same ON CONFLICT syntax works on SQLite (>= 3.24) and PostgreSQL. A number
+# the provider already took is never set back to failed/unknown.
+_UPSERT_RECIPIENTS = (
+    "INSERT INTO sms_recipient_status "
+    "(delivery_key, channel, provider, msisdn, message_id, status, error, created_at, updated_at) "
+    "VALUES ({marks}) ON CONFLICT (delivery_key, msisdn) DO UPDATE SET "
+    "status = excluded.status, "
+    "message_id = coalesce(excluded.message_id, sms_recipient_status.message_id), "
+    "error = excluded.error, updated_at = excluded.updated_at "
+    "WHERE sms_recipient_status.status NOT IN ({done})"
+)
+
+
 def _upsert_recipients(session: Session, record: BatchRecord) -> None:
-    now = utcnow()
-    rows = [
-        {
-            "delivery_key": record.delivery_key,
-            "channel": record.channel,
-            "provider": record.provider,
-            "msisdn": r.msisdn,
-            "message_id": r.message_id,
-            "status": r.status,
-            "error": r.error,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in record.results
-    ]
-    statement = _insert_for(session)(SmsRecipientStatus)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["delivery_key", "msisdn"],
-            set_={
-                "status": statement.excluded.status,
-                "message_id": func.coalesce(statement.excluded.message_id, SmsRecipientStatus.message_id),
-                "error": statement.excluded.error,
-                "updated_at": statement.excluded.updated_at,
-            },
-            # A number the provider already took is never set back to failed/unknown.
-            # (!= per state: an expanding NOT IN cannot run as executemany)
-            where=and_(*(SmsRecipientStatus.status != state for state in sorted(DONE))),
-        ),
-        rows,
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = _UPSERT_RECIPIENTS.format(
+        marks=", ".join([mark] * 9), done=", ".join(f"'{state}'" for state in sorted(DONE))
     )
+    to_db = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)  # exactly as the ORM writes it
+    now = to_db(utcnow()) if to_db else utcnow()
+    key, channel, provider = record.delivery_key, record.channel, record.provider
+    rows = [
+        (key, channel, provider, r.msisdn, r.message_id, r.status, r.error, now, now) for r in record.results
+    ]
+    connection.exec_driver_sql(sql, rows)
 
 
 def tally(db: Database, delivery_key: str) -> dict[str, int]:

@@ -263,3 +263,31 @@ cost_per_segment = 0.05
 def test_a_subscriber_number_must_be_stored_in_e164(db: Database) -> None:
     with pytest.raises(ValueError, match="E.164"):
         SmsSubscriber(phone="0151 23456789")
+
+
+@pytest.mark.integration
+def test_a_celery_crisis_worker_reads_the_audience_and_sends_every_subscriber_once(
+    stack: Any, db: Database, gateway: FakeGatewayApi
+) -> None:
+    from tests.channels.pipeline import enqueue_delivery, wait_for_state
+
+    people = subscribe(db, 30)
+    configure_channels(
+        db,
+        f"""
+[channels.sms-gw]
+type = "sms"
+provider = "gatewayapi"
+base_url = "{gateway.url}"
+api_token_env = "TEST_GW_TOKEN"
+lanes = ["crisis"]
+batch_size = 7
+""",
+    )
+    stack.start("crisis")
+    delivery_id = enqueue_delivery(stack, db, "sms-gw", to_everyone(30), "crisis")
+    done = wait_for_state(db, delivery_id, "sent", "dead", "failed")
+    assert done.state == "sent", done.last_error
+    assert not done.dispatched_inline  # the worker process, not this one, read the subscribers
+    assert dict(gateway.accepted) == {n: 1 for n in people}
+    assert len(gateway.sent()) == 5

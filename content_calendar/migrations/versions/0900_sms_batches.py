@@ -5,7 +5,8 @@ Revises: 0800_channel_health
 
 ``sms_batches`` records each batch of an SMS delivery (stable key: delivery key +
 batch index, the recipient-key range it covers, the gateway's answer), so a retry
-skips what the gateway accepted.
+skips what the gateway accepted. An index (status, language, area) answers the alert's
+audience questions (DISTINCT areas, count per language) without reading the rows.
 
 The worker now sends subscriber numbers exactly as stored, so every stored number
 must be E.164. Sign-up has always stored E.164; rows written another way (by hand,
@@ -49,6 +50,8 @@ def upgrade() -> None:
         sa.Column("updated_at", publisher.db.UTCDateTime(), nullable=False),
         sa.UniqueConstraint("delivery_key", "batch_index", name="uq_sms_batch_delivery_index"),
     )
+    # The alert's DISTINCT and count(*) questions read only this index, not the rows.
+    op.create_index("ix_sms_subscribers_audience", "sms_subscribers", ["status", "language", "area"])
     normalise_numbers(op.get_bind())
 
 
@@ -80,4 +83,5 @@ def normalise_numbers(connection: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sms_subscribers_audience", table_name="sms_subscribers")
     op.drop_table("sms_batches")
