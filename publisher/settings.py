@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     sms_inbound_token: str = _var("ERNSTFALL_SMS_INBOUND_TOKEN", "", "token the SMS provider sends to "
                                   "`/sms/eingang?token=…`; unset: inbound replies are refused",
                                   shown="unset", secret=True)
+    impressum_url: str = _var("ERNSTFALL_IMPRESSUM_URL", "", "the city's Impressum (legal notice), linked "
+                              "from the public pages (SMS sign-up, login)", shown="no link")
+    privacy_url: str = _var("ERNSTFALL_PRIVACY_URL", "", "the city's Datenschutzerklärung (privacy "
+                            "notice), linked from the public pages", shown="no link")
 
     # -- accounts ---------------------------------------------------------------------------
     demo_password: str = _var("ERNSTFALL_DEMO_PASSWORD", "", "password of every demo user "
@@ -264,6 +268,14 @@ class Settings(BaseSettings):
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("an http(s) URL such as https://warnung.stadt.de")
         return value.strip().rstrip("/")
+
+    @field_validator("impressum_url", "privacy_url")
+    @classmethod
+    def _optional_web_link(cls, value: str) -> str:
+        parsed = urlparse(value.strip())
+        if value.strip() and (parsed.scheme not in ("http", "https") or not parsed.hostname):
+            raise ValueError("an http(s) URL such as https://www.stadt.de/impressum (or unset)")
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

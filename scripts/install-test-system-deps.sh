@@ -18,3 +18,11 @@ if [ -n "$missing" ]; then
         echo "note: not root; missing Debian packages:$missing (browser tests will skip)" >&2
     fi
 fi
+# axe-core for the accessibility checks of the browser tests: a test-only npm folder
+# (tests/browser/node_modules, not committed), pinned by tests/browser/package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+    (cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund --silent) \
+        || echo "note: npm ci in tests/browser failed; the browser tests will skip" >&2
+else
+    echo "note: npm missing (Debian package npm); the browser tests will skip" >&2
+fi

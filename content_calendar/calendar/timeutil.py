@@ -13,6 +13,7 @@ stays 10:00 across both changes; every occurrence is then stored in UTC.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -123,17 +124,97 @@ def parse_date(text: str) -> date:
             return datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise LocalTimeError(f"Datum „{raw}“ nicht erkannt — bitte als TT.MM.JJJJ angeben")
+    raise LocalTimeError(f"Datum „{raw}“ nicht erkannt — bitte als TT.MM.JJJJ angeben (z. B. 24.12.2026)")
+
+
+# What a time field accepts, said the same way wherever a time is refused.
+CLOCK_FORMS = "HH:MM (z. B. 14:30, 14.30 oder 14 Uhr)"
+MOMENT_FORMS = (
+    "sofort, 14 Uhr, 14:30 (HH:MM), heute/morgen/übermorgen 9 Uhr, 24.12. 18:30 oder 24.12.2026 18:30"
+)
+NOW_WORDS = frozenset({"sofort", "ab sofort", "jetzt", "umgehend"})
+DAY_WORDS = {"heute": 0, "morgen": 1, "übermorgen": 2}
+_CLOCK = re.compile(r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?::(?P<s>\d{2}))?(?:\s*(?:uhr|h))?")
+_DATED = re.compile(r"(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{2}|\d{4})?\s+(?P<clock>.+)")
+_ISO = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def _words(text: str) -> str:
+    """Lower case, one space between words, no commas or leading "um"/"gegen"."""
+    raw = " ".join((text or "").lower().replace(",", " ").split())
+    for prefix in ("um ", "gegen ", "ca. "):
+        raw = raw.removeprefix(prefix)
+    return raw
+
+
+def _clock_or_none(raw: str) -> time | None:
+    found = _CLOCK.fullmatch(raw)
+    if found is None:
+        return None
+    hour, minute, second = int(found["h"]), int(found["m"] or 0), int(found["s"] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second)
 
 
 def parse_clock(text: str) -> time:
-    raw = (text or "").strip().replace(".", ":")
-    for fmt in ("%H:%M", "%H:%M:%S", "%H"):
+    """A wall-clock time as people type it: ``14:30``, ``14.30``, ``14 Uhr``, ``9h``."""
+    clock = _clock_or_none(_words(text))
+    if clock is None:
+        shown = (text or "").strip()
+        raise LocalTimeError(f"Uhrzeit „{shown}“ nicht erkannt — bitte als {CLOCK_FORMS} angeben")
+    return clock
+
+
+def _dated(raw: str, today: date) -> datetime | None:
+    found = _DATED.fullmatch(raw)
+    if found is None:
+        return None
+    clock = _clock_or_none(_words(found["clock"]))
+    year = int(found["y"]) if found["y"] else today.year
+    year = year + 2000 if year < 100 else year
+    try:
+        day = date(year, int(found["mo"]), int(found["d"]))
+    except ValueError:
+        return None
+    return datetime.combine(day, clock) if clock else None
+
+
+def parse_moment(text: str, now: datetime) -> datetime:
+    """A moment as crisis staff type it ("sofort", "14 Uhr", "morgen 9 Uhr" …), naive local time.
+
+    ``now`` is the local wall-clock time the words are relative to. Anything else is refused
+    with the list of accepted forms, so nobody has to guess.
+    """
+    raw = _words(text)
+    if raw in NOW_WORDS:
+        return now.replace(second=0, microsecond=0, tzinfo=None)
+    first, _, rest = raw.partition(" ")
+    if first in DAY_WORDS and rest:
+        clock = _clock_or_none(_words(rest))
+        if clock is not None:
+            return datetime.combine(now.date() + timedelta(days=DAY_WORDS[first]), clock)
+    for fmt in _ISO:
         try:
-            return datetime.strptime(raw, fmt).time()
+            return datetime.strptime(raw.upper(), fmt)
         except ValueError:
             continue
-    raise LocalTimeError(f"Uhrzeit „{raw}“ nicht erkannt — bitte als HH:MM angeben")
+    dated = _dated(raw, now.date())
+    if dated is not None:
+        return dated
+    clock = _clock_or_none(raw)
+    if clock is not None:
+        return datetime.combine(now.date(), clock)
+    raise LocalTimeError(f"Zeit „{(text or '').strip()}“ nicht erkannt — möglich sind {MOMENT_FORMS}")
+
+
+def format_moment(moment: datetime, now: datetime) -> str:
+    """How a moment reads in an alert: ``14:30`` today, ``03.12. 09:00`` another day this year."""
+    if moment.date() == now.date():
+        return moment.strftime("%H:%M")
+    if moment.year == now.year:
+        return moment.strftime("%d.%m. %H:%M")
+    return moment.strftime("%d.%m.%Y %H:%M")
 
 
 def to_local(value: datetime, tz_name: str) -> datetime:

@@ -7,8 +7,11 @@ import string
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
+
+from content_calendar.calendar.timeutil import MOMENT_FORMS, LocalTimeError, format_moment, parse_moment
 
 TYPES = ("text", "area", "place", "place_list", "time", "phone", "url")
 MAX_VALUE = 300
@@ -32,15 +35,24 @@ def _text(value: str) -> str:
     return value.strip()
 
 
-def _time(value: str) -> str:
-    value = value.strip()
-    for fmt in ("%H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%dT%H:%M", "%d.%m. %H:%M"):
-        try:
-            datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        return value
-    raise ValueError("Zeit im Format HH:MM oder TT.MM.JJJJ HH:MM angeben")
+def _time(value: str, now: datetime) -> str:
+    """A moment as typed ("sofort", "14 Uhr", "morgen 9 Uhr" …), written the same way every time.
+
+    Templates say "bis {bis} Uhr", so the value is a clock time (``14:30``), with the date in
+    front when it is another day (``03.12. 09:00``); "sofort" becomes the minute it was entered.
+    """
+    try:
+        moment = parse_moment(value, now)
+    except LocalTimeError as exc:
+        raise ValueError(exc.message) from exc
+    return format_moment(moment, now)
+
+
+def local_now() -> datetime:
+    """Wall-clock time in the configured zone: what "sofort" and "morgen" mean."""
+    from publisher.settings import load_settings
+
+    return datetime.now(ZoneInfo(load_settings().timezone))
 
 
 def _phone(value: str) -> str:
@@ -72,14 +84,20 @@ CHECKS: dict[str, Callable[[str], str]] = {
     "area": _text,
     "place": _text,
     "place_list": _place_list,
-    "time": _time,
     "phone": _phone,
     "url": _url,
 }
 
 
-def validate_values(spec: dict[str, dict[str, Any]], values: dict[str, Any]) -> dict[str, str]:
-    """Check and normalise values for the template's placeholders; raise with every problem."""
+def validate_values(
+    spec: dict[str, dict[str, Any]], values: dict[str, Any], now: datetime | None = None
+) -> dict[str, str]:
+    """Check and normalise values for the template's placeholders; raise with every problem.
+
+    ``now`` (local wall-clock time) is what "sofort" and "morgen" in a time field refer to;
+    by default the current time in the configured zone. Normalising is idempotent, so the
+    values shown after a preview validate to themselves when the alert is sent.
+    """
     problems: dict[str, str] = {}
     clean: dict[str, str] = {}
     for name, meta in spec.items():
@@ -100,7 +118,12 @@ def validate_values(spec: dict[str, dict[str, Any]], values: dict[str, Any]) -> 
             problems[name] = f"{label}: {len(raw.strip())} von höchstens {limit} Zeichen — bitte kürzer"
             continue
         try:
-            clean[name] = CHECKS[meta.get("type", "text")](raw)
+            kind = meta.get("type", "text")
+            if kind == "time":
+                now = now or local_now()
+                clean[name] = _time(raw, now)
+            else:
+                clean[name] = CHECKS[kind](raw)
         except ValueError as exc:
             problems[name] = f"{label}: {exc}"
     unknown = sorted(set(values) - set(spec))
@@ -116,7 +139,7 @@ TYPE_LABELS = {
     "area": "Gebiet",
     "place": "Ort",
     "place_list": "Ortsliste (mit ; trennen)",
-    "time": "Uhrzeit / Zeitpunkt",
+    "time": f"Uhrzeit / Zeitpunkt, z. B. {MOMENT_FORMS}",
     "phone": "Telefonnummer",
     "url": "Link",
 }

@@ -67,11 +67,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from content_calendar.web import api, dashboard, errors, public
+    from content_calendar.web import api, dashboard, errors, public, start
     from content_calendar.web.accounts import auth as auth_views
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(start.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     from content_calendar.web.accounts import channels as channel_admin

@@ -105,7 +105,7 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
         page.fill("#v_von", "14:00")
         page.fill("#v_bis", "18:00")
         page.click("button[value=preview]")
-        expect(page.locator("table.previews")).to_contain_text("Unwetterwarnung für Nordstadt")
+        expect(page.locator("#previews")).to_contain_text("Unwetterwarnung für Nordstadt")
         page.once("dialog", lambda dialog: dialog.accept())
         page.click("#send-now")
         page.wait_for_url("**/krise/warnung/*")

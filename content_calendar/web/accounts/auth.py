@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from content_calendar.accounts.auth import LoginRefused, authenticate, end_sessions
 from content_calendar.accounts.models import User, audit
 from content_calendar.web.helpers import LoginUser, db_session
+from content_calendar.web.start import start_page
 
 bp = Blueprint("auth", __name__)
 
@@ -56,7 +57,10 @@ def login() -> ResponseReturnValue:
         db.commit()
         session.clear()
         login_user(LoginUser(user))
-        return redirect(safe_next(request.args.get("next")))
+        target = request.args.get("next")
+        if target is None or target == url_for("dashboard.index"):  # no particular page asked for
+            return redirect(start_page())
+        return redirect(safe_next(target))
     return render_template("login.html")
 
 

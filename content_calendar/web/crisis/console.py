@@ -133,6 +133,7 @@ def _preview(
             "type": r.channel.type,
             "category": channel_category(r.channel.type),
             "text": r.text,
+            "rendered": r.rendered,
             "headline": r.rendered.get("headline") or r.rendered.get("title") or r.rendered.get("subject"),
             "problems": list(r.problems),
         }
@@ -183,6 +184,7 @@ def send(key: str) -> ResponseReturnValue:
         except PlaceholderError as exc:
             errors, status = exc.problems, 422
         else:
+            values = clean  # shown normalised ("sofort" -> "14:32"), so send repeats the preview
             previews, preview_hash = _preview(template, clean, drill, ref, msg_type)
             if request.form.get("action") == "send":
                 key_, opened = read_console_token(token)

@@ -44,6 +44,7 @@ def index() -> str:
     }
     return render_template(
         "fallback_console.html",
+        active=session.scalars(select(Alert).where(Alert.active.is_(True)).order_by(Alert.id.desc())).all(),
         failed=failed,
         alerts=alerts,
         has_sms=bool(sms_channels(session, drill=False)),

@@ -24,7 +24,8 @@
     var row = board.querySelector('tr[data-delivery="' + d.id + '"]');
     if (!row) {
       row = document.createElement("tr"); row.dataset.delivery = d.id; row.dataset.category = d.category;
-      row.innerHTML = '<td></td><td><span class="badge" data-field="state"></span></td><td data-field="attempts"></td><td data-field="error"></td><td data-field="link"></td>';
+      row.innerHTML = '<td class="channel"></td><td data-label="Zustand"><span class="badge" data-field="state"></span></td>' +
+        '<td data-label="Versuche" data-field="attempts"></td><td data-label="Fehler" data-field="error"></td><td data-field="link"></td>';
       text(row.cells[0], d.channel + (d.inline ? " (direkt gesendet)" : ""));
       board.tBodies[0].appendChild(row);
     }
