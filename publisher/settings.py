@@ -146,6 +146,13 @@ class Settings(BaseSettings):
                               "from the public pages (SMS sign-up, login)", shown="no link")
     privacy_url: str = _var("ERNSTFALL_PRIVACY_URL", "", "the city's Datenschutzerklärung (privacy "
                             "notice), linked from the public pages", shown="no link")
+    city_name: str = _var("ERNSTFALL_CITY_NAME", "", "the municipality as printed on notices and said in "
+                          "announcements, e.g. `Stadt Heidelberg`", shown="„Ihre Stadtverwaltung“")
+    hotline: str = _var("ERNSTFALL_HOTLINE", "", "citizens' hotline (Bürgertelefon) printed on the notice "
+                        "when the alert has no phone field of its own", shown="none")
+    darksite_url: str = _var("ERNSTFALL_DARKSITE_URL", None, "where the darksite (static standby page) is "
+                             "published; the QR code on the printed notice points here",
+                             shown="`ERNSTFALL_PUBLIC_URL`")
 
     # -- accounts ---------------------------------------------------------------------------
     demo_password: str = _var("ERNSTFALL_DEMO_PASSWORD", "", "password of every demo user "
@@ -276,6 +283,16 @@ class Settings(BaseSettings):
         if value.strip() and (parsed.scheme not in ("http", "https") or not parsed.hostname):
             raise ValueError("an http(s) URL such as https://www.stadt.de/impressum (or unset)")
         return value.strip()
+
+    @field_validator("darksite_url", mode="before")
+    @classmethod
+    def _darksite_or_public_url(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or not str(value).strip():
+            return str(info.data.get("public_base_url", ""))
+        parsed = urlparse(str(value).strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError("an http(s) URL such as https://www.stadt.de/notfall")
+        return str(value).strip()
 
     @field_validator("timezone")
     @classmethod

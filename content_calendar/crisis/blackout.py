@@ -1,123 +1,356 @@
 """The blackout pack: what still works when internet and phones fail.
 
-* a printable A4 notice (PDF) for notice boards and the emergency meeting points
-  ("Katastrophenschutz-Leuchttürme");
-* a loudspeaker announcement (text, and audio if ``espeak-ng`` is installed);
+* a printable A4 notice (PDF) for doors, notice boards and the emergency meeting points
+  ("Katastrophenschutz-Leuchttürme"): readable from a few metres (headline at least 48 pt,
+  text at least 20 pt), with the city, date and time, the hotline and a QR code to the darksite;
+* a loudspeaker announcement written for speech (``content_calendar.crisis.speech``), and audio
+  of it if ``espeak-ng`` is installed;
 * a "darksite": one self-contained HTML page with the current alerts, to copy to
   any web server or a USB stick (no scripts, no external files);
 * the CAP XML for the district control centre (MoWaS hand-over).
+
+Every text comes from the composer (``alert_message``), so the drill and update marks are the
+ones approved and sent everywhere else.
 """
 
 from __future__ import annotations
 
 import html
+import importlib.util
+import io
 import shutil
 import subprocess
 import tempfile
-from dataclasses import replace
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_calendar.crisis.alerts import message_for_alert
+from content_calendar.crisis.compose import PRIMARY_LANGUAGE, alert_message, is_drill
 from content_calendar.crisis.models import Alert
+from content_calendar.crisis.speech import for_speech
 from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
 from publisher.models import Channel
 from publisher.outputs.cap import CapProfile, cap_document
 from publisher.settings import Settings, load_settings
-from publisher.vocabulary import DRILL_MARK
+from publisher.vocabulary import DRILL_MARK, MARK_SEPARATOR, level_colour
 
 # fpdf2 leaves the cursor right of a cell by default; every block starts a new line.
-# After each block, continue at the left margin on the next line.
 NEXT_LINE: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
-LEVEL_COLOURS = {
-    "extreme": (139, 0, 0),
-    "severe": (192, 57, 43),
-    "info": (185, 119, 14),
-    "allclear": (30, 132, 73),
-}
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+FONT_FAMILY = "DejaVu"  # DejaVu Sans covers Latin, Cyrillic, Turkish and Arabic
+DEFAULT_ISSUER = "Ihre Stadtverwaltung"
+EMERGENCY_NUMBER = "112"
+MARGIN_MM = 15.0
+PT_TO_MM = 25.4 / 72
+LINE_SPACING = 1.25
+QR_SIZE_MM = 45.0
+LATIN1_SWAPS = {"„": '"', "“": '"', "”": '"', "‚": "'", "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."}
+WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+MISSING_FONT_NOTE = (
+    "{language}: kann hier nicht gedruckt werden – auf dem Server fehlt eine Schrift dafür "
+    "(Debian-Paket fonts-dejavu-core, Python-Paket uharfbuzz). Der Text steht auf der Notfall-Webseite."
+)
 
 
-def _font_dir() -> Path | None:
-    return next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
+@dataclass(frozen=True)
+class Sizes:
+    """Font sizes in points: the headline, and everything else."""
+
+    headline: float
+    body: float
 
 
-def _latin1(text: str) -> str:
-    """Core PDF fonts know Latin-1 only; keep umlauts, replace what they cannot show."""
-    swaps = {"„": '"', "“": '"', "”": '"', "‚": "'", "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."}
-    text = "".join(swaps.get(ch, ch) for ch in text)
-    return text.encode("latin-1", "replace").decode("latin-1")
+# Tried from the top: the largest sizes whose block fits on one page win; the last are the minimum
+# readable from a few metres, and text that does not fit even then continues on the next page.
+SIZE_STEPS = (
+    Sizes(72, 32),
+    Sizes(64, 28),
+    Sizes(58, 26),
+    Sizes(54, 24),
+    Sizes(50, 22),
+    Sizes(48, 20),
+)
+MINIMUM_SIZES = SIZE_STEPS[-1]
+
+
+@dataclass(frozen=True)
+class Typeface:
+    """The font the notice is set in, and what it can show."""
+
+    font_dir: Path | None  # None: only the PDF core fonts (Latin-1)
+    shaping: bool  # uharfbuzz present: Arabic joined and right-to-left
+
+    @property
+    def family(self) -> str:
+        return FONT_FAMILY if self.font_dir else "Helvetica"
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """What the notice says besides the alert's text."""
+
+    city: str = DEFAULT_ISSUER
+    timezone: str = "Europe/Berlin"
+    hotline: str = ""
+    darksite_url: str = ""
+
+
+def find_typeface(dirs: tuple[Path, ...] = FONT_DIRS) -> Typeface:
+    found = next((d for d in dirs if all((d / name).exists() for name in FONT_FILES.values())), None)
+    return Typeface(font_dir=found, shaping=importlib.util.find_spec("uharfbuzz") is not None)
+
+
+def hotline_for(alert: Alert, fallback: str = "") -> str:
+    """The alert's own phone fields (the template's ``phone`` placeholders), else the configured hotline."""
+    spec = alert.template.placeholders if alert.template is not None else {}
+    values = alert.variables or {}
+    phones = [name for name, meta in spec.items() if meta.get("type") == "phone"]
+    numbers = [values[name] for name in phones if values.get(name)]
+    return " / ".join(dict.fromkeys(numbers)) or fallback
+
+
+def notice_facts(alert: Alert, settings: Settings) -> NoticeFacts:
+    return NoticeFacts(
+        city=settings.city_name or DEFAULT_ISSUER,
+        timezone=settings.timezone,
+        hotline=hotline_for(alert, settings.hotline),
+        darksite_url=settings.darksite_url,
+    )
 
 
 def _local(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
-def notice_pdf(alert: Alert, timezone: str = "Europe/Berlin", issuer: str = "Ihre Stadtverwaltung") -> bytes:
-    """An A4 notice: large headline, the German text, then the other languages."""
+def _local_with_weekday(moment: datetime, timezone: str) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{WEEKDAYS[local.weekday()]}, {_local(moment, timezone)}"
+
+
+def is_right_to_left(text: str) -> bool:
+    """Whether most letters are Arabic or Hebrew ("ÜBUNG – " in front of Arabic stays Arabic)."""
+    directions = [unicodedata.bidirectional(char) for char in text]
+    right = sum(d in ("R", "AL") for d in directions)
+    return right > 0 and right >= directions.count("L")
+
+
+def _latin1(text: str, *, lossy: bool = False) -> str | None:
+    """Core PDF fonts know Latin-1 only: typographic marks are swapped, anything else cannot be shown."""
+    text = "".join(LATIN1_SWAPS.get(ch, ch) for ch in text)
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("latin-1", "replace").decode("latin-1") if lossy else None
+    return text
+
+
+def printable(text: str, face: Typeface) -> str | None:
+    """``text`` as the typeface can print it, or None when it would come out wrong."""
+    if face.font_dir is None:
+        return _latin1(text)
+    if is_right_to_left(text) and not face.shaping:
+        return None  # unshaped Arabic is unreadable: loose letters in the wrong order
+    return text
+
+
+def _new_pdf(face: Typeface) -> FPDF:
     pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    fonts = _font_dir()
-    if fonts:
-        pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-        pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        family, clean = "DejaVu", (lambda s: s)
-    else:  # no Unicode font installed: readable German, but other scripts become "?"
-        family, clean = "Helvetica", _latin1
-    drill = alert.status == "Exercise"
-    red, green, blue = LEVEL_COLOURS.get(alert.level, (51, 51, 51))
-    pdf.set_fill_color(red, green, blue)
-    pdf.set_text_color(255, 255, 255)
-    pdf.set_font(family, "B", 22)
+    pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
+    pdf.set_auto_page_break(True, margin=MARGIN_MM)
+    if face.font_dir is not None:
+        for style, name in FONT_FILES.items():
+            pdf.add_font(FONT_FAMILY, style, str(face.font_dir / name))
+        if face.shaping:
+            pdf.set_text_shaping(True)
+    return pdf
+
+
+def _paragraph(pdf: FPDF, face: Typeface, text: str, size: float, *, bold: bool = False, **cell: Any) -> None:
+    """One block of text at ``size`` points; right-aligned when it is Arabic."""
+    pdf.set_font(face.family, "B" if bold else "", size)
+    shown = printable(text, face)
+    if shown is None:  # German on page one is printed whatever happens; "?" marks what the font lacks
+        shown = (_latin1(text, lossy=True) or text) if face.font_dir is None else text
+    rtl = is_right_to_left(shown)
+    align = "R" if rtl else cell.pop("align", "L")
+    if rtl and face.shaping:  # the paragraph reads right to left even where it starts with "ÜBUNG"
+        pdf.set_text_shaping(True, direction="rtl")
+    pdf.multi_cell(0, size * PT_TO_MM * LINE_SPACING, shown, align=align, **cell, **NEXT_LINE)
+    if rtl and face.shaping:
+        pdf.set_text_shaping(True)
+
+
+def _qr_png(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class NoticeContent:
+    """Everything printed, prepared once; the layout is tried at several sizes."""
+
+    band: str
+    colour: tuple[int, int, int]
+    headline: str
+    text: str
+    facts: tuple[str, ...]
+    darksite_url: str
+    languages: tuple[tuple[str, str, str], ...]  # (label, headline, text)
+
+
+def notice_content(alert: Alert, facts: NoticeFacts) -> NoticeContent:
+    drill = is_drill(alert)
     label = LEVELS.get(alert.level, alert.level).upper()
-    pdf.multi_cell(
-        0, 14, clean(f"{DRILL_MARK} – " if drill else "") + clean(label), fill=True, align="C", **NEXT_LINE
+    main = alert_message(alert)
+    others = tuple(
+        (LANGUAGE_LABELS.get(lang, lang), message.title or "", message.text)
+        for lang in alert.texts
+        if lang != PRIMARY_LANGUAGE
+        for message in (alert_message(alert, language=lang),)
     )
-    pdf.ln(4)
+    lines = [f"{facts.city} · Stand: {_local_with_weekday(alert.created_at, facts.timezone)}"]
+    if facts.hotline:
+        lines.append(f"Bürgertelefon: {facts.hotline}")
+    lines.append(f"Notruf (Feuerwehr, Rettungsdienst): {EMERGENCY_NUMBER}")
+    return NoticeContent(
+        band=MARK_SEPARATOR.join([DRILL_MARK, label]) if drill else label,
+        colour=level_colour(alert.level, drill=drill),
+        headline=main.title or alert.headline,
+        text=main.text,
+        facts=tuple(lines),
+        darksite_url=facts.darksite_url,
+        languages=others,
+    )
+
+
+def _draw_front(pdf: FPDF, face: Typeface, content: NoticeContent, sizes: Sizes) -> None:
+    """The German notice: coloured level band, headline, text, facts, QR code."""
+    pdf.set_fill_color(*content.colour)
+    pdf.set_text_color(255, 255, 255)
+    _paragraph(pdf, face, content.band, sizes.body * 1.25, bold=True, fill=True, align="C", padding=2)
     pdf.set_text_color(0, 0, 0)
-    texts = alert.texts
-    primary = texts.get("de") or next(iter(texts.values()))
-    pdf.set_font(family, "B", 26)
-    pdf.multi_cell(0, 12, clean(primary.get("headline", alert.headline)), **NEXT_LINE)
-    pdf.ln(3)
-    pdf.set_font(family, "", 16)
-    pdf.multi_cell(0, 8, clean(primary["text"]), **NEXT_LINE)
-    pdf.ln(3)
-    pdf.set_font(family, "", 11)
-    pdf.multi_cell(0, 6, clean(f"Stand: {_local(alert.created_at, timezone)} · {issuer}"), **NEXT_LINE)
-    for lang, parts in texts.items():
-        if lang == "de" or lang == "ar":  # fpdf2 needs a shaping engine for Arabic; left out
-            continue
-        pdf.ln(4)
-        pdf.set_font(family, "B", 13)
-        pdf.multi_cell(
-            0, 7, clean(f"{LANGUAGE_LABELS.get(lang, lang)}: {parts.get('headline', '')}"), **NEXT_LINE
-        )
-        pdf.set_font(family, "", 12)
-        pdf.multi_cell(0, 6, clean(parts["text"]), **NEXT_LINE)
+    pdf.ln(sizes.body * PT_TO_MM * 0.6)
+    _paragraph(pdf, face, content.headline, sizes.headline, bold=True)
+    pdf.ln(sizes.body * PT_TO_MM * 0.4)
+    _paragraph(pdf, face, content.text, sizes.body)
+    pdf.ln(sizes.body * PT_TO_MM * 0.6)
+    pdf.set_draw_color(*content.colour)
+    pdf.set_line_width(1.2)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(sizes.body * PT_TO_MM * 0.4)
+    for line in content.facts:
+        _paragraph(pdf, face, line, sizes.body, bold=line.startswith("Bürgertelefon"))
+    if content.darksite_url:
+        _draw_qr(pdf, face, content.darksite_url, sizes)
+
+
+def _draw_qr(pdf: FPDF, face: Typeface, url: str, sizes: Sizes) -> None:
+    pdf.ln(sizes.body * PT_TO_MM * 0.4)
+    if pdf.get_y() + QR_SIZE_MM > pdf.page_break_trigger:
+        pdf.add_page()
+    top = pdf.get_y()
+    pdf.image(_qr_png(url), x=pdf.l_margin, y=top, w=QR_SIZE_MM, h=QR_SIZE_MM, alt_text=url)
+    pdf.set_xy(pdf.l_margin + QR_SIZE_MM + 5, top + 2)
+    width = pdf.w - pdf.r_margin - pdf.get_x()
+    pdf.set_font(face.family, "", MINIMUM_SIZES.body)  # the caption may be small: the code is the link
+    height = MINIMUM_SIZES.body * PT_TO_MM * LINE_SPACING
+    caption = "Aktuelle Informationen, auch bei Stromausfall:"
+    pdf.multi_cell(width, height, caption, align="L", new_x=XPos.LEFT)
+    shown = url.removeprefix("https://").removeprefix("http://")
+    shown = printable(shown, face) or shown
+    pdf.multi_cell(width, height, shown, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_xy(pdf.l_margin, max(pdf.get_y(), top + QR_SIZE_MM))
+
+
+def _draw_languages(pdf: FPDF, face: Typeface, content: NoticeContent, sizes: Sizes) -> None:
+    """The other languages, each its headline and text at the body size."""
+    for label, headline, text in content.languages:
+        if printable(headline + text, face) is None:
+            note = MISSING_FONT_NOTE.format(language=label)
+            _paragraph(pdf, face, note, sizes.body, bold=True)
+        else:
+            _paragraph(pdf, face, f"{label}:", sizes.body, bold=True)
+            _paragraph(pdf, face, headline, sizes.body, bold=True)
+            _paragraph(pdf, face, text, sizes.body)
+        pdf.ln(sizes.body * PT_TO_MM * 0.6)
+
+
+Draw = Callable[[FPDF, Typeface, NoticeContent, Sizes], None]
+
+
+def fitting_sizes(trial: FPDF, face: Typeface, content: NoticeContent, *draws: Draw) -> Sizes:
+    """The largest sizes at which the blocks fit on one page; else the minimum (and more pages).
+
+    Each attempt is drawn on a fresh page of ``trial``, a scratch document that is thrown away
+    (one document for all attempts: loading the font is the slow part).
+    """
+    def fits(sizes: Sizes) -> bool:
+        trial.add_page()
+        first = trial.page
+        for draw in draws:
+            draw(trial, face, content, sizes)
+        return trial.page == first
+
+    if not fits(MINIMUM_SIZES):  # a long text: one try instead of every step
+        return MINIMUM_SIZES
+    return next((sizes for sizes in SIZE_STEPS[:-1] if fits(sizes)), MINIMUM_SIZES)
+
+
+def _has_right_to_left(content: NoticeContent) -> bool:
+    texts = [content.headline, content.text, *(part for language in content.languages for part in language)]
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for text in texts for char in text)
+
+
+def notice_pdf(alert: Alert, facts: NoticeFacts | None = None, face: Typeface | None = None) -> bytes:
+    """The A4 notice: the German notice on page one, the other languages after it.
+
+    When everything fits on one page at readable sizes it is one page; otherwise the German
+    notice keeps page one and the other languages follow. Nothing is ever cut off.
+    """
+    facts = facts or NoticeFacts()
+    content = notice_content(alert, facts)
+    face = face or find_typeface()
+    # Shaping is slow and only Arabic (and Hebrew) needs it here.
+    face = replace(face, shaping=face.shaping and _has_right_to_left(content))
+    pdf = _new_pdf(face)
+    pdf.set_title(content.headline if printable(content.headline, face) else "Warnung")
+    pdf.add_page()
+    trial = _new_pdf(face)
+    together = fitting_sizes(trial, face, content, _draw_front, _draw_languages)
+    if not content.languages or together != MINIMUM_SIZES:
+        _draw_front(pdf, face, content, together)
+        _draw_languages(pdf, face, content, together)
+        return bytes(pdf.output())
+    _draw_front(pdf, face, content, fitting_sizes(trial, face, content, _draw_front))
+    pdf.add_page()
+    _draw_languages(pdf, face, content, fitting_sizes(trial, face, content, _draw_languages))
     return bytes(pdf.output())
 
 
-def announcement_text(alert: Alert) -> str:
-    """For loudspeaker cars: short sentences, said twice, as is practice."""
-    parts = alert.texts.get("de-x-ls") or alert.texts.get("de") or next(iter(alert.texts.values()))
-    main = alert.texts.get("de", parts)
-    drill = "Achtung, dies ist eine Übung. " if alert.status == "Exercise" else ""
-    body = (
-        f"{drill}Achtung, Achtung. Eine Durchsage Ihrer Stadtverwaltung. {main['headline']}. {main['text']}"
-    )
-    return f"{body}\n\nIch wiederhole: {main['headline']}. {main['text']}\n"
+def announcement_text(alert: Alert, city: str = "") -> str:
+    """For loudspeaker cars: short sentences, said twice, as is practice, written as spoken."""
+    main = alert_message(alert)
+    headline = (main.title or alert.headline).replace(DRILL_MARK, DRILL_MARK.capitalize())
+    text = main.text.replace(DRILL_MARK, DRILL_MARK.capitalize())
+    drill = "Achtung, dies ist eine Übung. " if is_drill(alert) else ""
+    body = f"{drill}Achtung, Achtung. {city or DEFAULT_ISSUER} informiert. {headline}. {text}"
+    return for_speech(f"{body}\n\nIch wiederhole: {headline}. {text}") + "\n"
 
 
-def announcement_audio(alert: Alert) -> bytes | None:
+def announcement_audio(alert: Alert, city: str = "") -> bytes | None:
     """A WAV file spoken by espeak-ng, or None if it is not installed."""
     binary = shutil.which("espeak-ng")
     if binary is None:
@@ -125,7 +358,7 @@ def announcement_audio(alert: Alert) -> bytes | None:
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "durchsage.wav"
         subprocess.run(
-            [binary, "-v", "de", "-s", "140", "-w", str(target), announcement_text(alert)],
+            [binary, "-v", "de", "-s", "140", "-w", str(target), announcement_text(alert, city)],
             check=True,
             timeout=60,
             capture_output=True,
@@ -140,7 +373,7 @@ def current_alerts(session: Session) -> list[Alert]:
 
 
 def darksite_html(
-    alerts: list[Alert], timezone: str = "Europe/Berlin", generated: datetime | None = None
+    alerts: list[Alert], timezone: str = "Europe/Berlin", generated: datetime | None = None, city: str = ""
 ) -> str:
     """A single page with inline CSS, no scripts and no links to load: works from a USB stick."""
     esc = html.escape
@@ -148,7 +381,7 @@ def darksite_html(
     for alert in alerts:
         drill = f"<p class='drill'>{DRILL_MARK}</p>" if alert.status == "Exercise" else ""
         langs = "".join(
-            f"<section lang='{esc(lang)}'><h3>{esc(LANGUAGE_LABELS.get(lang, lang))}: "
+            f"<section lang='{esc(lang)}'{_direction(p)}><h3>{esc(LANGUAGE_LABELS.get(lang, lang))}: "
             f"{esc(p.get('headline', ''))}</h3><p>{esc(p['text'])}</p></section>"
             for lang, p in alert.texts.items()
             if lang != "de"
@@ -162,19 +395,24 @@ def darksite_html(
         )
     body = "".join(items) or "<p>Zurzeit gibt es keine Warnung.</p>"
     stamp = _local(generated, timezone) if generated else ""
+    title = f"Aktuelle Warnungen – {esc(city)}" if city else "Aktuelle Warnungen"
     return f"""<!doctype html>
 <html lang="de"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Aktuelle Warnungen</title><style>
+<title>{title}</title><style>
 body{{font:18px/1.5 sans-serif;margin:0 auto;max-width:50rem;padding:1rem;color:#111;background:#fff}}
 article{{border-left:.6rem solid #333;padding:.5rem 1rem;margin:1rem 0;background:#f7f7f7}}
 .extreme{{border-color:#8b0000}}.severe{{border-color:#c0392b}}.info{{border-color:#b9770e}}.allclear{{border-color:#1e8449}}
 .level{{font-weight:700;text-transform:uppercase}}.drill{{font-weight:700;color:#5b2c6f}}.main{{font-size:1.2em}}
 section{{font-size:.95em}}
-</style></head><body><h1>Aktuelle Warnungen</h1>{body}
+</style></head><body><h1>{title}</h1>{body}
 <p><small>Notfall-Seite, erstellt {esc(stamp)}.
 Bei Stromausfall: Notfall-Anlaufstellen (Leuchttürme) aufsuchen. Notruf 112.</small></p></body></html>
 """
+
+
+def _direction(parts: dict[str, str]) -> str:
+    return " dir='rtl'" if is_right_to_left(parts.get("headline", "") + parts.get("text", "")) else ""
 
 
 def cap_profile(session: Session, settings: Settings) -> CapProfile:

@@ -11,6 +11,7 @@ from content_calendar.crisis.blackout import (
     cap_for_alert,
     current_alerts,
     darksite_html,
+    notice_facts,
     notice_pdf,
 )
 from content_calendar.crisis.models import Alert
@@ -37,22 +38,22 @@ def _download(data: bytes | str, mimetype: str, name: str) -> Response:
 @bp.route("/warnung/<int:alert_id>/aushang.pdf")
 @permission_required(Permission.USE_BLACKOUT_PACK)
 def notice_pdf_view(alert_id: int) -> Response:
-    pdf = notice_pdf(_alert(alert_id), settings().timezone)
+    alert = _alert(alert_id)
+    pdf = notice_pdf(alert, notice_facts(alert, settings()))
     return _download(pdf, "application/pdf", f"aushang-warnung-{alert_id}.pdf")
 
 
 @bp.route("/warnung/<int:alert_id>/durchsage.txt")
 @permission_required(Permission.USE_BLACKOUT_PACK)
 def announcement_text_view(alert_id: int) -> Response:
-    return _download(
-        announcement_text(_alert(alert_id)), "text/plain; charset=utf-8", f"durchsage-{alert_id}.txt"
-    )
+    text = announcement_text(_alert(alert_id), settings().city_name)
+    return _download(text, "text/plain; charset=utf-8", f"durchsage-{alert_id}.txt")
 
 
 @bp.route("/warnung/<int:alert_id>/durchsage.wav")
 @permission_required(Permission.USE_BLACKOUT_PACK)
 def announcement_audio_view(alert_id: int) -> Response:
-    audio = announcement_audio(_alert(alert_id))
+    audio = announcement_audio(_alert(alert_id), settings().city_name)
     if audio is None:
         abort(404, "Sprachausgabe nicht verfügbar: espeak-ng ist auf dem Server nicht installiert")
     return _download(audio, "audio/wav", f"durchsage-{alert_id}.wav")
@@ -61,7 +62,8 @@ def announcement_audio_view(alert_id: int) -> Response:
 @bp.route("/darksite.html")
 @permission_required(Permission.USE_BLACKOUT_PACK)
 def darksite_view() -> Response:
-    page = darksite_html(current_alerts(db_session()), settings().timezone, utcnow())
+    config = settings()
+    page = darksite_html(current_alerts(db_session()), config.timezone, utcnow(), config.city_name)
     return _download(page, "text/html; charset=utf-8", "darksite.html")
 
 
