@@ -92,6 +92,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from content_calendar.web.crisis import register_crisis
 
     register_crisis(app)
+    from content_calendar.web.dialog import register_dialog
+
+    register_dialog(app)  # dialog pages (issue 14) and the public reply hours
     from content_calendar.web import metrics
 
     app.register_blueprint(metrics.bp)  # /metrics for Prometheus: token or loopback only

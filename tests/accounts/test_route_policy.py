@@ -37,6 +37,8 @@ PUBLIC = {
     "post_editor.media",
     "calendar_io.feed",
     "api.openapi",
+    "public_reply_hours.page",  # the city's reply hours for citizens (and the CMS as JSON)
+    "public_reply_hours.as_json",
     "metrics.scrape",  # Prometheus: its own bearer token (ERNSTFALL_METRICS_TOKEN) or loopback only
 }
 # Checked inside the post workflow per transition (see test_post_cancel.py).

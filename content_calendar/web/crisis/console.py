@@ -171,6 +171,7 @@ def send(key: str) -> ResponseReturnValue:
     token = request.form.get("console_token") or request.args.get("t") or new_console_token()
     drill = bool(request.values.get("uebung")) if ref is None else ref.status == CapStatus.EXERCISE
     values = _start_values(template, ref)
+    values.update({n: request.args[f"v_{n}"] for n in values if request.args.get(f"v_{n}")})  # prefill links
     if request.method == "POST":
         values = {name: request.form.get(f"v_{name}", "") for name in template.placeholders}
     errors: dict[str, str] = {}

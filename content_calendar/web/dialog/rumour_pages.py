@@ -1,0 +1,69 @@
+"""Rumour watch: the watched words, their count in the last 10 minutes against the usual level,
+and one click to the crisis console with the correction template ("richtigstellung") filled in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from content_calendar.accounts.policy import Permission
+from content_calendar.crisis.models import AlertTemplate
+from content_calendar.dialog import rumours
+from content_calendar.web.helpers import db_session, permission_required
+from publisher.db import utcnow
+
+bp = Blueprint("dialog_rumours", __name__, url_prefix="/dialog/geruechte")
+RAW_MAX = 10_000
+
+
+def _correction_ready() -> bool:
+    """The correction template exists and is approved, so the console can open it."""
+    template = db_session().scalar(
+        select(AlertTemplate).where(
+            AlertTemplate.key == rumours.CORRECTION_TEMPLATE, AlertTemplate.current.is_(True)
+        )
+    )
+    return template is not None and template.usable
+
+
+def _page(raw: str | None = None, error: str = "", status: int = 200) -> ResponseReturnValue:
+    session = db_session()
+    watched = rumours.keywords(session)
+    return (
+        render_template(
+            "dialog_rumours.html",
+            counts=rumours.counts(session, utcnow()),
+            raw="\n".join(watched) if raw is None else raw,
+            error=error,
+            correction_ready=_correction_ready(),
+            correction_key=rumours.CORRECTION_TEMPLATE,
+            factor=rumours.JUMP_FACTOR,
+            minimum=rumours.MIN_JUMP,
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@permission_required(Permission.VIEW_INBOX)
+def index() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/")
+@permission_required(Permission.ANSWER_CITIZENS)
+def save() -> ResponseReturnValue:
+    raw = request.form.get("suchwoerter", "")
+    if len(raw) > RAW_MAX:
+        return _page(raw, f"Zu viel Text: {len(raw)} von höchstens {RAW_MAX} Zeichen", 422)
+    session = db_session()
+    try:
+        words = rumours.set_keywords(session, raw, current_user.id)
+    except ValueError as exc:
+        session.rollback()
+        return _page(raw, str(exc), 422)
+    session.commit()
+    flash(f"{len(words)} Suchwörter gespeichert.", "info")
+    return redirect(url_for("dialog_rumours.index"), code=303)
