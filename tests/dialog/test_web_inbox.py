@@ -22,7 +22,9 @@ from tests.crisis.conftest import EveryChannel
 from tests.dialog.conftest import post_as_city, user_id
 
 
-def fetched_mention(every: EveryChannel, settings: Settings, text: str, *, in_reply_to: str | None = None) -> int:
+def fetched_mention(
+    every: EveryChannel, settings: Settings, text: str, *, in_reply_to: str | None = None
+) -> int:
     """A citizen mentions the city on the fake Mastodon; one real fetch stores it."""
     every.mastodon.mention("anna@example.social", text, in_reply_to_id=in_reply_to)
     inbox.fetch_all(every.db, settings)
@@ -115,7 +117,9 @@ def test_overdue_entries_are_highlighted_and_alert_questions_come_first(
 ) -> None:
     old = fetched_mention(every_channel, instance, "Wann kommt der Sperrmüll?")  # the fake dates it 21.11.
     with approved_blocks.session() as session:
-        session.add(Alert(identifier="a1", idempotency_key="a1", level="severe", headline="Hochwasser an der Lahn"))
+        session.add(
+            Alert(identifier="a1", idempotency_key="a1", level="severe", headline="Hochwasser an der Lahn")
+        )
     fresh = stored(approved_blocks, "mastodon", "frisch", "Steigt das Hochwasser noch?")
     login(client, "redaktion")
     page = client.get("/dialog/").get_data(as_text=True)
@@ -136,7 +140,9 @@ def test_an_editor_assigns_to_herself_or_to_another_editor_but_not_to_crisis_sta
     colleague = user_id(approved_blocks, "redaktion2")
     assert client.post(f"/dialog/{item_id}/zuweisen", data={"an": str(colleague)}).status_code == 303
     assert item(approved_blocks, item_id).assigned_to_id == colleague
-    crisis = client.post(f"/dialog/{item_id}/zuweisen", data={"an": str(user_id(approved_blocks, "krisenstab"))})
+    crisis = client.post(
+        f"/dialog/{item_id}/zuweisen", data={"an": str(user_id(approved_blocks, "krisenstab"))}
+    )
     assert crisis.status_code == 422 and "Person wählen, die Bürger:innen antworten darf" in crisis.get_data(
         as_text=True
     )
@@ -209,7 +215,9 @@ def test_free_text_waits_for_a_second_person_and_an_empty_text_is_refused(
     assert sent.status_code == 303
     with approved_blocks.session() as session:
         answer = session.scalar(select(InboxReply))
-        assert answer is not None and answer.state == ReplyState.AWAITING_APPROVAL and answer.delivery_id is None
+        assert (
+            answer is not None and answer.state == ReplyState.AWAITING_APPROVAL and answer.delivery_id is None
+        )
     assert "wartet auf Freigabe" in client.get(f"/dialog/{item_id}").get_data(as_text=True)
 
 
