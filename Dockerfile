@@ -1,6 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ERNSTFALL_HOME=/data
 WORKDIR /app
+# The blackout pack: DejaVu Sans for the printed notice (Arabic too), espeak-ng for the audio.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core espeak-ng \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY publisher ./publisher
 COPY content_calendar ./content_calendar

@@ -19,6 +19,7 @@ install-test: $(BIN)/python
 	sh scripts/install-test-system-deps.sh
 
 run: install
+	sh scripts/install-print-fonts.sh
 	$(BIN)/ernstfall init --demo
 	exec $(BIN)/ernstfall up
 

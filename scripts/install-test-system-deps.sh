@@ -8,7 +8,8 @@ missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
-[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
+fonts=/usr/share/fonts/truetype/dejavu  # the printed notice needs regular and bold (Arabic included)
+[ -f $fonts/DejaVuSans.ttf ] && [ -f $fonts/DejaVuSans-Bold.ttf ] || missing="$missing fonts-dejavu-core"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing Debian packages:$missing"

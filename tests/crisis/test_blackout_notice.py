@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from content_calendar.crisis.blackout import (
     FONT_DIRS,
+    FONT_FILES,
     NoticeFacts,
     Typeface,
     find_typeface,
@@ -232,7 +233,9 @@ def test_without_a_unicode_font_the_notice_says_which_language_it_cannot_print()
     assert "?" not in flat  # nothing silently garbled
 
 
-def test_the_font_the_notice_needs_is_where_the_install_script_puts_it() -> None:
-    script = (Path(__file__).parents[2] / "scripts" / "install-test-system-deps.sh").read_text()
-    assert "fonts-dejavu-core" in script
-    assert any(str(folder / "DejaVuSans.ttf") in script for folder in FONT_DIRS)
+@pytest.mark.parametrize("script", ["install-test-system-deps.sh", "install-print-fonts.sh"])
+def test_the_install_scripts_put_the_font_where_the_notice_looks_for_it(script: str) -> None:
+    text = (Path(__file__).parents[2] / "scripts" / script).read_text()
+    assert "fonts-dejavu-core" in text
+    assert any(str(folder) in text for folder in FONT_DIRS)
+    assert all(name in text for name in FONT_FILES.values())
