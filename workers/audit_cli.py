@@ -60,8 +60,9 @@ def record(settings: Settings, action: str, **detail: Any) -> bool:
         with get_database(settings).session() as session:
             audit(session, action, None, None, via="cli", os_user=_os_user(), **detail)
     except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
         print(
-            f"Hinweis: nicht im Audit-Protokoll vermerkt (Datenbank nicht erreichbar: {exc.orig or exc})",
+            f"Hinweis: nicht im Audit-Protokoll vermerkt (Datenbank nicht erreichbar: {reason})",
             file=sys.stderr,
         )
         return False

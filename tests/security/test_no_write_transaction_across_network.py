@@ -54,8 +54,9 @@ STORM = {"gebiet": "Nordstadt", "von": "14:00", "bis": "18:00"}
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeSeven, FakeMastodon]]:
-    seven = FakeSeven(api_key="seven-key").start()
-    mastodon = FakeMastodon(token="mast-token").start()
+    seven, mastodon = FakeSeven(api_key="seven-key"), FakeMastodon(token="mast-token")
+    seven.start()
+    mastodon.start()
     monkeypatch.setenv("TEST_SEVEN_KEY", "seven-key")
     monkeypatch.setenv("TEST_MASTODON_TOKEN", "mast-token")
     yield seven, mastodon
@@ -155,6 +156,7 @@ def test_a_post_created_approved_and_published_holds_no_write_transaction_across
         assert post is not None and post.state == PostState.APPROVED
         post.publish_at = utcnow()  # due now
     report = tick(platforms, instance)
+    assert report.deliveries
     process_many(platforms, [delivery_id for delivery_id, _ in report.deliveries], instance)
     with platforms.session() as session:
         assert session.scalars(select(Delivery.state)).all() == ["sent"]

@@ -28,7 +28,7 @@ branch_labels = None
 depends_on = None
 
 REFUSAL = "Audit-Protokoll: Einträge werden nie geändert oder gelöscht"
-KEPT_COLUMNS = ("id", "seq", "at", "user_id", "action", "object_kind", "object_id")
+KEPT_COLUMNS: tuple[str, ...] = ("id", "seq", "at", "user_id", "action", "object_kind", "object_id")
 KEPT_COLUMNS += ("prev_hash", "content_hash", "hash")
 
 SQLITE_TRIGGERS = (
