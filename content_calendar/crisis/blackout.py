@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyphen
 import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -57,6 +58,8 @@ PT_TO_MM = 25.4 / 72
 LINE_SPACING = 1.25
 QR_SIZE_MM = 45.0
 LATIN1_SWAPS = {"„": '"', "“": '"', "”": '"', "‚": "'", "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."}
+SOFT_HYPHEN = "\u00ad"
+GERMAN_HYPHENATION = pyphen.Pyphen(lang="de_DE")
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 MISSING_FONT_NOTE = (
     "{language}: kann hier nicht gedruckt werden – auf dem Server fehlt eine Schrift dafür "
@@ -243,7 +246,8 @@ def _draw_front(pdf: FPDF, face: Typeface, content: NoticeContent, sizes: Sizes)
     _paragraph(pdf, face, content.band, sizes.body * 1.25, bold=True, fill=True, align="C", padding=2)
     pdf.set_text_color(0, 0, 0)
     pdf.ln(sizes.body * PT_TO_MM * 0.6)
-    _paragraph(pdf, face, content.headline, sizes.headline, bold=True)
+    pdf.set_font(face.family, "B", sizes.headline)
+    _paragraph(pdf, face, hyphenated(pdf, content.headline), sizes.headline, bold=True)
     pdf.ln(sizes.body * PT_TO_MM * 0.4)
     _paragraph(pdf, face, content.text, sizes.body)
     pdf.ln(sizes.body * PT_TO_MM * 0.6)
@@ -288,6 +292,33 @@ def _draw_languages(pdf: FPDF, face: Typeface, content: NoticeContent, sizes: Si
         pdf.ln(sizes.body * PT_TO_MM * 0.6)
 
 
+def _headline_words_fit(pdf: FPDF, face: Typeface, headline: str, sizes: Sizes) -> bool:
+    """Whether every word of the headline fits the line: "Unwetterwarnu-ng" is hard to read."""
+    pdf.set_font(face.family, "B", sizes.headline)
+    shown = printable(headline, face) or _latin1(headline, lossy=True) or headline
+    return all(pdf.get_string_width(word) <= _line_width(pdf) for word in shown.split())
+
+
+def _line_width(pdf: FPDF) -> float:
+    return float(pdf.epw - 2 * pdf.c_margin)
+
+
+def hyphenated(pdf: FPDF, text: str) -> str:
+    """``text`` with soft hyphens in the words too wide for a line at the current font.
+
+    At 48 pt "Trinkwasserverunreinigung" is wider than A4; broken at a syllable
+    ("Trinkwasser-verunreinigung") it reads, broken at the margin ("Trinkwasserverunrei-nigung"
+    without a hyphen) it does not.
+    """
+    words = text.split(" ")
+    return " ".join(
+        GERMAN_HYPHENATION.inserted(word, hyphen=SOFT_HYPHEN)
+        if pdf.get_string_width(word) > _line_width(pdf)
+        else word
+        for word in words
+    )
+
+
 Draw = Callable[[FPDF, Typeface, NoticeContent, Sizes], None]
 
 
@@ -295,8 +326,12 @@ def fitting_sizes(trial: FPDF, face: Typeface, content: NoticeContent, *draws: D
     """The largest sizes at which the blocks fit on one page; else the minimum (and more pages).
 
     Each attempt is drawn on a fresh page of ``trial``, a scratch document that is thrown away
-    (one document for all attempts: loading the font is the slow part).
+    (one document for all attempts: loading the font is the slow part). The headline is never
+    set so large that one of its words is broken at the margin, whatever the body size.
     """
+    cap = _headline_cap(trial, face, content.headline) if _draw_front in draws else SIZE_STEPS[0].headline
+    steps = [replace(sizes, headline=min(sizes.headline, cap)) for sizes in SIZE_STEPS]
+
     def fits(sizes: Sizes) -> bool:
         trial.add_page()
         first = trial.page
@@ -304,9 +339,15 @@ def fitting_sizes(trial: FPDF, face: Typeface, content: NoticeContent, *draws: D
             draw(trial, face, content, sizes)
         return trial.page == first
 
-    if not fits(MINIMUM_SIZES):  # a long text: one try instead of every step
-        return MINIMUM_SIZES
-    return next((sizes for sizes in SIZE_STEPS[:-1] if fits(sizes)), MINIMUM_SIZES)
+    if not fits(steps[-1]):  # a long text: one try instead of every step
+        return steps[-1]
+    return next((sizes for sizes in steps[:-1] if fits(sizes)), steps[-1])
+
+
+def _headline_cap(pdf: FPDF, face: Typeface, headline: str) -> float:
+    """The largest headline size at which every word fits a line (else the minimum, hyphenated)."""
+    sizes = [step for step in SIZE_STEPS if _headline_words_fit(pdf, face, headline, step)]
+    return sizes[0].headline if sizes else MINIMUM_SIZES.headline
 
 
 def _has_right_to_left(content: NoticeContent) -> bool:

@@ -144,6 +144,15 @@ def test_a_short_notice_uses_larger_type_than_the_minimum() -> None:
     assert body and body[0].size > 20
 
 
+def test_a_headline_word_wider_than_the_page_is_broken_at_a_syllable_with_a_hyphen() -> None:
+    headline = "Trinkwasserverunreinigung im Versorgungsgebiet"
+    [page] = runs(notice_pdf(alert({"de": {"headline": headline, "text": "Kurz."}}), FACTS))
+    lines = [run.text.strip() for run in page if run.size >= 48]
+    assert any(line.endswith("-") for line in lines)
+    assert " ".join(lines).replace("- ", "") == headline
+    assert max(run.size for run in page if "Kurz" in run.text) > 20  # the text is not shrunk with it
+
+
 def test_a_long_text_shrinks_to_the_minimum_then_continues_on_the_next_page_without_loss() -> None:
     sentence = "Halten Sie sich von der Absperrung fern und folgen Sie den Einsatzkräften."
     sentences = [f"Satz {n}: {sentence}" for n in range(60)]
