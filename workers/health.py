@@ -15,6 +15,7 @@ import threading
 from sqlalchemy import func, select
 
 from content_calendar.accounts.models import User
+from content_calendar.accounts.policy import Permission, allows
 from content_calendar.database import get_database
 from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.db import Database
@@ -42,7 +43,7 @@ def staff_addresses(db: Database) -> list[str]:
     """Crisis staff (and admins, who fix credentials) with an e-mail address."""
     with db.session() as session:
         users = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None))).all()
-        return sorted({u.email for u in users if u.email and u.has_role("crisis")})
+        return sorted({u.email for u in users if u.email and allows(u.role_list(), Permission.SEND_ALERTS)})
 
 
 def run_checks(settings: Settings, channel_ids: list[int] | None = None) -> dict[str, Verdict]:

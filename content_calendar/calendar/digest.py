@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import User
+from content_calendar.accounts.policy import Permission, allows
 from content_calendar.calendar.cadence import CadenceReport, cadence_report, failed_posts
 from content_calendar.calendar.settings import friend_type
 from content_calendar.calendar.timeutil import to_local
@@ -41,7 +42,7 @@ class Digest:
 
 def editor_addresses(session: Session) -> list[str]:
     users = session.scalars(select(User).where(User.active.is_(True), User.email.is_not(None))).all()
-    return sorted({u.email for u in users if u.email and u.has_role("editor")})
+    return sorted({u.email for u in users if u.email and allows(u.role_list(), Permission.PLAN_POSTS)})
 
 
 def compose(session: Session, settings: Settings, now: datetime | None = None) -> Digest:

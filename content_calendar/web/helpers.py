@@ -95,23 +95,6 @@ def permission_required(*permissions: Permission) -> Callable[[F], F]:
     return decorator
 
 
-def role_required(*roles: str) -> Callable[[F], F]:
-    """Deprecated: use :func:`permission_required`; kept so unconverted views still work."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
 def local_time(value: Any, fmt: str = "%d.%m.%Y %H:%M") -> str:
     if value is None:
         return "—"
