@@ -44,7 +44,7 @@ from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
 from publisher.models import Channel
 from publisher.outputs.cap import CapProfile, cap_document
 from publisher.settings import Settings, load_settings
-from publisher.vocabulary import DRILL_MARK, MARK_SEPARATOR, level_colour
+from publisher.vocabulary import DRILL_MARK, MARK_SEPARATOR, CapStatus, level_colour
 
 # fpdf2 leaves the cursor right of a cell by default; every block starts a new line.
 NEXT_LINE: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
@@ -420,7 +420,7 @@ def darksite_html(
     esc = html.escape
     items = []
     for alert in alerts:
-        drill = f"<p class='drill'>{DRILL_MARK}</p>" if alert.status == "Exercise" else ""
+        drill = f"<p class='drill'>{DRILL_MARK}</p>" if alert.status == CapStatus.EXERCISE else ""
         langs = "".join(
             f"<section lang='{esc(lang)}'{_direction(p)}><h3>{esc(LANGUAGE_LABELS.get(lang, lang))}: "
             f"{esc(p.get('headline', ''))}</h3><p>{esc(p['text'])}</p></section>"

@@ -31,7 +31,7 @@ from publisher.db import utcnow
 from publisher.models import Delivery
 from publisher.outbox import create_delivery, validate_for
 from publisher.settings import Settings
-from publisher.vocabulary import InboxState, Lane, ReplyState
+from publisher.vocabulary import CapStatus, InboxState, Lane, ReplyState
 
 TEXT_MAX = 2000
 # Problems that concern posts, not replies (a reply on Instagram needs no image).
@@ -184,7 +184,7 @@ def auto_reply_text(session: Session, settings: Settings) -> str:
     )
     alert = session.scalar(
         select(Alert)
-        .where(Alert.active.is_(True), Alert.status == "Actual")
+        .where(Alert.active.is_(True), Alert.status == CapStatus.ACTUAL)
         .order_by(Alert.created_at.desc())
     )
     if alert is not None:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.outputs.banner import Banner, read_banner, write_banner_unless_newer
 from publisher.settings import load_settings
+from publisher.vocabulary import AlertLevel
 
 HEADLINE_MAX = 120  # room for "ÜBUNG – Aktualisierung – " before an 80-character headline
 
@@ -43,7 +44,7 @@ class BannerChannel(ChannelAdapter):
         if message.drill:
             level = "exercise"
         expires_at = message.expires_at
-        if level == "allclear" and not expires_at:
+        if level == AlertLevel.ALLCLEAR and not expires_at:
             hours = float(self.config.options.get("allclear_hours", 6))
             expires_at = (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
         return {
