@@ -10,10 +10,11 @@ import argparse
 import json
 import sys
 import threading
+import time
 import uuid
 
 from content_calendar.crisis.alerts import AlertError, alert_deliveries
-from content_calendar.crisis.lifecycle import STATE_LABELS, all_clear, close, issue, update
+from content_calendar.crisis.lifecycle import STATE_LABELS, DatabaseBusy, all_clear, close, issue, update
 from content_calendar.crisis.mode import crisis_mode
 from content_calendar.crisis.models import Alert
 from content_calendar.database import get_database
@@ -22,6 +23,10 @@ from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings
 
 ACTIONS = ("send", "update", "all-clear", "close", "list")
+# A locked database is waited out: 0.5, 1, 2, 4, 8, 10, 10 … seconds, for up to 15 minutes.
+BUSY_FIRST_WAIT = 0.5
+BUSY_MAX_WAIT = 10.0
+BUSY_GIVE_UP_AFTER = 900.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,8 +71,9 @@ def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
     db = get_database(settings)
     if args.action == "list":
         return _list(db, settings)
+    args.key = args.key or f"cli-{uuid.uuid4().hex}"  # one key for every retry: one alert
     try:
-        return _run(db, settings, args)
+        return _run_while_busy(db, settings, args)
     except AlertError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)
         for field, problem in exc.problems.items():
@@ -75,9 +81,31 @@ def cmd_alert(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
 
+def _run_while_busy(db: Database, settings: Settings, args: argparse.Namespace) -> int:
+    """Run the action; while the database is locked, say so and try again with backoff."""
+    started = time.monotonic()
+    wait = BUSY_FIRST_WAIT
+    attempt = 1
+    while True:
+        try:
+            return _run(db, settings, args)
+        except DatabaseBusy:
+            if time.monotonic() - started + wait > BUSY_GIVE_UP_AFTER:
+                raise
+            print(
+                f"Datenbank gesperrt (Versuch {attempt}) — nichts gespeichert, neuer Versuch in "
+                f"{wait:.1f} s mit demselben Schlüssel {args.key} (Strg-C bricht ab)",
+                file=sys.stderr,
+                flush=True,
+            )
+            time.sleep(wait)
+            wait = min(BUSY_MAX_WAIT, wait * 2)
+            attempt += 1
+
+
 def _run(db: Database, settings: Settings, args: argparse.Namespace) -> int:
     dispatcher = Dispatcher(settings, db)
-    key = args.key or f"cli-{uuid.uuid4().hex}"
+    key = args.key
     variables = parse_vars(args.var)
     if args.action == "close":
         closed = close(

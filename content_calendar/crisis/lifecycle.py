@@ -13,14 +13,17 @@ is audited too. The console, the API and the CLI call these functions and nothin
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from content_calendar import busy
 from content_calendar.accounts.models import audit
 from content_calendar.crisis.alerts import (
     AlertError,
@@ -65,6 +68,35 @@ STATE_LABELS: dict[str, str] = {
 }
 MAX_REASON = 500
 ALLCLEAR_HOURS = 6  # how long an all-clear stays on the banner
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DatabaseBusy(AlertError):
+    """The database stayed locked past its busy timeout: nothing was stored, try again soon."""
+
+    def __init__(self) -> None:
+        super().__init__(busy.MESSAGE, status=503)
+        self.retry_after = busy.RETRY_AFTER_SECONDS
+
+
+def refused_when_busy(transition: Callable[P, R]) -> Callable[P, R]:
+    """A lock timeout inside a transition becomes :class:`DatabaseBusy`, never a bare 500.
+
+    The transition's transaction was rolled back (``Database.session``), so the caller can
+    repeat it with the same idempotency key: it is either stored once or not at all.
+    """
+
+    @functools.wraps(transition)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return transition(*args, **kwargs)
+        except OperationalError as exc:
+            if busy.is_database_busy(exc):
+                raise DatabaseBusy() from exc
+            raise
+
+    return guarded
 
 
 def active_alert(session: Session, alert_id: int) -> Alert:
@@ -149,6 +181,7 @@ def _expiry(template: AlertTemplate, msg_type: str, now: datetime, settings: Set
     return now + timedelta(hours=float(hours)) if hours else None
 
 
+@refused_when_busy
 def issue(
     db: Database,
     settings: Settings,
@@ -285,6 +318,7 @@ def issue(
     return AlertResult(alert_id, created=True)
 
 
+@refused_when_busy
 def update(
     db: Database,
     settings: Settings,
@@ -338,6 +372,7 @@ def allclear_template(session: Session, key: str | None) -> AlertTemplate:
     return next((t for t in found if t.key == "entwarnung"), found[0])
 
 
+@refused_when_busy
 def all_clear(
     db: Database,
     settings: Settings,
@@ -387,6 +422,7 @@ def all_clear(
     )
 
 
+@refused_when_busy
 def close(
     db: Database, settings: Settings, *, alert_id: int, reason: str, user_id: int | None, via: str
 ) -> Alert:

@@ -127,7 +127,7 @@ def alert_create() -> ResponseReturnValue:
             confirm_parallel=bool(json.confirm_parallel),
         )
     except AlertError as exc:
-        return problem(exc.status, exc.message, exc.problems)
+        return _lifecycle.alert_refusal(exc)  # a busy database: 503 with Retry-After
     with database().session() as session:
         alert = session.get(Alert, result.alert_id)
         assert alert is not None

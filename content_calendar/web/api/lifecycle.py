@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from flask import Response
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -89,6 +90,14 @@ def _answer(result: AlertResult) -> ResponseReturnValue:
     return body, 201 if result.created else 200
 
 
+def alert_refusal(exc: AlertError) -> Response:
+    """The problem document for a refused alert request; a busy database adds Retry-After."""
+    response = problem(exc.status, exc.message, exc.problems)
+    if isinstance(exc, lifecycle.DatabaseBusy):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _missing_key() -> ResponseReturnValue:
     return problem(
         422, "Eingaben unvollständig oder ungültig", {"idempotency_key": "Idempotenzschlüssel fehlt"}
@@ -121,7 +130,7 @@ def alert_update(alert_id: int) -> ResponseReturnValue:
             via="api",
         )
     except AlertError as exc:
-        return problem(exc.status, exc.message, exc.problems)
+        return alert_refusal(exc)
     return _answer(result)
 
 
@@ -153,7 +162,7 @@ def alert_all_clear(alert_id: int) -> ResponseReturnValue:
             variables=body.variables,
         )
     except AlertError as exc:
-        return problem(exc.status, exc.message, exc.problems)
+        return alert_refusal(exc)
     return _answer(result)
 
 
@@ -168,7 +177,7 @@ def alert_close(alert_id: int) -> ResponseReturnValue:
             database(), settings(), alert_id=alert_id, reason=body.reason, user_id=api_user().id, via="api"
         )
     except AlertError as exc:
-        return problem(exc.status, exc.message, exc.problems)
+        return alert_refusal(exc)
     return _answer(AlertResult(alert_id, created=False))
 
 

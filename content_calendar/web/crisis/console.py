@@ -40,7 +40,7 @@ from content_calendar.crisis.alerts import (
     thread_head,
 )
 from content_calendar.crisis.compose import alert_message, approval_hash, fill_texts, render_for
-from content_calendar.crisis.lifecycle import STATE_LABELS, close, issue, parallel_alerts
+from content_calendar.crisis.lifecycle import STATE_LABELS, DatabaseBusy, close, issue, parallel_alerts
 from content_calendar.crisis.mode import crisis_active
 from content_calendar.crisis.models import Alert, AlertTemplate
 from content_calendar.crisis.placeholders import TYPE_LABELS, PlaceholderError, validate_values
@@ -179,6 +179,7 @@ def send(key: str) -> ResponseReturnValue:
     preview_hash = ""
     running = parallel_alerts(session, template.key) if ref is None else []
     status = 200
+    headers: dict[str, str] = {}
     if request.method == "POST":
         try:
             clean = validate_values(template.placeholders, values)
@@ -209,6 +210,8 @@ def send(key: str) -> ResponseReturnValue:
                     errors = exc.problems or {"alert": exc.message}
                     flash(exc.message, "error")
                     status = exc.status
+                    if isinstance(exc, DatabaseBusy):  # the form keeps every input; send again
+                        headers["Retry-After"] = str(exc.retry_after)
                 else:
                     if not result.created:
                         flash("Diese Meldung wurde bereits gesendet — hier ist sie.", "info")
@@ -233,6 +236,7 @@ def send(key: str) -> ResponseReturnValue:
             **readiness_now(),
         ),
         status,
+        headers,
     )
 
 
