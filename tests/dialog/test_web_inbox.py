@@ -239,3 +239,29 @@ def test_closing_needs_a_reason_and_a_closed_entry_takes_no_reply(
     late = client.post(f"/dialog/{item_id}/antworten", data={"text": "Hallo", "action": "send"})
     assert late.status_code == 409 and "geschlossen" in late.get_data(as_text=True)
     assert client.get("/dialog/999999").status_code == 404
+
+
+def test_an_admin_exports_and_deletes_everything_of_one_author_and_editors_cannot(
+    every_channel: EveryChannel, approved_blocks: Database, instance: Settings, client: FlaskClient
+) -> None:
+    first = fetched_mention(every_channel, instance, "Erste Frage von Anna")
+    fetched_mention(every_channel, instance, "Zweite Frage von Anna")
+    other = stored(approved_blocks, "mastodon", "bernd-1", "Frage von Bernd")
+    login(client, "redaktion")
+    assert "Daten dieser Person" not in client.get(f"/dialog/{first}").get_data(as_text=True)
+    assert client.post(f"/dialog/{first}/daten-export").status_code == 403
+    assert client.post(f"/dialog/{first}/daten-loeschen", data={"bestaetigt": "1"}).status_code == 403
+    login(client, "admin")
+    exported = client.post(f"/dialog/{first}/daten-export")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    assert sorted(e["text"] for e in exported.get_json()) == [
+        "@stadt Erste Frage von Anna",
+        "@stadt Zweite Frage von Anna",
+    ]
+    unconfirmed = client.post(f"/dialog/{first}/daten-loeschen", data={}, follow_redirects=True)
+    assert "Bitte bestätigen" in unconfirmed.get_data(as_text=True)
+    deleted = client.post(f"/dialog/{first}/daten-loeschen", data={"bestaetigt": "1"}, follow_redirects=True)
+    assert "2 Einträge dieser Person gelöscht." in deleted.get_data(as_text=True)
+    with approved_blocks.session() as session:
+        assert list(session.scalars(select(InboxItem.id))) == [other]
+    assert client.post(f"/dialog/{first}/daten-export").status_code == 404

@@ -11,11 +11,20 @@ def register_dialog(app: Flask) -> None:
     from content_calendar.web.dialog import (
         approval_pages,
         block_pages,
+        citizen_data_pages,
         inbox_pages,
         rumour_pages,
         settings_page,
     )
     from content_calendar.web.public import reply_hours
 
-    for module in (inbox_pages, block_pages, approval_pages, rumour_pages, settings_page, reply_hours):
+    for module in (
+        inbox_pages,
+        block_pages,
+        approval_pages,
+        rumour_pages,
+        settings_page,
+        citizen_data_pages,
+        reply_hours,
+    ):
         app.register_blueprint(module.bp)
