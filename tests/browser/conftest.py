@@ -120,7 +120,33 @@ def _seed(db: Database, settings: Settings) -> dict[str, Any]:
         session.flush()
         ids: dict[str, Any] = {"post_id": post.id, "held_id": held.id}
     ids.update(_issue_alert(db, settings))
+    ids.update(_dialog(db))
     return ids
+
+
+def _dialog(db: Database) -> dict[str, Any]:
+    """A citizen's question in the inbox and the shipped reply blocks (issue 14's pages)."""
+    from content_calendar.dialog.blocks import load_shipped
+    from content_calendar.dialog.models import InboxItem
+    from publisher.models import Channel
+
+    with db.session() as session:
+        blocks = load_shipped(session)
+        channel = session.scalars(select(Channel).where(Channel.name == "mastodon")).one()
+        item = InboxItem(
+            channel_id=channel.id,
+            platform="mastodon",
+            kind="mention",
+            remote_id="browser-test-1",
+            text="@stadt Gilt die Unwetterwarnung auch für die Südstadt?",
+            author_id="4711",
+            author_handle="@anwohnerin@social.example",
+            author_name="Anwohnerin",
+            received_at=utcnow() - timedelta(minutes=20),
+        )
+        session.add(item)
+        session.flush()
+        return {"item_id": item.id, "block_key": blocks[0].key}
 
 
 def _issue_alert(db: Database, settings: Settings) -> dict[str, Any]:
