@@ -168,6 +168,9 @@ class ChannelAdapter(ABC):
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
+        # Which attempt of its delivery this send is (the outbox sets it): requests that
+        # only matter after a failure (quota, "did it get through?") are made on retries only.
+        self.attempt = 1
 
     # -- editor side -------------------------------------------------------
     def measure(self, text: str) -> int:

@@ -9,9 +9,11 @@ Redis the cache lives in the process. If the server rejects the cached session
 (``ExpiredToken``/``InvalidToken``) the adapter logs in once with the app password.
 
 Idempotency: ``render()`` picks the record key (a TID) once, and it is stored with the
-delivery. Before creating the post the adapter asks for a record with that key; if it
-exists, an earlier attempt got through and its receipt is returned. So a resend after
-an unknown outcome cannot publish twice, and the channel is ``idempotent``.
+delivery. On a retry (never on the first attempt, the hot path of an alert) the adapter
+first asks for a record with that key; if it exists, an earlier attempt got through and
+its receipt is returned. A first attempt cannot have a predecessor, and even if a lost
+answer made us repeat a create, the PDS refuses a second record under the same key. So a
+resend after an unknown outcome cannot publish twice, and the channel is ``idempotent``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import redis
 from atproto import Client, models
+from atproto_client.client.session import Session, SessionEvent
 from atproto_client.exceptions import (
     AtProtocolError,
     BadRequestError,
@@ -170,7 +173,7 @@ class BlueskyChannel(ChannelAdapter):
         """A client with the cached session, or after one login if there is none."""
         cache = self.session_cache()
         client = self.new_client()
-        client.on_session_change(lambda _event, session: cache.save(session.export()))
+        client.on_session_change(lambda event, session: remember_session(cache, event, session))
         cached = None if fresh else cache.load()
         try:
             if cached:
@@ -205,7 +208,7 @@ class BlueskyChannel(ChannelAdapter):
         assert session is not None
         rkey = str(rendered.get("rkey") or new_tid())
         try:
-            existing = self.existing(client, session.did, rkey)
+            existing = self.existing(client, session.did, rkey) if self.attempt > 1 else None
             if existing:
                 return existing
             embed = self.images(client, message)
@@ -391,6 +394,12 @@ class BlueskyChannel(ChannelAdapter):
 
 
 INBOX_REASONS = ("mention", "reply", "quote")
+
+
+def remember_session(cache: SessionCache, event: SessionEvent, session: Session) -> None:
+    """Write a new or refreshed session back; importing the cached one changes nothing."""
+    if event != SessionEvent.IMPORT:
+        cache.save(session.export())
 
 
 def _field(value: Any, name: str) -> Any:

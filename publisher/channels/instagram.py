@@ -12,14 +12,23 @@ it is ``PUBLISHED``, an earlier attempt got through and the post is looked up in
 published again. So a resend cannot publish twice, and the channel is ``idempotent``.
 Without Redis the ids live in the process only (documented in docs/channels.md).
 
-Before creating a container the adapter reads ``content_publishing_limit``; when the
-24-hour quota is used up it waits (transient error) instead of being refused.
+On a retry (never on the first attempt, which is the hot path of an alert) the adapter
+reads ``content_publishing_limit`` before creating a container; when the 24-hour quota is
+used up it waits (transient error) instead of being refused again. A first attempt that
+hits the quota gets Graph's own publishing-limit error, which is transient (retry in an hour).
+
+An alert without an image gets a drawn tile. ``render()`` (inside the alert request) only
+names the tile after what it shows; ``send()`` draws it, once: the file is the cache, so a
+retry of the same delivery (or the same alert) does not draw it again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
+import threading
 from typing import Any, ClassVar
 
 import redis
@@ -32,7 +41,7 @@ from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
 from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
-from publisher.outputs.alert_tile import write_tile
+from publisher.outputs.alert_tile import tile_png
 from publisher.settings import load_settings
 from publisher.vocabulary import InboxKind
 
@@ -176,7 +185,9 @@ class InstagramChannel(ChannelAdapter):
                 store.clear()
                 container = None
         if not container:
-            self.ensure_quota(user_id)
+            if self.attempt > 1:  # preflight only on retry: the first attempt goes straight out
+                self.ensure_quota(user_id)
+            draw_tile(rendered.get("tile"))
             ratelimit.acquire(self.config, self.default_rate)
             created = self.call(
                 "POST",
@@ -337,10 +348,34 @@ def tile_base_url() -> str:
     return load_settings().public_base_url
 
 
-def alert_tile(message: Message) -> dict[str, str]:
-    """Draw the alert as an image tile under the public media folder; its URL and alt text."""
+TILE_VERSION = 1  # raise when the drawing changes, so a new look gets a new file name
+
+
+def alert_tile(message: Message) -> dict[str, Any]:
+    """The tile's URL, alt text and what to draw; nothing is drawn here (``send`` does it)."""
     settings = load_settings()
     headline = message.title or ""
-    name = write_tile(settings.media_dir, headline, message.text, message.level, message.drill)
+    tile = {"headline": headline, "text": message.text, "level": message.level, "drill": message.drill}
     alt = f"Warnung: {headline}. {message.text}"[:1000]
-    return {"image_url": f"{settings.public_base_url}/media/{name}", "alt_text": alt}
+    return {"image_url": f"{settings.public_base_url}/media/{tile_name(tile)}", "alt_text": alt, "tile": tile}
+
+
+def tile_name(tile: dict[str, Any]) -> str:
+    """A file name derived from what the tile shows: the same alert text gives the same file."""
+    payload = json.dumps([TILE_VERSION, tile], sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()[:32] + ".png"
+
+
+def draw_tile(tile: dict[str, Any] | None) -> None:
+    """Draw the tile into the public media folder unless an earlier attempt already did."""
+    if not tile:
+        return
+    folder = load_settings().media_dir
+    path = folder / tile_name(tile)
+    if path.exists():
+        return
+    data = tile_png(str(tile["headline"]), str(tile["text"]), tile.get("level"), bool(tile.get("drill")))
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{threading.get_ident()}.part")
+    partial.write_bytes(data)
+    partial.replace(path)  # atomic: Instagram never fetches a half-written file

@@ -178,6 +178,7 @@ class Outcome:
 def send_one(job: Claimed) -> Outcome:
     """Send outside any transaction; every failure becomes a DeliveryError."""
     adapter = make_adapter(job.channel)
+    adapter.attempt = job.attempt
     message = Message.from_dict(job.message)
     try:
         receipt = adapter.send(job.rendered, message, job.idempotency_key)

@@ -125,9 +125,12 @@ def test_resend_after_unknown_outcome_does_not_post_twice(bsky: FakeBluesky) -> 
     message = Message(text="Hochwasserwarnung", kind="alert")
     rendered = channel.render(message)  # stored with the delivery, rkey included
     first = channel.send(rendered, message, "k")
+    assert bsky.calls("com.atproto.repo.getRecord") == []  # a first attempt has no predecessor
+    channel.attempt = 2  # the outbox retries after an unknown outcome
     again = channel.send(rendered, message, "k")
     assert again == first
     assert len(bsky.calls("com.atproto.repo.createRecord")) == 1
+    assert len(bsky.calls("com.atproto.repo.getRecord")) == 1
     assert BlueskyChannel.idempotent
 
 

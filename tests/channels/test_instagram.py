@@ -101,12 +101,18 @@ def test_resend_of_a_published_delivery_finds_the_post_instead_of_publishing_aga
     assert (again.remote_id, again.url) == (first.remote_id, first.url)
 
 
-def test_exhausted_publishing_quota_waits_without_creating_a_container(graph: FakeGraph) -> None:
+def test_exhausted_publishing_quota_waits_and_only_a_retry_reads_the_quota(graph: FakeGraph) -> None:
     graph.quota_usage = graph.quota_total = 25
-    failure = send_error(adapter(graph), Message(text="Hallo", media=(IMAGE,)))
+    channel = adapter(graph)
+    failure = send_error(channel, Message(text="Hallo", media=(IMAGE,)))  # Graph itself refuses
+    assert not failure.permanent and failure.retry_after == 3600.0
+    assert not [r for r in graph.requests if r.path.endswith("/content_publishing_limit")]
+    retry = adapter(graph)
+    retry.attempt = 2  # a retry without a container asks the quota first and waits
+    failure = send_error(retry, Message(text="Hallo", media=(IMAGE,)), key="key-2")
     assert not failure.permanent and failure.retry_after == 3600.0
     assert "25 von 25" in str(failure)
-    assert graph.containers == {}
+    assert len(graph.containers) == 1 and graph.ig_media == {}
 
 
 def test_container_not_ready_is_retried_soon(graph: FakeGraph) -> None:
@@ -228,7 +234,7 @@ ig_user_id = "{graph.ig_user_id}"
 access_token_env = "TEST_IG_TOKEN"
 """,
     )
-    graph.enqueue(error(500, 2, "Service temporarily unavailable"))  # on the quota read: nothing created yet
+    graph.enqueue(error(500, 2, "Service temporarily unavailable"))  # on the container: nothing created yet
     stack.start("community")
     stack.start("scheduler")
     delivery_id = enqueue_delivery(
@@ -253,9 +259,9 @@ def test_alert_without_image_is_posted_as_a_drawn_tile(
     rendered = channel.render(message)
     assert rendered["image_url"].startswith("https://warnung.stadt.example/media/")
     name = rendered["image_url"].rsplit("/", 1)[1]
-    assert (instance.media_dir / name).read_bytes().startswith(b"\x89PNG")
     assert "Hochwasser" in rendered["alt_text"]
-    channel.send(rendered, message, "alert-1")
+    channel.send(rendered, message, "alert-1")  # the tile is drawn at send time
+    assert (instance.media_dir / name).read_bytes().startswith(b"\x89PNG")
     ((_, container),) = graph.containers.items()
     assert container["image_url"] == rendered["image_url"]
 
