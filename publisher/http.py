@@ -1,9 +1,16 @@
-"""The one HTTP helper: timeouts always, status codes mapped to DeliveryError."""
+"""The one HTTP helper: timeouts always, status codes mapped to DeliveryError.
+
+It also holds the one rule for "come back later" answers, which every channel applies,
+whatever library it speaks through: a 429 or 503 is transient, never the end of a
+delivery, and the next attempt waits at least as long as the response's ``Retry-After``
+(delta-seconds or an HTTP date) or the platform's own hint, whichever is longer.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -11,6 +18,7 @@ import requests
 from publisher.errors import DeliveryError
 
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -27,6 +35,42 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A header by name in any spelling (a plain dict from a library is case-sensitive)."""
+    if not headers:
+        return None
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+def throttled(
+    channel: str,
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    *,
+    platform_message: str | None = None,
+    wait: float | None = None,
+    hint: str | None = None,
+) -> DeliveryError | None:
+    """The one rule for 429 and 503; None for any other status.
+
+    Transient, with ``retry_after`` the longer of ``Retry-After`` and ``wait`` (a
+    platform's own hint such as X's ``x-rate-limit-reset``). ``hint`` keeps a platform's
+    specific wording (a Graph error code); the default names the status.
+    """
+    if status not in RETRY_AFTER_STATUSES:
+        return None
+    waits = [w for w in (parse_retry_after(header(headers, "Retry-After")), wait) if w is not None]
+    seconds = max(waits) if waits else None
+    default = "Rate-Limit erreicht (HTTP 429)" if status == 429 else f"Serverfehler HTTP {status}"
+    return DeliveryError(
+        f"{channel}: {hint or default}",
+        retry_after=seconds,
+        platform_message=platform_message,
+        status=status,
+    )
 
 
 def platform_text(response: requests.Response) -> str:
@@ -48,6 +92,9 @@ def platform_text(response: requests.Response) -> str:
 def error_for_response(response: requests.Response, channel: str) -> DeliveryError:
     status = response.status_code
     text = platform_text(response)
+    rule = throttled(channel, status, response.headers, platform_message=text, hint=f"HTTP {status}")
+    if rule is not None:
+        return rule
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status in TRANSIENT_STATUSES:
         return DeliveryError(

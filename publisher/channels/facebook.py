@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import facebook
 import requests
 
+from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
 from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
@@ -86,6 +87,7 @@ class FacebookChannel(ChannelAdapter):
             result = graph.put_object(page_id, "feed", **args)
         except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
             raise self.classify(exc, graph.session, posting=True) from exc
+        self.refuse_throttled(graph.session)
         post_id = str(result.get("id") or "")
         if not post_id:
             raise DeliveryError(f"{self.config.name}: Antwort ohne Beitrags-ID", outcome_unknown=True)
@@ -97,6 +99,7 @@ class FacebookChannel(ChannelAdapter):
             result = graph.put_object(comment_id, "comments", message=text)
         except (facebook.GraphAPIError, requests.RequestException, ValueError, KeyError) as exc:
             raise self.classify(exc, graph.session, posting=True) from exc
+        self.refuse_throttled(graph.session)
         reply_id = str(result.get("id") or "")
         if not reply_id:
             raise DeliveryError(f"{self.config.name}: Antwort ohne Kommentar-ID", outcome_unknown=True)
@@ -163,6 +166,20 @@ class FacebookChannel(ChannelAdapter):
             ) from exc
         return str(result["id"])
 
+    def refuse_throttled(self, session: RebasedSession) -> None:
+        """A 429/503 whose body facebook-sdk took for a result (``{}``) is still a refusal."""
+        last = session.last_response
+        if last is not None:
+            rule = http.throttled(self.config.name, last.status_code, last.headers)
+            if rule is not None:
+                raise self.paused(rule)
+
+    def paused(self, error: DeliveryError) -> DeliveryError:
+        """Every worker holds off the page while Graph asks us to wait."""
+        if error.retry_after is not None or error.status == 429 or "Rate-Limit" in error.message:
+            ratelimit.pause(self.config, error.retry_after)
+        return error
+
     def classify(self, exc: Exception, session: RebasedSession, *, posting: bool) -> DeliveryError:
         name = self.config.name
         last = session.last_response
@@ -171,10 +188,12 @@ class FacebookChannel(ChannelAdapter):
         if isinstance(exc, facebook.GraphAPIError):
             result = exc.result
             if isinstance(result, dict) and isinstance(result.get("error"), dict):
-                error = graph_error(name, result["error"], status=status, headers=headers)
-                if error.retry_after is not None or "Rate-Limit" in error.message:
-                    ratelimit.pause(self.config, error.retry_after)
-                return error
+                return self.paused(graph_error(name, result["error"], status=status, headers=headers))
+        # No Graph error object (an HTML page, an empty body): the HTTP layer's rule for 429/503.
+        rule = http.throttled(name, status, headers)
+        if rule is not None and not isinstance(exc, requests.Timeout | requests.ConnectionError):
+            return self.paused(rule)
+        if isinstance(exc, facebook.GraphAPIError):
             # No Graph error object: HTML from a proxy or an outage page.
             if status is not None and status >= 500:
                 return DeliveryError(f"{name}: Serverfehler HTTP {status}", status=status)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from publisher import http
 from publisher.errors import DeliveryError
 
 TOKEN_CODES = {102, 190}
@@ -47,11 +48,29 @@ def regain_seconds(headers: Mapping[str, str]) -> float | None:
 def graph_error(
     channel: str, error: Mapping[str, Any], *, status: int | None, headers: Mapping[str, str] | None = None
 ) -> DeliveryError:
-    """Classify a Graph ``{"error": {...}}`` object."""
+    """Classify a Graph ``{"error": {...}}`` object; a 429 or 503 follows the HTTP layer's rule.
+
+    Graph's own wording stays; the status decides that it is transient, and the wait is the
+    longer of Retry-After and Graph's hint (``estimated_time_to_regain_access``).
+    """
+    classified = _by_code(channel, error, status=status, headers=headers or {})
+    rule = http.throttled(
+        channel,
+        status,
+        headers,
+        platform_message=classified.platform_message,
+        wait=classified.retry_after,
+        hint=classified.message.removeprefix(f"{channel}: "),
+    )
+    return rule or classified
+
+
+def _by_code(
+    channel: str, error: Mapping[str, Any], *, status: int | None, headers: Mapping[str, str]
+) -> DeliveryError:
     code = int(error.get("code") or 0)
     subcode = int(error.get("error_subcode") or 0)
     text = str(error.get("error_user_msg") or error.get("message") or f"Graph-Fehler {code}")
-    headers = headers or {}
 
     def transient(hint: str, retry_after: float | None = None) -> DeliveryError:
         return DeliveryError(

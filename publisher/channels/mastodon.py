@@ -34,6 +34,7 @@ from publisher.channels.base import (
 from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, pause_reads, plain_text
 from publisher.outbox import ratelimit
+from publisher.rebased_session import RebasedSession
 from publisher.text import mastodon as mastodon_text
 from publisher.vocabulary import InboxKind
 
@@ -66,6 +67,9 @@ class MastodonChannel(ChannelAdapter):
             api_base_url=self.config.base_url,
             ratelimit_method="throw",
             request_timeout=self.config.http_timeout,
+            # Records the last response: Mastodon.py's errors carry neither status headers nor
+            # Retry-After, which the one rule for 429/503 needs.
+            session=RebasedSession(self.config.base_url, self.config.base_url, self.config.http_timeout),
             # A stated version spares a version lookup per client; Mastodon.py 2.3 recurses
             # endlessly when that lookup fails, which would turn a network hiccup into a crash.
             version_check_mode="created",
@@ -104,11 +108,20 @@ class MastodonChannel(ChannelAdapter):
 
     def classify(self, exc: MastodonError, client: Mastodon) -> DeliveryError:
         name = self.config.name
+        last = last_response(client)
         if isinstance(exc, MastodonRatelimitError):
             reset = client.ratelimit_reset
             wait = max(1.0, reset - time.time()) if reset else None
-            ratelimit.pause(self.config, wait)  # every worker holds off, not just this one
-            return DeliveryError(f"{name}: Rate-Limit erreicht", retry_after=wait, status=429)
+            headers = last.headers if last is not None and last.status_code == 429 else None
+            rule = http.throttled(name, 429, headers, wait=wait, hint="Rate-Limit erreicht")
+            assert rule is not None
+            ratelimit.pause(self.config, rule.retry_after)  # every worker holds off, not just this one
+            return rule
+        if isinstance(exc, MastodonServerError) and last is not None:
+            status, platform = _api_error_details(exc)
+            rule = http.throttled(name, status, last.headers, platform_message=platform)
+            if rule is not None:  # a 503 with Retry-After
+                return rule
         if isinstance(exc, MastodonNetworkError):
             cause = exc.__context__
             unknown = not isinstance(cause, requests.ConnectionError) or isinstance(
@@ -226,6 +239,11 @@ def instance_max_characters(config: ChannelConfig) -> int:
         pass
     _INSTANCE_CACHE[config.base_url] = (now + ttl, limit)
     return limit
+
+
+def last_response(client: Mastodon) -> requests.Response | None:
+    session = getattr(client, "session", None)
+    return session.last_response if isinstance(session, RebasedSession) else None
 
 
 def _api_error_details(exc: MastodonError) -> tuple[int | None, str]:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
+from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time, pause_reads
@@ -137,7 +138,8 @@ class XChannel(ChannelAdapter):
         """A failed read: a 429 pauses reads (not posting) until X's reset."""
         response = exc.response if isinstance(exc, tweepy.HTTPException) else None
         if isinstance(response, requests.Response) and response.status_code == 429:
-            wait = reset_wait(response) or 900.0
+            rule = http.throttled(self.config.name, 429, response.headers, wait=reset_wait(response))
+            wait = (rule.retry_after if rule else None) or 900.0
             pause_reads(self.config, wait)
             return DeliveryError(f"{self.config.name}: Rate-Limit beim Abrufen", retry_after=wait, status=429)
         if isinstance(response, requests.Response):
@@ -227,12 +229,14 @@ class XChannel(ChannelAdapter):
     def from_response(self, response: requests.Response) -> DeliveryError:
         name, status = self.config.name, response.status_code
         text = error_text(response)
-        if status == 429:
-            wait = reset_wait(response)
-            ratelimit.pause(self.config, wait)
-            return DeliveryError(
-                f"{name}: Rate-Limit erreicht", retry_after=wait, platform_message=text, status=429
-            )
+        # 429 and 503: the HTTP layer's rule (Retry-After), with X's x-rate-limit-reset as a hint.
+        rule = http.throttled(
+            name, status, response.headers, platform_message=text, wait=reset_wait(response)
+        )
+        if rule is not None:
+            if status == 429:
+                ratelimit.pause(self.config, rule.retry_after)
+            return rule
         if status >= 500:
             return DeliveryError(f"{name}: Serverfehler HTTP {status}", platform_message=text, status=status)
         if status == 401:
