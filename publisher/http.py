@@ -107,15 +107,24 @@ def error_for_response(response: requests.Response, channel: str) -> DeliveryErr
 
 
 def request(
-    method: str, url: str, *, channel: str, timeout: float, raise_for_status: bool = True, **kwargs: Any
+    method: str,
+    url: str,
+    *,
+    channel: str,
+    timeout: float,
+    raise_for_status: bool = True,
+    session: requests.Session | None = None,
+    **kwargs: Any,
 ) -> requests.Response:
     """Send one request; raise DeliveryError for every failure, return only 2xx.
 
     ``raise_for_status=False`` returns non-2xx responses too, for adapters whose
     platform puts what matters in the error body (Telegram's ``parameters.retry_after``).
+    ``session`` reuses its kept-alive connections (many requests to one host in a row).
     """
+    send = session.request if session is not None else requests.request
     try:
-        response = requests.request(method, url, timeout=timeout, **kwargs)
+        response = send(method, url, timeout=timeout, **kwargs)
     except requests.ConnectTimeout as exc:
         raise DeliveryError(f"{channel}: Verbindungsaufbau Zeitüberschreitung") from exc
     except requests.ReadTimeout as exc:
