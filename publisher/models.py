@@ -44,6 +44,11 @@ class Delivery(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_source", "source_kind", "source_id"),
+        # The scheduler's roll-up (changed post deliveries) and plan B (unconfirmed alert
+        # deliveries): both touch only the rows they need, whatever the backlog.
+        Index("ix_deliveries_changed", "source_kind", "updated_at"),
+        Index("ix_deliveries_kind_state", "source_kind", "state", "created_at"),
+        Index("ix_deliveries_lease_owner", "lease_owner", "state"),  # a dead worker's sends
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +63,7 @@ class Delivery(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)  # "host:pid" of the sender
     last_enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     platform_message: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -16,10 +16,10 @@ a retry and a person pressing "über Fallback senden" still send one SMS.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from content_calendar.accounts.models import audit
 from content_calendar.crisis.alerts import earlier_in_thread, effective_type, message_for_alert
@@ -31,7 +31,14 @@ from publisher.db import Database, utcnow
 from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox import create_delivery
 from publisher.settings import Settings, load_settings
-from publisher.vocabulary import LEVEL_RANK, AlertLevel, CapMsgType, CapStatus, DeliveryState, Lane
+from publisher.vocabulary import (
+    LEVEL_RANK,
+    AlertLevel,
+    CapMsgType,
+    CapStatus,
+    DeliveryState,
+    Lane,
+)
 
 SOCIAL_TYPES = {"mastodon", "facebook", "instagram", "x", "bluesky", "telegram"}
 S = DeliveryState
@@ -194,15 +201,17 @@ def fallback_reason(deliveries: list[Delivery], now_age: float, limit: float) ->
 
 
 def escalate(db: Database, settings: Settings) -> list[tuple[int, str]]:
-    """Called by every scheduler tick: SMS fallback for alerts whose social channels fail."""
+    """Called by every scheduler tick: SMS fallback for alerts whose social channels fail.
+
+    Only alerts with a social delivery that failed or is overdue, and no SMS yet, are
+    loaded (one indexed query, ``ix_deliveries_kind_state``): an alert whose channels all
+    confirmed costs nothing per tick, however many alerts the window holds.
+    """
     config = plan_b_settings()
     now = utcnow()
     queued: list[tuple[int, str]] = []
     with db.session() as session:
-        recent = session.scalars(
-            select(Alert).where(Alert.created_at >= now - timedelta(hours=config.window_hours))
-        ).all()
-        for alert in recent:
+        for alert in escalation_candidates(session, config, now):
             deliveries = list(
                 session.scalars(
                     select(Delivery).where(Delivery.source_kind == "alert", Delivery.source_id == alert.id)
@@ -219,6 +228,39 @@ def escalate(db: Database, settings: Settings) -> list[tuple[int, str]]:
                 audit(session, "alert.fallback_sms", None, alert, reason=reason, automatic=True)
                 queued += [(d.id, d.lane) for d in created]
     return queued
+
+
+def escalation_candidates(session: Session, config: PlanBSettings, now: datetime) -> list[Alert]:
+    """Alerts of the window with a social delivery dead, unknown or unconfirmed too long, no SMS yet."""
+    kinds = {c.id: effective_type(c) for c in session.scalars(select(Channel))}
+    social = [i for i, kind in kinds.items() if kind in SOCIAL_TYPES]
+    if not social:
+        return []
+    since = now - timedelta(hours=config.window_hours)
+    overdue = now - timedelta(seconds=config.fallback_seconds)
+    unconfirmed = [state for state in S if state not in (S.SENT, S.PREVIEWED)]
+    troubled = or_(
+        Delivery.state.in_([S.DEAD, S.UNKNOWN]),
+        and_(Delivery.state.in_(unconfirmed), Delivery.created_at <= overdue),
+    )
+    query = select(Delivery.source_id).where(
+        Delivery.source_kind == "alert",
+        Delivery.state.in_(unconfirmed),
+        Delivery.created_at >= since,
+        Delivery.channel_id.in_(social),
+        troubled,
+    )
+    sms = [i for i, kind in kinds.items() if kind == "sms"]
+    if sms:
+        other = aliased(Delivery)
+        has_sms = select(other.id).where(
+            other.source_kind == "alert", other.source_id == Delivery.source_id, other.channel_id.in_(sms)
+        )
+        query = query.where(~has_sms.exists())
+    ids = query.distinct().scalar_subquery()
+    return list(
+        session.scalars(select(Alert).where(Alert.id.in_(ids), Alert.created_at >= since).order_by(Alert.id))
+    )
 
 
 def send_via_fallback(session: Session, alert: Alert, settings: Settings, user_id: int) -> list[Delivery]:
