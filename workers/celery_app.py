@@ -12,7 +12,7 @@ from celery.signals import worker_ready, worker_shutdown
 
 import content_calendar.subscribers.audience  # noqa: F401  (registers the SMS audience source)
 from content_calendar.database import get_database
-from publisher.outbox import process_many
+from publisher.outbox import process_many, worker_identity
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.redis_client import redis_client
 from publisher.settings import load_settings
@@ -22,6 +22,9 @@ from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)
 settings = load_settings()
+# The process the supervisor started (read at import, before any pool forks): its sends
+# carry this lease owner, so when it dies the supervisor hands them back at once.
+LEASE_OWNER = worker_identity()
 quiet_credential_loggers()
 
 app = Celery("ernstfall", broker=settings.redis_url or "redis://127.0.0.1:6379/0")
@@ -38,11 +41,14 @@ app.conf.update(
 )
 
 
-@app.task(name=TASK_NAME)
+# acks_late + reject_on_worker_lost: the message of a task whose worker died is not
+# acknowledged, so the broker hands it out again; the claim in the database makes that
+# harmless if the supervisor already had the delivery resent.
+@app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
 def deliver(delivery_ids: list[int] | int) -> dict[int, str]:
     """Send the deliveries with these ids (a batch for the community lane, one for crisis)."""
     ids = [delivery_ids] if isinstance(delivery_ids, int) else [int(i) for i in delivery_ids]
-    return process_many(get_database(settings), ids, settings)
+    return process_many(get_database(settings), ids, settings, owner=LEASE_OWNER)
 
 
 @app.task(name=health.HEALTH_TASK)

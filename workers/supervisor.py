@@ -3,6 +3,12 @@
 Redis (unless REDIS_URL is set), a crisis worker, a community worker, the scheduler
 and the web app. A child that dies is restarted (and the restart logged); SIGINT or
 SIGTERM stops everything, Redis last; a second ``up`` on the same instance refuses.
+
+When a child dies, its sends in flight are handed back at once (:func:`release_worker`):
+the supervisor is the one that knows for certain the process is gone, so nobody waits
+for the 90 s lease to run out. A dead worker of a delivery lane also stops counting as
+alive for the dispatcher, so until the restarted worker reports in, crisis deliveries are
+sent inline (by the scheduler's next sweep) rather than queued for nobody.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from typing import IO
 
 import redis
 
+from publisher.outbox.dispatch import HEARTBEAT_KEY
 from publisher.redis_client import redis_client
 from publisher.settings import Settings, redis_url_file
+from publisher.vocabulary import Lane
 
 log = logging.getLogger("ernstfall.supervisor")
 
@@ -144,6 +152,25 @@ def wait_for_redis(url: str, timeout: float = 15.0) -> None:
     raise RuntimeError(f"Redis unter {url} antwortet nicht")
 
 
+def release_worker(settings: Settings, redis_url: str | None, child: Child) -> list[int]:
+    """Hand back the sends of a child that died; returns the delivery ids released.
+
+    First the lane stops counting the dead worker as alive (its heartbeat key would last
+    up to 15 s), then its claims become due now, so the next sweep resends them inline
+    or through a live worker, never into a queue nobody reads.
+    """
+    if child.process is None:
+        return []
+    from content_calendar.database import get_database
+    from publisher.outbox import release_leases, worker_identity
+
+    lane = child.name.removesuffix("-worker")
+    if redis_url and lane in tuple(Lane):
+        with contextlib.suppress(redis.RedisError):
+            redis_client(redis_url, connect_timeout=0.5, timeout=1).delete(HEARTBEAT_KEY.format(lane=lane))
+    return release_leases(get_database(settings), settings, worker_identity(child.process.pid))
+
+
 def app_children(settings: Settings, host: str, port: int) -> list[Child]:
     py = sys.executable
     celery = [
@@ -255,7 +282,18 @@ class Supervisor:
                 wait_for_redis(self.env["REDIS_URL"])
             for child in self.children:
                 if not child.alive() and not self.stopping.is_set():
+                    self.release(child)
                     self.restart(child)
+
+    def release(self, child: Child) -> None:
+        """Release a dead child's leases; a database problem must not stop the restart."""
+        try:
+            released = release_worker(self.settings, self.env.get("REDIS_URL"), child)
+        except Exception:  # the lease expiry still recovers these sends, only later
+            log.exception("%s: could not release its sends", child.name)
+            return
+        if released:
+            log.warning("%s died while sending: %d deliveries handed back", child.name, len(released))
 
     def restart(self, child: Child) -> None:
         code = child.process.returncode if child.process else None

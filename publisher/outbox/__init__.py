@@ -9,6 +9,8 @@ that are due or whose lease expired and nudges them again.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -113,11 +115,19 @@ class Claimed:
     idempotency_key: str
 
 
-def claim_many(session: Session, delivery_ids: list[int], settings: Settings) -> list[Claimed]:
+def worker_identity(pid: int | None = None) -> str:
+    """``host:pid``: the lease owner a process writes, and its supervisor recognises."""
+    return f"{socket.gethostname()}:{pid if pid is not None else os.getpid()}"
+
+
+def claim_many(
+    session: Session, delivery_ids: list[int], settings: Settings, *, owner: str | None = None
+) -> list[Claimed]:
     """Claim every due delivery among ``delivery_ids`` with one conditional UPDATE.
 
     A row already claimed, sent or not yet due is skipped, so two workers never send
-    the same delivery at once, whatever the queue delivered twice.
+    the same delivery at once, whatever the queue delivered twice. ``owner`` (default:
+    this process) is recorded so that a supervisor can release a dead worker's claims.
     """
     if not delivery_ids:
         return []
@@ -133,6 +143,7 @@ def claim_many(session: Session, delivery_ids: list[int], settings: Settings) ->
             state=S.SENDING,
             attempts=Delivery.attempts + 1,
             lease_until=now + timedelta(seconds=settings.lease_seconds),
+            lease_owner=owner or worker_identity(),
             updated_at=now,
         )
         .returning(Delivery.id)
@@ -209,7 +220,12 @@ def process_delivery(
 
 
 def process_many(
-    db: Database, delivery_ids: list[int], settings: Settings, *, inline: bool = False
+    db: Database,
+    delivery_ids: list[int],
+    settings: Settings,
+    *,
+    inline: bool = False,
+    owner: str | None = None,
 ) -> dict[int, str]:
     """Claim a batch, send each (in parallel), record all outcomes; returns id -> new state.
 
@@ -217,7 +233,7 @@ def process_many(
     posts fall due in the same second; the sends themselves still run concurrently.
     """
     with db.session() as session:
-        jobs = claim_many(session, delivery_ids, settings)
+        jobs = claim_many(session, delivery_ids, settings, owner=owner)
         if jobs and inline:
             session.execute(
                 update(Delivery).where(Delivery.id.in_([j.id for j in jobs])).values(dispatched_inline=True)
@@ -261,6 +277,7 @@ def _confirmed_values(outcome: Outcome, state: DeliveryState, now: datetime) -> 
         "remote_url": outcome.receipt.url,
         "sent_at": now if state is S.SENT else None,
         "lease_until": None,
+        "lease_owner": None,
         "last_error": None,
         "platform_message": None,
         "updated_at": now,
@@ -306,6 +323,7 @@ def record_failure(
         "last_error": error.message,
         "platform_message": error.platform_message,
         "lease_until": None,
+        "lease_owner": None,
         "updated_at": now,
         "last_enqueued_at": None,
     }
@@ -329,25 +347,52 @@ def _max_attempts(db: Database, delivery_id: int) -> int:
     return int(value or 1)
 
 
+def hand_back(session: Session, delivery: Delivery, settings: Settings, event: str) -> None:
+    """A send whose worker is gone: resend it now (crisis, or an idempotent channel) or ask a person.
+
+    A crisis alert is sent again even if the lost attempt may have arrived: a duplicate
+    alert is better than a missing one. A community post on a channel without an
+    idempotency key could already be online, so a person checks instead.
+    """
+    if delivery.lane == Lane.CRISIS or adapter_for(delivery.channel, settings).idempotent:
+        delivery.state = S.PENDING
+        delivery.next_attempt_at = utcnow()
+        delivery.last_enqueued_at = None  # the next sweep nudges it at once
+        delivery.last_error = "Worker verloren während des Sendens — wird erneut gesendet"
+    else:
+        delivery.state = S.UNKNOWN
+        delivery.last_error = "Ergebnis unbekannt (Worker verloren) — bitte Konto prüfen"
+    delivery.lease_until = None
+    delivery.lease_owner = None
+    session.add(DeliveryLog(delivery_id=delivery.id, event=event, detail=delivery.state))
+
+
 def expire_leases(session: Session, settings: Settings) -> int:
-    """Deliveries whose worker vanished mid-send: resend or hand to a person."""
-    now = utcnow()
+    """Deliveries whose worker vanished mid-send unnoticed (its lease ran out)."""
     expired = session.scalars(
-        select(Delivery).where(Delivery.state == S.SENDING, Delivery.lease_until < now)
+        select(Delivery).where(Delivery.state == S.SENDING, Delivery.lease_until < utcnow())
     ).all()
     for delivery in expired:
-        adapter = adapter_for(delivery.channel, settings)
-        if delivery.lane == Lane.CRISIS or adapter.idempotent:
-            delivery.state = S.PENDING
-            delivery.next_attempt_at = now
-            delivery.last_enqueued_at = None
-            delivery.last_error = "Worker verloren während des Sendens — wird erneut gesendet"
-        else:
-            delivery.state = S.UNKNOWN
-            delivery.last_error = "Ergebnis unbekannt (Worker verloren) — bitte Konto prüfen"
-        delivery.lease_until = None
-        session.add(DeliveryLog(delivery_id=delivery.id, event="lease_expired", detail=delivery.state))
+        hand_back(session, delivery, settings, "lease_expired")
     return len(expired)
+
+
+def release_leases(db: Database, settings: Settings, owner: str) -> list[int]:
+    """A worker known to be dead (its supervisor saw it exit): hand back its sends at once.
+
+    No waiting for the lease to run out; returns the ids handed back. Each was ``sending``
+    under ``owner``, so a delivery another worker took over meanwhile is left alone.
+    """
+    with db.session() as session:
+        held = session.scalars(
+            select(Delivery).where(Delivery.lease_owner == owner, Delivery.state == S.SENDING)
+        ).all()
+        for delivery in held:
+            hand_back(session, delivery, settings, "lease_released")
+        released = [delivery.id for delivery in held]
+    if released:
+        log.warning("released %d sends of dead worker %s: %s", len(released), owner, released)
+    return released
 
 
 def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> list[tuple[int, str]]:
