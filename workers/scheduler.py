@@ -43,7 +43,7 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
         expired = []
     if expired:
         log.info("alerts expired: %s", ", ".join(f"#{i}" for i in expired))
-    sweep(db, settings, dispatcher.enqueue)
+    sweep(db, settings, dispatcher.enqueue, dispatcher.busy_lanes())
     dialog_interval.maybe_run(db, settings, dispatcher.enqueue)  # inbox: its own thread, its own interval
     try:
         schedule_due(settings, dispatcher)  # readiness checks, on their own queue

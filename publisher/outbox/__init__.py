@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Problem, Receipt
@@ -395,16 +395,29 @@ def release_leases(db: Database, settings: Settings, owner: str) -> list[int]:
     return released
 
 
-def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> list[tuple[int, str]]:
+# While a lane's broker queue still holds messages, its earlier nudges are waiting there,
+# not lost: nudging them again every requeue interval only grew the queue during a drain
+# (192 -> 699 community tasks for 5,000 posts). Such a lane is nudged again only this many
+# intervals later, so a message lost while the queue is busy still gets its second nudge.
+BUSY_REQUEUE_FACTOR = 10
+
+
+def due_for_enqueue(
+    session: Session, settings: Settings, limit: int = 500, busy_lanes: tuple[str, ...] = ()
+) -> list[tuple[int, str]]:
     """Deliveries that are due and not nudged recently; marks them as nudged now."""
     now = utcnow()
     stale = now - timedelta(seconds=settings.requeue_after_seconds)
+    very_stale = now - timedelta(seconds=settings.requeue_after_seconds * BUSY_REQUEUE_FACTOR)
+    again = Delivery.last_enqueued_at < stale
+    if busy_lanes:
+        again = and_(again, or_(Delivery.lane.not_in(busy_lanes), Delivery.last_enqueued_at < very_stale))
     rows = session.execute(
         select(Delivery.id, Delivery.lane)
         .where(
             Delivery.state.in_([S.PENDING, S.FAILED]),
             Delivery.next_attempt_at <= now,
-            or_(Delivery.last_enqueued_at.is_(None), Delivery.last_enqueued_at < stale),
+            or_(Delivery.last_enqueued_at.is_(None), again),
         )
         .order_by((Delivery.lane == Lane.CRISIS).desc(), Delivery.next_attempt_at)
         .limit(limit)
@@ -415,10 +428,15 @@ def due_for_enqueue(session: Session, settings: Settings, limit: int = 500) -> l
     return [(row.id, row.lane) for row in rows]
 
 
-def sweep(db: Database, settings: Settings, enqueue: Callable[[list[tuple[int, str]]], Any]) -> int:
+def sweep(
+    db: Database,
+    settings: Settings,
+    enqueue: Callable[[list[tuple[int, str]]], Any],
+    busy_lanes: tuple[str, ...] = (),
+) -> int:
     with db.session() as session:
         expire_leases(session, settings)
-        due = due_for_enqueue(session, settings)
+        due = due_for_enqueue(session, settings, busy_lanes=busy_lanes)
     if due:
         enqueue(due)
     return len(due)

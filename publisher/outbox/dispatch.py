@@ -78,6 +78,21 @@ class Dispatcher:
         except redis.RedisError:
             return False
 
+    def busy_lanes(self) -> tuple[str, ...]:
+        """Community lanes whose broker queue still holds messages (the sweep waits for them).
+
+        The crisis lane is never reported: a duplicate nudge there costs one claim that
+        finds nothing, and an alert must not wait for a queue to drain.
+        """
+        client = self.redis()
+        if client is None:
+            return ()
+        try:
+            waiting = int(client.llen(Lane.COMMUNITY.value))
+        except redis.RedisError:
+            return ()
+        return (Lane.COMMUNITY.value,) if waiting else ()
+
     def enqueue(self, deliveries: Iterable[tuple[int, str]]) -> None:
         items = list(deliveries)
         lanes = {lane for _, lane in items}
