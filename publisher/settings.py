@@ -77,6 +77,8 @@ class Settings(BaseSettings):
                              shown="SQLite (WAL) in the instance folder", secret=True)
     external_redis_url: str | None = _var("REDIS_URL", None, "an external Redis (broker, rate limits, "
                                           "heartbeats)", shown="Redis started by `ernstfall up`", secret=True)
+    redis_port: int = _var("ERNSTFALL_REDIS_PORT", 0, "port of the Redis `ernstfall up` starts "
+                           "(benchmarks beside other work)", shown="a free port", ge=0, le=65535)
     channels_file: Path = _var("ERNSTFALL_CHANNELS", None, "the channel file",
                                shown="`$ERNSTFALL_HOME/channels.toml`")
     public_dir: Path = _var("ERNSTFALL_PUBLIC_DIR", None, "static files for the city website: banner, "
@@ -440,11 +442,39 @@ def describe(error: ValidationError) -> str:
 
 
 def load_settings() -> Settings:
-    """Read the environment now. Raises SettingsError naming every bad variable."""
+    """Read the environment now. Raises SettingsError naming every bad variable.
+
+    Settings are frozen, so one is built per distinct environment (and ``*_FILE`` secret
+    files as they are now) and reused: building one takes 2-9 ms, and an alert request
+    asked for it six times (issue 16). A changed variable or secret file builds a new one.
+    """
+    key = _environment_key()
+    cached = _settings_cache.get(key)
+    if cached is not None:
+        return cached
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         raise SettingsError(describe(exc)) from None
+    _settings_cache.clear()  # one environment at a time; tests switch it constantly
+    _settings_cache[key] = settings
+    return settings
+
+
+_settings_cache: dict[tuple[Any, ...], Settings] = {}
+
+
+def _environment_key() -> tuple[Any, ...]:
+    files = []
+    for name, value in os.environ.items():
+        if name.endswith("_FILE"):
+            try:
+                stat = os.stat(value)
+            except OSError:
+                files.append((name, None))
+                continue
+            files.append((name, (stat.st_mtime_ns, stat.st_size)))
+    return (frozenset(os.environ.items()), tuple(files))
 
 
 def redis_url_file(home: Path) -> Path:

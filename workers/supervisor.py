@@ -231,7 +231,7 @@ class Supervisor:
         if self.settings.external_redis_url:
             log.info("using external Redis from REDIS_URL")
             return
-        port = free_port()
+        port = self.settings.redis_port or free_port()
         self.redis = redis_child(self.settings, port)
         self.redis.start(self.env)
         url = f"redis://127.0.0.1:{port}/0"

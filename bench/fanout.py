@@ -1,0 +1,363 @@
+"""Alert fan-out: the alert API call until the last of eight fake platforms received the post.
+
+Runs the real embedded stack (`ernstfall up`: Redis, Celery crisis and community workers,
+the scheduler, the web app) in a temporary instance, with eight fake platforms on
+127.0.0.1 (Mastodon, X, Facebook, Instagram, Bluesky, Telegram, a webhook, SMS via
+seven.io; see bench/platforms.py). Each round, interleaved so that all three see the
+same machine noise:
+
+* Ernstfall: ``POST /api/v1/alerts`` (template ``unwetter``), time until every platform
+  received its posting request;
+* the limit: a plain client sends the same posting requests straight to the fakes, one
+  thread and keep-alive session per platform;
+* Apprise (if installed) on the three channels it can aim at loopback.
+
+First with platforms that answer at once, then after ``--delay`` (200 ms). Then
+``--backlog`` community posts (5,000) are released to a community webhook fake and the
+crisis rounds repeat while they drain. The memory of the whole stack (PSS of every
+process of ``ernstfall up``, /proc/*/smaps_rollup) is sampled all along.
+
+    .venv/bin/python -m bench.fanout [--rounds 30] [--delay 0.2] [--backlog 5000]
+        [--port 0] [--fake-ports 0] [--redis-port 0] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+from bench.platforms import APPRISE_PLATFORMS, PLATFORMS, SECRETS, LimitClient, Platforms, apprise_sender
+from tests.fakes.webhook_receiver import FakeReceiver
+from workers.supervisor import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "workers.cli"]
+VARIABLES = {"von": "10:00", "bis": "12:00"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+@dataclass
+class Series:
+    """Latencies (ms) of one kind of round."""
+
+    name: str
+    values: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        if not self.values:
+            return {}
+        return {
+            "n": len(self.values),
+            "p50": statistics.median(self.values),
+            "p99": percentile(self.values, 99),
+            "max": max(self.values),
+        }
+
+
+# -- the stack -------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    home: Path
+    env: dict[str, str]
+    base: str
+    token: str
+    process: subprocess.Popen[bytes]
+
+    def redis_url(self) -> str:
+        return (self.home / "run" / "redis.url").read_text().strip()
+
+
+@contextmanager
+def running_stack(platforms: Platforms, community: FakeReceiver, args: argparse.Namespace) -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "instance"
+        home.mkdir()
+        community_toml = (
+            f'\n[channels.gemeinde-app]\ntype = "webhook"\nbase_url = "{community.url}/hook"\n'
+            'secret_env = "BENCH_HOOK_SECRET"\nlanes = ["community"]\n'
+        )
+        (home / "channels.toml").write_text(platforms.channels_toml() + community_toml)
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        env.update(SECRETS)
+        env.update(
+            ERNSTFALL_HOME=str(home),
+            PYTHONPATH=str(REPO),
+            ERNSTFALL_PUBLIC_URL="https://warnung.bench.example",
+        )
+        if args.redis_port:
+            env["ERNSTFALL_REDIS_PORT"] = str(args.redis_port)
+        subprocess.run([*CLI, "init", "--demo"], env=env, check=True, capture_output=True)
+        token = subprocess.run(
+            [*CLI, "token", "krisenstab"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        port = args.port or free_port()
+        process = subprocess.Popen(
+            [*CLI, "up", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        stack = Stack(home, env, f"http://127.0.0.1:{port}", token, process)
+        try:
+            wait_http(f"{stack.base}/login")
+            time.sleep(3)  # the workers' first heartbeat
+            yield stack
+        finally:
+            process.terminate()
+            process.wait(60)
+
+
+def wait_http(url: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+# -- memory ---------------------------------------------------------------------------------
+
+
+def tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return found
+
+
+def pss_mb(pid: int) -> float:
+    total = 0
+    for member in tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.samples.append(pss_mb(self.pid))
+            self.stop.wait(0.5)
+
+
+# -- rounds ---------------------------------------------------------------------------------
+
+
+class Rounds:
+    def __init__(self, stack: Stack, platforms: Platforms) -> None:
+        self.stack = stack
+        self.p = platforms
+        self.limit = LimitClient(platforms)
+        self.limit.login()
+        self.apprise = apprise_sender(platforms)
+        self.http = requests.Session()
+        self.count = 0
+
+    def alert(self) -> tuple[float, float]:
+        """One alert through the API: (ms until the last platform received it, ms of the API call)."""
+        self.count += 1
+        before = self.p.counts()
+        started = time.perf_counter()
+        response = self.http.post(
+            f"{self.stack.base}/api/v1/alerts",
+            json={
+                "template": "unwetter",
+                "idempotency_key": f"bench-{self.count}-{time.time_ns()}",
+                "confirm_parallel": True,  # one alert after another from the same template
+                "variables": {"gebiet": f"Bezirk {self.count}", **VARIABLES},
+            },
+            headers={"Authorization": f"Bearer {self.stack.token}"},
+            timeout=60,
+        )
+        answered = time.perf_counter()
+        response.raise_for_status()
+        if any(d.get("dispatched_inline") for d in response.json().get("deliveries", [])):
+            print("warning: sent inline (no crisis worker seen)", file=sys.stderr)
+        last = self.p.wait_all(before, PLATFORMS)
+        return (last - started) * 1000, (answered - started) * 1000
+
+    def plain(self, send: Callable[[str], None], names: tuple[str, ...]) -> float:
+        self.count += 1
+        before = self.p.counts()
+        started = time.perf_counter()
+        send(f"Unwetterwarnung Bezirk {self.count}")
+        return (self.p.wait_all(before, names) - started) * 1000
+
+    def settle(self) -> None:
+        """Let the previous round's trailing requests (permalink lookups, logs) finish."""
+        time.sleep(0.3 + 2 * self.p.delay)
+
+
+def run_rounds(
+    rounds: Rounds, count: int, label: str, results: dict[str, Series], *, limit: bool = True
+) -> None:
+    ours, api = Series(f"ernstfall {label}"), Series(f"api call {label}")
+    plain, appr = Series(f"limit {label}"), Series(f"apprise {label}")
+    for _ in range(count):
+        latency, call = rounds.alert()
+        ours.values.append(latency)
+        api.values.append(call)
+        rounds.settle()
+        if limit:
+            plain.values.append(rounds.plain(rounds.limit.send_all, PLATFORMS))
+            rounds.settle()
+            if rounds.apprise is not None:
+                appr.values.append(rounds.plain(rounds.apprise, APPRISE_PLATFORMS))
+                rounds.settle()
+    for series in (ours, api, plain, appr):
+        if series.values:
+            results[series.name] = series
+
+
+# -- the community backlog ------------------------------------------------------------------
+
+
+def release_backlog(stack: Stack, posts: int) -> None:
+    """``posts`` approved posts due now on the community webhook; returns once all are released."""
+    os.environ.update(stack.env)
+    from sqlalchemy import func, select
+
+    from content_calendar.calendar.post_model import Post, PostState
+    from content_calendar.database import get_database
+    from publisher.db import utcnow
+    from publisher.models import Channel
+    from publisher.settings import load_settings
+
+    db = get_database(load_settings())
+    with db.session() as session:
+        channel = session.scalars(select(Channel.id).where(Channel.name == "gemeinde-app")).one()
+        due = utcnow() - timedelta(seconds=1)
+        session.add_all(
+            Post(text=f"Beitrag {i}", publish_at=due, channel_ids=[channel], state=PostState.APPROVED)
+            for i in range(posts)
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            waiting = session.scalar(select(func.count(Post.id)).where(Post.state == PostState.APPROVED))
+        if not waiting:
+            return
+        time.sleep(0.2)
+    raise TimeoutError("the scheduler did not release the backlog within 120 s")
+
+
+class QueueWatch(threading.Thread):
+    """The largest community queue length seen (Redis LLEN), sampled every 0.2 s."""
+
+    def __init__(self, redis_url: str) -> None:
+        super().__init__(daemon=True)
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url)
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, int(self.client.llen("community")))
+            self.stop.wait(0.2)
+
+
+# -- main -----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--delay", type=float, default=0.2, help="the slow platforms' answer time (s)")
+    parser.add_argument("--backlog", type=int, default=5000, help="community posts draining (0: skip)")
+    parser.add_argument("--port", type=int, default=0, help="web port (0: a free one)")
+    parser.add_argument("--fake-ports", type=int, default=0, help="first of 8 fake ports (0: free ones)")
+    parser.add_argument("--redis-port", type=int, default=0, help="embedded Redis port (0: a free one)")
+    parser.add_argument("--json", type=Path, help="write every latency and figure here")
+    args = parser.parse_args()
+    platforms = Platforms(0.0, port_base=args.fake_ports).start()
+    community = FakeReceiver(secret=SECRETS["BENCH_HOOK_SECRET"]).start()
+    results: dict[str, Series] = {}
+    figures: dict[str, float] = {}
+    try:
+        with running_stack(platforms, community, args) as stack:
+            sampler = MemorySampler(stack.process.pid)
+            sampler.start()
+            rounds = Rounds(stack, platforms)
+            run_rounds(rounds, 3, "warm-up", {})
+            figures["memory idle MB"] = pss_mb(stack.process.pid)
+            run_rounds(rounds, args.rounds, "0 ms", results)
+            platforms.delay = args.delay
+            run_rounds(rounds, args.rounds, f"{args.delay * 1000:.0f} ms", results)
+            platforms.delay = 0.0
+            if args.backlog:
+                watch = QueueWatch(stack.redis_url())
+                watch.start()
+                release_backlog(stack, args.backlog)
+                run_rounds(rounds, args.rounds, f"0 ms, {args.backlog} posts draining", results, limit=False)
+                figures["community posts received during the rounds"] = len(community.requests)
+                watch.stop.set()
+                figures["community queue peak"] = watch.peak
+            sampler.stop.set()
+            figures["memory peak MB"] = max(sampler.samples)
+            figures["alerts sent"] = rounds.count
+    finally:
+        platforms.stop()
+        community.stop()
+    print_report(results, figures, args)
+    if args.json:
+        payload = {
+            "series": {k: asdict(v) for k, v in results.items()},
+            "figures": figures,
+            "argv": sys.argv[1:],
+        }
+        args.json.write_text(json.dumps(payload, indent=1))
+    return 0
+
+
+def print_report(results: dict[str, Series], figures: dict[str, float], args: argparse.Namespace) -> None:
+    print("| round | n | p50 ms | p99 ms | max ms |")
+    print("|---|---|---|---|---|")
+    for name, series in results.items():
+        s = series.summary()
+        print(f"| {name} | {s['n']:.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {s['max']:.1f} |")
+    for name, value in figures.items():
+        print(f"{name}: {value:.0f}")
+    print("reproduce: .venv/bin/python -m bench.fanout " + " ".join(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
