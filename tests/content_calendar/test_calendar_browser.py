@@ -66,7 +66,7 @@ def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-d
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(lambda url: not url.endswith("/login"))  # each role lands on its start page
 
 

@@ -97,7 +97,7 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
         page.goto(f"{base}/login")
         page.fill("input[name=username]", "krisenstab")
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         started = time.monotonic()
         page.goto(f"{base}/krise/")
         page.click("text=Unwetterwarnung")
