@@ -13,9 +13,11 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/pybabel -q compile -d content_calendar/web/translations  # .mo from the committed .po
 
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/pybabel -q compile -d content_calendar/web/translations
 	sh scripts/install-test-system-deps.sh
 
 run: install

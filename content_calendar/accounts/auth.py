@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import ROLES, ApiToken, User, audit, new_session_nonce
 from content_calendar.accounts.throttle import Lock, clear_failures, current_lock, record_failure
+from content_calendar.catalogues import N_
 from publisher.db import Database, utcnow
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-WRONG_CREDENTIALS = "Benutzername oder Passwort falsch."
+WRONG_CREDENTIALS = N_("Benutzername oder Passwort falsch.")  # translated by the login page
 # A token's last use is written at most this often (every API request used to write it).
 TOKEN_USE_INTERVAL = timedelta(minutes=1)
 

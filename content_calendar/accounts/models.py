@@ -40,6 +40,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session cookie; a new value (logout, deactivation) ends all sessions.
     session_nonce: Mapped[str] = mapped_column(String(64), default=new_session_nonce)
+    # The interface language the user chose ("de", "en"); None: German unless ?lang= says otherwise.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
 
     def has_role(self, *roles: str) -> bool:
         mine = set(self.role_list())

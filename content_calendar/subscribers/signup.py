@@ -1,6 +1,8 @@
 """SMS subscriptions: double opt-in by code, STOP, export and deletion (GDPR).
 
 We keep the number, a language, an area and the moment of consent — nothing else.
+The code SMS goes out in the language the person chose (German where there is no catalogue);
+every message for the page is a German message id that the page translates (``N_``).
 The opt-in code exists only as a salted SHA-256 for 15 minutes and five tries.
 Unsubscribing deletes the row and forgets the number everywhere else it was written
 (see ``forget.py``); the audit log records the fact, never the number.
@@ -23,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
+from content_calendar.catalogues import N_, translate
 from content_calendar.crisis.alerts import effective_type
 from content_calendar.subscribers.forget import forget_number
 from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
@@ -48,10 +51,20 @@ RESEND_SECONDS = 60
 STOP_WORDS = {"STOP", "STOPP", "ENDE", "ABMELDEN", "UNSUBSCRIBE", "CANCEL"}
 
 
+CODE_TEXTS = {
+    "subscribe": N_("Ihr Code zur Anmeldung bei den SMS-Warnungen: %(code)s (%(minutes)d Minuten gültig)"),
+    "unsubscribe": N_("Ihr Code zur Abmeldung bei den SMS-Warnungen: %(code)s (%(minutes)d Minuten gültig)"),
+}
+
+
 class SubscriptionError(ValueError):
-    def __init__(self, message: str, field: str = "phone", status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
+    """``message_id`` is German with ``%(name)s`` places for ``params``; ``message`` is it filled in."""
+
+    def __init__(self, message_id: str, field: str = "phone", status: int = 422, **params: object) -> None:
+        self.message_id = message_id
+        self.params = params
+        self.message = message_id % params if params else message_id
+        super().__init__(self.message)
         self.field = field
         self.status = status
 
@@ -66,15 +79,15 @@ def normalise_phone(raw: str) -> str:
         number = phonenumbers.parse(raw.strip(), "DE")
     except phonenumbers.NumberParseException as exc:
         raise SubscriptionError(
-            "Telefonnummer nicht erkannt – bitte z. B. 0151 23456789 oder +49 151 23456789"
+            N_("Telefonnummer nicht erkannt – bitte z. B. 0151 23456789 oder +49 151 23456789")
         ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise SubscriptionError("Diese Telefonnummer ist ungültig – bitte prüfen Sie Vorwahl und Länge")
+        raise SubscriptionError(N_("Diese Telefonnummer ist ungültig – bitte prüfen Sie Vorwahl und Länge"))
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise SubscriptionError("Bitte eine Mobilfunknummer angeben – Festnetz kann keine SMS empfangen")
+        raise SubscriptionError(N_("Bitte eine Mobilfunknummer angeben – Festnetz kann keine SMS empfangen"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -87,7 +100,7 @@ def sms_channel(session: Session) -> Channel:
         if effective_type(channel) == "sms":
             return channel
     raise SubscriptionError(
-        "SMS-Dienst ist zurzeit nicht eingerichtet – bitte später erneut versuchen", status=503
+        N_("SMS-Dienst ist zurzeit nicht eingerichtet – bitte später erneut versuchen"), status=503
     )
 
 
@@ -111,7 +124,9 @@ def send_text(config: ChannelConfig, phone: str, text: str, reference: str) -> N
         adapter.send(adapter.render(message), message, reference)
     except DeliveryError as exc:
         raise SubscriptionError(
-            f"SMS konnte nicht gesendet werden – bitte später erneut versuchen ({exc.message})", status=503
+            N_("SMS konnte nicht gesendet werden – bitte später erneut versuchen (%(reason)s)"),
+            status=503,
+            reason=exc.message,
         ) from exc
 
 
@@ -144,9 +159,9 @@ def request_code(
     """
     phone = normalise_phone(raw_phone)
     if language not in LANGUAGES:
-        raise SubscriptionError("Bitte eine Sprache aus der Liste wählen", field="language")
+        raise SubscriptionError(N_("Bitte eine Sprache aus der Liste wählen"), field="language")
     if area and area not in areas():
-        raise SubscriptionError("Bitte ein Gebiet aus der Liste wählen", field="area")
+        raise SubscriptionError(N_("Bitte ein Gebiet aus der Liste wählen"), field="area")
     pending = _store_code(db, settings, secret, phone, purpose, language, area)
     if pending is None:
         return False
@@ -181,15 +196,20 @@ def _store_code(
             row.code_attempts = 0
             row.code_purpose = purpose
             session.flush()
-            verb = "Anmeldung" if purpose == "subscribe" else "Abmeldung"
-            text = f"Ihr Code zur {verb} bei den SMS-Warnungen: {code} (15 Minuten gültig)"
+            text = code_text(purpose, language if purpose == "subscribe" else row.language, code)
             return PendingCode(row.id, created, row.code_hash, text, config)
     except IntegrityError as exc:  # the same new number, sent twice at the same moment
         raise _too_soon() from exc
 
 
+def code_text(purpose: str, language: str, code: str) -> str:
+    """The code SMS in the subscriber's language (German where there is no catalogue)."""
+    return translate(CODE_TEXTS[purpose], language, code=code, minutes=CODE_MINUTES)
+
+
 def _too_soon() -> SubscriptionError:
-    return SubscriptionError("Es wurde gerade erst ein Code gesendet – bitte eine Minute warten", status=429)
+    message = N_("Es wurde gerade erst ein Code gesendet – bitte eine Minute warten")
+    return SubscriptionError(message, status=429)
 
 
 def _row_for(
@@ -233,7 +253,7 @@ def confirm_code(session: Session, secret: str, raw_phone: str, code: str) -> st
     """
     phone = normalise_phone(raw_phone)
     row = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
-    wrong = SubscriptionError("Code falsch oder abgelaufen – bitte neuen Code anfordern", field="code")
+    wrong = SubscriptionError(N_("Code falsch oder abgelaufen – bitte neuen Code anfordern"), field="code")
     if row is None or row.code_hash is None or row.code_expires_at is None:
         raise wrong
     if row.code_expires_at < utcnow() or row.code_attempts >= MAX_TRIES:

@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from flask.wrappers import Response
+from flask_babel import gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from content_calendar.accounts.models import User
+from content_calendar.catalogues import N_
 from content_calendar.database import get_database
 from publisher.db import Database
 from publisher.outbox.dispatch import Dispatcher
@@ -21,7 +23,8 @@ from publisher.settings import Settings, load_settings
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Bitte melden Sie sich an."
+login_manager.login_message = N_("Bitte melden Sie sich an.")
+login_manager.localize_callback = gettext  # the message in the page's language
 
 
 def _secret_key(settings: Settings) -> str:
@@ -66,6 +69,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     csrf.init_app(app)
     login_manager.init_app(app)
+    from content_calendar.web import i18n
+
+    i18n.init_app(app)  # German or English per request; before the blueprints use gettext
 
     from content_calendar.web import api, dashboard, errors, public, start
     from content_calendar.web.accounts import auth as auth_views

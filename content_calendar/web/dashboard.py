@@ -14,6 +14,7 @@ from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.settings import friend_type
 from content_calendar.crisis.models import Alert
 from content_calendar.web.helpers import db_session, local_time, permission_required, settings
+from content_calendar.web.i18n import gettext
 from publisher.db import utcnow
 from publisher.models import Delivery
 from publisher.readiness import readiness
@@ -25,9 +26,9 @@ PROBLEM_STATES = (DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILE
 
 
 def state_label(state: str) -> str:
-    """The German label of a delivery state (the labels live next to the enum)."""
+    """The label of a delivery state in the reader's language (the labels live next to the enum)."""
     try:
-        return DeliveryState(state).label
+        return gettext(DeliveryState(state).label)
     except ValueError:
         return state
 

@@ -1,4 +1,4 @@
-"""Error pages in German; RFC 9457 problem documents (German) under /api."""
+"""Error pages in the reader's language; RFC 9457 problem documents (German) under /api."""
 
 from __future__ import annotations
 
@@ -8,16 +8,24 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from content_calendar import busy
+from content_calendar.catalogues import N_
+from content_calendar.web.i18n import gettext
 
+# German message ids: the API answers in German, the pages translate them with gettext.
 MESSAGES = {
-    400: "Ungültige Anfrage",
-    401: "Anmeldung erforderlich",
-    403: "Keine Berechtigung für diese Seite",
-    404: "Seite nicht gefunden",
-    405: "Methode nicht erlaubt",
-    413: "Datei zu groß (höchstens 16 MB)",
-    422: "Eingaben unvollständig oder ungültig",
+    400: N_("Ungültige Anfrage"),
+    401: N_("Anmeldung erforderlich"),
+    403: N_("Keine Berechtigung für diese Seite"),
+    404: N_("Seite nicht gefunden"),
+    405: N_("Methode nicht erlaubt"),
+    413: N_("Datei zu groß (höchstens 16 MB)"),
+    422: N_("Eingaben unvollständig oder ungültig"),
 }
+BUSY_MESSAGE = N_(
+    "Die Datenbank ist gerade durch einen anderen Vorgang gesperrt. Die Meldung wurde nicht "
+    "gespeichert und nicht gesendet. Bitte in %(seconds)d Sekunden erneut senden — "
+    "ein zweiter Klick löst keine doppelte Warnung aus."
+)
 
 
 def register(app: Flask) -> None:
@@ -29,7 +37,7 @@ def register(app: Flask) -> None:
             from content_calendar.web.api.problems import problem
 
             return problem(code, message), code
-        return render_template("error.html", code=code, message=message), code
+        return render_template("error.html", code=code, message=gettext(message)), code
 
     @app.errorhandler(OperationalError)
     def _database_busy(exc: OperationalError) -> tuple[Response | str, int, dict[str, str]]:
@@ -41,4 +49,5 @@ def register(app: Flask) -> None:
             from content_calendar.web.api.problems import problem
 
             return problem(503, busy.MESSAGE), 503, headers
-        return render_template("error.html", code=503, message=busy.MESSAGE), 503, headers
+        text = gettext(BUSY_MESSAGE, seconds=busy.RETRY_AFTER_SECONDS)  # busy.MESSAGE, translated
+        return render_template("error.html", code=503, message=text), 503, headers

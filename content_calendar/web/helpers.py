@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, jsonify
 from flask_login import UserMixin, current_user
@@ -96,6 +95,8 @@ def permission_required(*permissions: Permission) -> Callable[[F], F]:
 
 
 def local_time(value: Any, fmt: str = "%d.%m.%Y %H:%M") -> str:
-    if value is None:
-        return "—"
-    return str(value.astimezone(ZoneInfo(settings().timezone)).strftime(fmt))
+    """``value`` in the city's time zone, written as the reader's language writes dates (Babel);
+    ``fmt`` only says which parts to show (date, seconds …)."""
+    from content_calendar.web.i18n import local_datetime
+
+    return local_datetime(value, settings().timezone, fmt)

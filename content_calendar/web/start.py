@@ -9,14 +9,13 @@ checks that every start page is one the role may open.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
 
 from flask import Blueprint, current_app, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from content_calendar.accounts.policy import ADMIN
-from content_calendar.calendar.timeutil import WEEKDAY_LABELS
+from content_calendar.web.i18n import gettext, weekday_short
 from publisher.vocabulary import AlertLevel
 
 bp = Blueprint("start", __name__)
@@ -54,15 +53,11 @@ def start() -> ResponseReturnValue:
     return redirect(start_page())
 
 
-def weekday_short(day: date | datetime) -> str:
-    """The German short weekday ("Mo", "Di" …), never the English one ``strftime('%a')`` gives."""
-    return WEEKDAY_LABELS[day.weekday()][:2]
-
-
 def level_label(level: str | None) -> str:
-    """The German label of an alert level (``severe`` -> "Gefahr"); an unknown value as it is."""
+    """The label of an alert level in the reader's language (``severe`` -> "Gefahr"/"Danger");
+    an unknown value as it is."""
     try:
-        return AlertLevel(level or "").label
+        return gettext(AlertLevel(level or "").label)
     except ValueError:
         return level or "—"
 
@@ -100,7 +95,7 @@ def legal_links() -> list[tuple[str, str]]:
     from content_calendar.web.helpers import settings
 
     config = settings()
-    links = [("Impressum", config.impressum_url), ("Datenschutz", config.privacy_url)]
+    links = [(gettext("Impressum"), config.impressum_url), (gettext("Datenschutz"), config.privacy_url)]
     return [(label, url) for label, url in links if url]
 
 

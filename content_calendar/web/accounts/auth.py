@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from content_calendar.accounts.auth import LoginRefused, authenticate, end_sessions
 from content_calendar.accounts.models import User, audit
 from content_calendar.web.helpers import LoginUser, db_session
+from content_calendar.web.i18n import SESSION_KEY as LANGUAGE_KEY
+from content_calendar.web.i18n import current_language, gettext, ngettext
 from content_calendar.web.start import start_page
 
 bp = Blueprint("auth", __name__)
@@ -35,6 +37,20 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def refusal_text(exc: LoginRefused) -> str:
+    """Why the login failed, in the page's language."""
+    if exc.lock is None:
+        return gettext(exc.message)  # WRONG_CREDENTIALS, marked in content_calendar/accounts/auth.py
+    minutes = max(1, -(-exc.lock.retry_after_seconds // 60))
+    return ngettext(
+        "Zu viele fehlgeschlagene Anmeldungen. Die Anmeldung ist vorübergehend gesperrt — "
+        "bitte in %(num)d Minute erneut versuchen.",
+        "Zu viele fehlgeschlagene Anmeldungen. Die Anmeldung ist vorübergehend gesperrt — "
+        "bitte in %(num)d Minuten erneut versuchen.",
+        minutes,
+    )
+
+
 def _client_address() -> str:
     return request.remote_addr or "unbekannt"
 
@@ -49,13 +65,16 @@ def login() -> ResponseReturnValue:
             user = authenticate(db, username, password, _client_address())
         except LoginRefused as exc:
             db.commit()  # the failure and its audit entry are kept
-            flash(exc.message, "error")
+            flash(refusal_text(exc), "error")
             if exc.lock is not None:
                 headers = {"Retry-After": str(exc.lock.retry_after_seconds)}
                 return render_template("login.html"), 429, headers
             return render_template("login.html")
         db.commit()
+        language = session.get(LANGUAGE_KEY)
         session.clear()
+        if language:
+            session[LANGUAGE_KEY] = language  # the language chosen before logging in stays
         login_user(LoginUser(user))
         target = request.args.get("next")
         if target is None or target == url_for("dashboard.index"):  # no particular page asked for
@@ -66,6 +85,7 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    goodbye, language = gettext("Sie sind abgemeldet."), current_language()  # before the user is gone
     if current_user.is_authenticated:
         db = db_session()
         user = db.get(User, current_user.id)
@@ -75,5 +95,6 @@ def logout() -> Response:
             db.commit()
     logout_user()
     session.clear()
-    flash("Sie sind abgemeldet.", "info")
+    session[LANGUAGE_KEY] = language  # the login page stays in the language just used
+    flash(goodbye, "info")
     return redirect(url_for("auth.login"))

@@ -8,14 +8,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, jsonify, render_template
 
 from content_calendar.calendar.office_hours import holiday_name
+from content_calendar.calendar.settings import OfficeHours
 from content_calendar.calendar.timeutil import to_local
 from content_calendar.dialog import hours
-from content_calendar.web.helpers import db_session, settings
+from content_calendar.web.helpers import db_session, local_time, settings
+from content_calendar.web.i18n import gettext, short_date, weekday_short
 from publisher.db import utcnow
 
 bp = Blueprint("public_reply_hours", __name__)
@@ -31,17 +33,38 @@ class PublicHours:
     holidays: list[tuple[str, str]]  # ("25.12.2026", "Erster Weihnachtstag")
 
 
-WEEKDAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
-
-
 def _holidays(start: date, state: str) -> list[tuple[str, str]]:
     found = []
     for offset in range(HOLIDAYS_AHEAD):
         day = start + timedelta(days=offset)
         name = holiday_name(day, state)
         if name:
-            found.append((f"{day:%d.%m.%Y}", name))
+            found.append((short_date(day), name))
     return found[:HOLIDAYS_SHOWN]
+
+
+def _day_range(days: list[int]) -> str:
+    """Mon–Fri, or a list, with the reader's short weekday names (2026-12-07 is a Monday)."""
+    names = [weekday_short(date(2026, 12, 7 + day)) for day in days]
+    if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        return f"{names[0]}–{names[-1]}"
+    return ", ".join(names) or "—"
+
+
+def hours_text(office: OfficeHours) -> str:
+    """``Mo–Fr 08:00–18:00 Uhr, nicht an Feiertagen`` in the reader's language."""
+    return gettext(
+        "%(days)s %(start)s–%(end)s Uhr, nicht an Feiertagen",
+        days=_day_range(sorted(office.weekdays)),
+        start=office.start,
+        end=office.end,
+    )
+
+
+def _next_opening(opening: datetime) -> str:
+    """``Mo, 07.12.2026, 08:00 Uhr`` / ``Mon, 12/7/2026, 08:00``."""
+    when = local_time(opening)
+    return gettext("%(day)s, %(when)s Uhr", day=weekday_short(opening), when=when)
 
 
 def public_reply_hours() -> PublicHours:
@@ -51,11 +74,9 @@ def public_reply_hours() -> PublicHours:
     opening = hours.next_opening(now, office, tz_name)
     is_open = hours.is_open(now, office, tz_name)
     return PublicHours(
-        text=hours.hours_text(office),
+        text=hours_text(office),
         open_now=is_open,
-        next_opening=None
-        if opening is None or is_open
-        else f"{WEEKDAYS[opening.weekday()]}, {opening:%d.%m.%Y, %H:%M} Uhr",
+        next_opening=None if opening is None or is_open else _next_opening(opening),
         holidays=_holidays(to_local(now, tz_name).date(), office.state),
     )
 

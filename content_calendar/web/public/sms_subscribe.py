@@ -29,6 +29,7 @@ from content_calendar.subscribers.signup import (
     request_code,
 )
 from content_calendar.web.helpers import database, db_session, permission_required, settings
+from content_calendar.web.i18n import gettext
 from publisher.settings import load_settings
 
 bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms")
@@ -36,6 +37,11 @@ bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms")
 
 def _secret() -> str:
     return str(current_app.config["SECRET_KEY"])
+
+
+def _problem(exc: SubscriptionError) -> dict[str, str]:
+    """The error for its field, in the page's language."""
+    return {exc.field: gettext(exc.message_id, **exc.params)}
 
 
 def _page(step: str, status: int = 200, **context: object) -> ResponseReturnValue:
@@ -53,7 +59,8 @@ def subscribe() -> ResponseReturnValue:
         return _page("start")
     purpose = "unsubscribe" if request.form.get("purpose") == "unsubscribe" else "subscribe"
     if request.form.get("consent") != "1" and purpose == "subscribe":
-        return _page("start", 422, errors={"consent": "Bitte stimmen Sie der Speicherung Ihrer Nummer zu"})
+        consent = gettext("Bitte stimmen Sie der Speicherung Ihrer Nummer zu")
+        return _page("start", 422, errors={"consent": consent})
     try:
         # Commits its own short transactions: none is open while the SMS gateway works.
         request_code(
@@ -66,7 +73,7 @@ def subscribe() -> ResponseReturnValue:
             request.form.get("area", ""),
         )
     except SubscriptionError as exc:
-        return _page("start", exc.status, errors={exc.field: exc.message})
+        return _page("start", exc.status, errors=_problem(exc))
     return _page("code", phone=normalise_phone(request.form.get("phone", "")), purpose=purpose)
 
 
@@ -78,7 +85,7 @@ def confirm() -> ResponseReturnValue:
         outcome = confirm_code(session, _secret(), phone, request.form.get("code", ""))
     except SubscriptionError as exc:
         session.commit()  # count the failed try
-        return _page("code", exc.status, phone=phone, errors={exc.field: exc.message})
+        return _page("code", exc.status, phone=phone, errors=_problem(exc))
     session.commit()
     return _page(outcome)
 

@@ -18,15 +18,19 @@
   var board = document.getElementById("board");
   if (!board) { return; }
   var labels = JSON.parse(document.getElementById("state-labels").textContent);
+  var texts = JSON.parse((document.getElementById("board-texts") || {}).textContent || "{}");  // in the page's language
+  function t(key, german) { return texts[key] || german; }
   var status = document.getElementById("live-status");
   function text(el, value) { el.textContent = value == null ? "" : value; }
   function apply(d) {
     var row = board.querySelector('tr[data-delivery="' + d.id + '"]');
     if (!row) {
       row = document.createElement("tr"); row.dataset.delivery = d.id; row.dataset.category = d.category;
-      row.innerHTML = '<td class="channel"></td><td data-label="Zustand"><span class="badge" data-field="state"></span></td>' +
-        '<td data-label="Versuche" data-field="attempts"></td><td data-label="Fehler" data-field="error"></td><td data-field="link"></td>';
-      text(row.cells[0], d.channel + (d.inline ? " (direkt gesendet)" : ""));
+      row.innerHTML = '<td class="channel"></td><td data-label=""><span class="badge" data-field="state"></span></td>' +
+        '<td data-label="" data-field="attempts"></td><td data-label="" data-field="error"></td><td data-field="link"></td>';
+      row.cells[1].dataset.label = t("state", "Zustand"); row.cells[2].dataset.label = t("attempts", "Versuche");
+      row.cells[3].dataset.label = t("error", "Fehler");
+      text(row.cells[0], d.channel + (d.inline ? " (" + t("inline", "direkt gesendet") + ")" : ""));
       board.tBodies[0].appendChild(row);
     }
     row.className = "state-" + d.state;
@@ -37,7 +41,7 @@
     var link = row.querySelector('[data-field="link"]');
     while (link.firstChild) { link.removeChild(link.firstChild); }
     if (d.remote_url && /^https?:\/\//.test(d.remote_url)) {
-      var a = document.createElement("a"); a.href = d.remote_url; a.rel = "noopener"; a.textContent = "ansehen"; link.appendChild(a);
+      var a = document.createElement("a"); a.href = d.remote_url; a.rel = "noopener"; a.textContent = t("view", "ansehen"); link.appendChild(a);
     }
     summarise();
   }
@@ -59,7 +63,7 @@
     text(note, previews === 1 ? note.dataset.one : note.dataset.many.replace("{n}", previews));
   }
   function poll() {
-    status.textContent = "Aktualisierung alle 3 s (keine Live-Verbindung frei)";
+    status.textContent = t("polling", "Aktualisierung alle 3 s (keine Live-Verbindung frei)");
     setInterval(function () {
       fetch(board.dataset.state, {credentials: "same-origin"}).then(function (r) { return r.json(); })
         .then(function (data) { data.deliveries.forEach(apply); }).catch(function () {});
@@ -68,9 +72,9 @@
   if (!window.EventSource) { poll(); return; }
   var url = board.dataset.live + "&seit=" + board.dataset.version, opened = false;
   var source = new EventSource(url);
-  source.addEventListener("open", function () { opened = true; status.textContent = "Live verbunden"; });
+  source.addEventListener("open", function () { opened = true; status.textContent = t("connected", "Live verbunden"); });
   source.addEventListener("delivery", function (ev) { apply(JSON.parse(ev.data)); });
   source.addEventListener("error", function () {
-    if (!opened) { source.close(); poll(); } else { status.textContent = "Live-Verbindung unterbrochen – verbinde neu …"; }
+    if (!opened) { source.close(); poll(); } else { status.textContent = t("reconnecting", "Live-Verbindung unterbrochen – verbinde neu …"); }
   });
 })();

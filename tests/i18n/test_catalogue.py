@@ -1,0 +1,154 @@
+"""The English catalogue covers every message of the pages translated so far.
+
+TRANSLATED_SO_FAR is the explicit list of files whose every user-facing string goes through
+gettext (README, "Languages"). Adding a page to the English interface means adding its files
+here: from then on a German literal left in it, or a message missing from the English
+catalogue, fails this test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.pofile import read_po
+
+from content_calendar.catalogues import CATALOGUE_DIR, translate
+from content_calendar.crisis.lifecycle import STATE_LABELS
+from content_calendar.crisis.placeholders import TYPE_LABELS
+from content_calendar.web.i18n import DOMAIN_LABELS
+from publisher.vocabulary import (
+    ALLCLEAR_MARK,
+    DELIVERY_STATE_LABELS,
+    LEVEL_LABELS,
+    READINESS_LABELS,
+    UPDATE_MARK,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATES = "content_calendar/web/templates/"
+TRANSLATED_SO_FAR = (
+    # layout, navigation, login, errors
+    TEMPLATES + "base.html",
+    TEMPLATES + "_language_switch.html",
+    TEMPLATES + "_calendar_nav.html",
+    TEMPLATES + "_crisis_nav.html",
+    TEMPLATES + "dialog_nav.html",
+    TEMPLATES + "login.html",
+    TEMPLATES + "error.html",
+    "content_calendar/web/accounts/auth.py",
+    "content_calendar/web/errors.py",
+    "content_calendar/web/i18n.py",
+    "content_calendar/web/start.py",
+    # public pages: SMS sign-up, reply hours; the opt-in SMS
+    TEMPLATES + "sms_subscribe.html",
+    TEMPLATES + "_public_footer.html",
+    TEMPLATES + "dialog_public_hours.html",
+    TEMPLATES + "dialog_hours_snippet.html",
+    "content_calendar/web/public/sms_subscribe.py",
+    "content_calendar/web/public/reply_hours.py",
+    "content_calendar/subscribers/signup.py",
+    # crisis console: start, send form, live board
+    TEMPLATES + "crisis_index.html",
+    TEMPLATES + "crisis_send.html",
+    TEMPLATES + "crisis_board.html",
+    TEMPLATES + "_readiness.html",
+    TEMPLATES + "_readiness_alert.html",
+    TEMPLATES + "_preview_card.html",
+    TEMPLATES + "_blackout_pack.html",
+)
+TEMPLATE_FILES = [name for name in TRANSLATED_SO_FAR if name.endswith(".html")]
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "lazy_gettext": None}
+
+
+def catalogue(language: str) -> Catalog:
+    with (CATALOGUE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        return read_po(source, locale=language)
+
+
+def messages_in(relative: str) -> list[str | tuple[str, ...]]:
+    method = "jinja2" if relative.endswith(".html") else "python"
+    found = []
+    for _line, message, _comments, _context in extract_from_file(method, REPO / relative, keywords=KEYWORDS):
+        if isinstance(message, tuple):
+            found.append(message[0] if len(message) == 1 or message[1] is None else tuple(message[:2]))
+        else:
+            found.append(message)
+    return found
+
+
+@pytest.mark.parametrize("relative", TRANSLATED_SO_FAR)
+def test_every_message_of_a_translated_file_has_its_english_translation(relative: str) -> None:
+    english = catalogue("en")
+    found = messages_in(relative)
+    missing = []
+    for message in found:
+        entry = english.get(message[0] if isinstance(message, tuple) else message)
+        strings = entry.string if entry is not None else None
+        translated = all(strings) if isinstance(strings, tuple) else bool(strings)
+        if entry is None or not translated or entry.fuzzy:
+            missing.append(message)
+    assert not missing, f"{relative}: not in the English catalogue (README, 'Languages'): {missing}"
+
+
+@pytest.mark.parametrize("relative", [name for name in TRANSLATED_SO_FAR if not name.endswith("i18n.py")])
+def test_a_translated_file_has_messages_at_all(relative: str) -> None:
+    """Guards the list itself: a file in it that extraction cannot read would pass unseen."""
+    if relative.endswith(("_language_switch.html", "_public_footer.html")):
+        pytest.skip("no words of its own: language names and configured link labels")
+    assert messages_in(relative), relative
+
+
+def test_the_english_catalogue_keeps_every_placeholder_of_its_german_message() -> None:
+    english = catalogue("en")
+    problems = [(message.id, errors) for message, errors in english.check() if errors]
+    assert not problems
+
+
+# Text left outside gettext in a template: words between tags, and words in the attributes
+# a person reads or hears (aria-label, title, placeholder, alt, data-confirm).
+JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+TAG = re.compile(r"<(?:script|style)\b.*?</(?:script|style)>|<[^>]*>", re.S)
+READ_ATTRIBUTES = re.compile(
+    r'\b(?:aria-label|title|placeholder|alt|data-confirm|data-one|data-many)="([^"]*)"'
+)
+ALLOWED = {"Ernstfall", "s"}  # the product's name; the unit after a number of seconds
+
+
+def literal_words(html: str) -> list[str]:
+    attributes = " ".join(JINJA.sub(" ", value) for value in READ_ATTRIBUTES.findall(html))
+    text = TAG.sub(" ", JINJA.sub(" ", html))
+    words = re.findall(r"[^\W\d_]{1,}", f"{text} {attributes}")
+    return [word for word in words if word not in ALLOWED]
+
+
+@pytest.mark.parametrize("relative", TEMPLATE_FILES)
+def test_a_translated_template_has_no_words_outside_gettext(relative: str) -> None:
+    html = (REPO / relative).read_text(encoding="utf-8")
+    assert literal_words(html) == [], f"{relative}: wrap these in {{{{ _('…') }}}}"
+
+
+def test_the_literal_check_would_find_a_german_word() -> None:
+    assert literal_words('<p>Hallo {{ _("Welt") }}</p><a aria-label="Menü">x</a>') == ["Hallo", "x", "Menü"]
+
+
+def test_the_labels_kept_next_to_their_enums_are_all_marked_for_translation() -> None:
+    tables = [LEVEL_LABELS, DELIVERY_STATE_LABELS, READINESS_LABELS, STATE_LABELS, TYPE_LABELS]
+    labels = {label for table in tables for label in table.values()} | {UPDATE_MARK, ALLCLEAR_MARK}
+    assert labels == set(DOMAIN_LABELS)
+
+
+def test_the_opt_in_sms_text_exists_in_english_and_german() -> None:
+    from content_calendar.subscribers.signup import code_text
+
+    assert code_text("subscribe", "en", "123456") == (
+        "Your code to subscribe to the SMS alerts: 123456 (valid for 15 minutes)"
+    )
+    assert code_text("unsubscribe", "en-GB", "123456").startswith("Your code to unsubscribe")
+    assert code_text("subscribe", "de-x-ls", "123456") == (
+        "Ihr Code zur Anmeldung bei den SMS-Warnungen: 123456 (15 Minuten gültig)"
+    )
+    assert translate("Gefahr", "en") == "Danger"
