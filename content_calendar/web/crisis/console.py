@@ -47,6 +47,7 @@ from content_calendar.crisis.placeholders import TYPE_LABELS, PlaceholderError, 
 from content_calendar.crisis.plan_b import sms_channels
 from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
 from content_calendar.web.helpers import database, db_session, dispatcher, permission_required, settings
+from content_calendar.web.i18n import gettext, translated_labels
 from publisher.db import utcnow
 from publisher.outbox.live import DeliveryFeed, confirmation, delivery_event
 from publisher.readiness import down_now, plan_b, readiness
@@ -68,7 +69,7 @@ def read_console_token(token: str) -> tuple[str, datetime]:
     try:
         data = _serializer().loads(token, max_age=24 * 3600)
     except BadSignature:
-        abort(400, "Formular abgelaufen oder verändert — bitte die Konsole neu öffnen")
+        abort(400, gettext("Formular abgelaufen oder verändert — bitte die Konsole neu öffnen"))
     return f"console-{data['k']}", datetime.fromtimestamp(float(data["t"]), UTC)
 
 
@@ -166,7 +167,7 @@ def send(key: str) -> ResponseReturnValue:
     if msg_type != "Alert":
         ref = session.get(Alert, request.values.get("bezug", type=int) or 0)
         if ref is None or not ref.active:
-            flash("Die Warnung, auf die Sie sich beziehen, ist nicht mehr aktiv.", "error")
+            flash(gettext("Die Warnung, auf die Sie sich beziehen, ist nicht mehr aktiv."), "error")
             return redirect(url_for("crisis.index"))
     token = request.form.get("console_token") or request.args.get("t") or new_console_token()
     drill = bool(request.values.get("uebung")) if ref is None else ref.status == CapStatus.EXERCISE
@@ -214,7 +215,7 @@ def send(key: str) -> ResponseReturnValue:
                         headers["Retry-After"] = str(exc.retry_after)
                 else:
                     if not result.created:
-                        flash("Diese Meldung wurde bereits gesendet — hier ist sie.", "info")
+                        flash(gettext("Diese Meldung wurde bereits gesendet — hier ist sie."), "info")
                     return redirect(url_for("crisis.board", alert_id=result.alert_id), code=303)
     return (
         render_template(
@@ -230,7 +231,7 @@ def send(key: str) -> ResponseReturnValue:
             msg_type=msg_type,
             follow_ups=FOLLOW_UPS,
             ref=ref,
-            type_labels=TYPE_LABELS,
+            type_labels=translated_labels(TYPE_LABELS),
             levels=LEVELS,
             languages=LANGUAGE_LABELS,
             **readiness_now(),
@@ -262,7 +263,10 @@ def close_quietly(alert_id: int) -> ResponseReturnValue:
     except AlertError as exc:
         flash(exc.message, "error")
     else:
-        flash("Warnung still beendet: keine öffentliche Meldung, offene Zustellungen zurückgezogen.", "info")
+        closed = gettext(
+            "Warnung still beendet: keine öffentliche Meldung, offene Zustellungen zurückgezogen."
+        )
+        flash(closed, "info")
     return redirect(url_for("crisis.board", alert_id=alert_id), code=303)
 
 
@@ -291,7 +295,7 @@ def board(alert_id: int) -> str:
         confirmed=confirmed,
         last_sent=max(sent_times) if sent_times else None,
         inline=any(d["inline"] for d in deliveries),
-        state_labels=DELIVERY_STATE_LABELS,
+        state_labels=translated_labels(DELIVERY_STATE_LABELS),
         alert_state=STATE_LABELS.get(alert.state, alert.state),
     )
 
