@@ -9,7 +9,6 @@ axe-core (installed from npm into tests/browser/node_modules) is injected into e
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,19 +71,11 @@ lanes = ["crisis"]
 """
 
 
-def _install_axe() -> None:
-    """axe-core from npm into this folder (also done by scripts/install-test-system-deps.sh)."""
-    if AXE.exists():
-        return
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=False, capture_output=True)
-
-
 def browser_ready() -> str | None:
     """Why the browser tests cannot run here, or None."""
     if not Path(CHROMIUM).exists():
         return "Debian chromium not installed (/usr/bin/chromium); run scripts/install-test-system-deps.sh"
-    _install_axe()
-    if not AXE.exists():
+    if not AXE.exists():  # installed by scripts/install-test-system-deps.sh; tests never download
         return "axe-core missing: run `npm ci` in tests/browser (scripts/install-test-system-deps.sh does)"
     return None
 
