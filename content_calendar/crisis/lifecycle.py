@@ -218,6 +218,10 @@ def issue(
             drill = earlier.status == CapStatus.EXERCISE  # a drill's follow-ups are drills too
         if msg_type == CapMsgType.CANCEL and template.level != AlertLevel.ALLCLEAR:
             raise AlertError("Für die Entwarnung bitte eine Entwarnungs-Vorlage wählen", status=422)
+        try:
+            values = validate_values(template.placeholders, variables)
+        except PlaceholderError as exc:
+            raise AlertError("Angaben unvollständig oder ungültig", exc.problems) from exc
         if msg_type == CapMsgType.ALERT and not confirm_parallel:
             running = parallel_alerts(session, template.key)
             if running:
@@ -228,10 +232,6 @@ def issue(
                     {"confirm_parallel": f"Bestätigung nötig: Warnung {named} ist noch aktiv"},
                     status=409,
                 )
-        try:
-            values = validate_values(template.placeholders, variables)
-        except PlaceholderError as exc:
-            raise AlertError("Angaben unvollständig oder ungültig", exc.problems) from exc
         texts = fill_texts(template.texts, values)
         now = utcnow()
         alert = Alert(

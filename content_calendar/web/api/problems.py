@@ -22,6 +22,7 @@ TITLES = {
     404: "Nicht gefunden",
     409: "Zustand erlaubt das nicht",
     422: "Eingaben unvollständig oder ungültig",
+    503: "Vorübergehend nicht möglich",
 }
 INVALID_INPUT = "Eingaben unvollständig oder ungültig"
 TYPE_ERRORS = frozenset(
