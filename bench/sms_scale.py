@@ -62,8 +62,10 @@ class _Server(ThreadingHTTPServer):
 def serve(shape: str, port: int, delay: float) -> None:
     from tests.fakes.sms import FakeGatewayApi, FakeTwilio
 
-    fake: Any = FakeGatewayApi(token=TOKEN, delay=delay) if shape == "batch" else FakeTwilio(
-        sid=SID, token=AUTH, delay=delay
+    fake: Any = (
+        FakeGatewayApi(token=TOKEN, delay=delay)
+        if shape == "batch"
+        else FakeTwilio(sid=SID, token=AUTH, delay=delay)
     )
     fake.server.server_close()
     fake.server = _Server(("127.0.0.1", port), fake.server.RequestHandlerClass)
@@ -296,8 +298,10 @@ def main() -> int:
             rounds = [run_round(shape, args, concurrency, n) for n in range(args.rounds)]
             lines += report(shape, rounds, args, concurrency)
     print("\n".join(lines))
-    print(f"\nmedians of {args.rounds} rounds; machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, Python {platform.python_version()}")
+    print(
+        f"\nmedians of {args.rounds} rounds; machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, Python {platform.python_version()}"
+    )
     print("reproduce: .venv/bin/python -m bench.sms_scale " + shlex.join(sys.argv[1:]))
     return 0
 
