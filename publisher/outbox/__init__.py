@@ -70,11 +70,14 @@ def create_delivery(
     idempotency_key: str | None = None,
     not_before: datetime | None = None,
     refused: str | None = None,
+    rendered: dict[str, Any] | None = None,
 ) -> Delivery:
     """Add a pending delivery; the caller commits, then enqueues (never before).
 
     ``refused`` records a delivery that cannot be sent (the channel's own check failed)
-    as dead with that reason, so it is visible instead of silently missing.
+    as dead with that reason, so it is visible instead of silently missing. ``rendered`` is
+    the adapter's rendering when the caller already made it (the alert composer): what was
+    checked is stored, not a second rendering.
     """
     adapter = adapter_for(channel, settings)
     max_attempts = settings.max_attempts_crisis if lane == Lane.CRISIS else settings.max_attempts_community
@@ -85,7 +88,7 @@ def create_delivery(
         source_kind=source_kind,
         source_id=source_id,
         message=message.to_dict(),
-        rendered=adapter.render(message),
+        rendered=rendered if rendered is not None else adapter.render(message),
         state=S.PENDING,
         max_attempts=max_attempts,
         next_attempt_at=not_before or now,
