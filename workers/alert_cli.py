@@ -21,6 +21,7 @@ from content_calendar.database import get_database
 from publisher.db import Database
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings
+from publisher.vocabulary import CapStatus
 
 ACTIONS = ("send", "update", "all-clear", "close", "list")
 # A locked database is waited out: 0.5, 1, 2, 4, 8, 10, 10 … seconds, for up to 15 minutes.
@@ -178,7 +179,7 @@ def _list(db: Database, settings: Settings) -> int:
                 "label": STATE_LABELS.get(a.state, a.state),
                 "level": a.level,
                 "msg_type": a.msg_type,
-                "drill": a.status == "Exercise",
+                "drill": a.status == CapStatus.EXERCISE,
                 "headline": a.headline,
             }
             for a in session.scalars(select(Alert).where(Alert.active.is_(True)).order_by(Alert.id))

@@ -10,8 +10,8 @@ import content_calendar.calendar.post_model  # noqa: F401
 import content_calendar.crisis.models  # noqa: F401
 import content_calendar.dialog.models  # noqa: F401
 import content_calendar.subscribers.models  # noqa: F401
-import publisher.readiness.models  # noqa: F401
 import publisher.outbox.sms_status  # noqa: F401
+import publisher.readiness.models  # noqa: F401
 from publisher.db import Base, make_engine
 
 config = context.config

@@ -27,7 +27,7 @@ def register_crisis(app: Flask) -> None:
         """Every page (the calendar too) shows when crisis mode holds community posts."""
         from flask_login import current_user
 
-        from content_calendar.crisis.alerts import crisis_active
+        from content_calendar.crisis.mode import crisis_active
 
         if not current_user.is_authenticated:
             return {"crisis_mode": False}

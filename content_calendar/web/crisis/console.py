@@ -51,10 +51,17 @@ from content_calendar.web.i18n import gettext, translated_labels
 from publisher.db import utcnow
 from publisher.outbox.live import DeliveryFeed, confirmation, delivery_event
 from publisher.readiness import down_now, plan_b, readiness
-from publisher.vocabulary import DELIVERY_STATE_LABELS, CapStatus, channel_category
+from publisher.vocabulary import (
+    ALLCLEAR_MARK,
+    DELIVERY_STATE_LABELS,
+    UPDATE_MARK,
+    CapMsgType,
+    CapStatus,
+    channel_category,
+)
 
 bp = Blueprint("crisis", __name__, url_prefix="/krise")
-FOLLOW_UPS = {"Update": "Aktualisierung", "Cancel": "Entwarnung"}
+FOLLOW_UPS = {CapMsgType.UPDATE: UPDATE_MARK, CapMsgType.CANCEL: ALLCLEAR_MARK}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -161,10 +168,10 @@ def send(key: str) -> ResponseReturnValue:
     if template is None or not template.usable:
         abort(404, "Vorlage nicht gefunden oder nicht freigegeben")
     msg_type = request.values.get("art", "Alert")
-    if msg_type not in ("Alert", *FOLLOW_UPS):
+    if msg_type not in (CapMsgType.ALERT, *FOLLOW_UPS):
         abort(400, "Unbekannte Meldungsart")
     ref = None
-    if msg_type != "Alert":
+    if msg_type != CapMsgType.ALERT:
         ref = session.get(Alert, request.values.get("bezug", type=int) or 0)
         if ref is None or not ref.active:
             flash(gettext("Die Warnung, auf die Sie sich beziehen, ist nicht mehr aktiv."), "error")

@@ -17,7 +17,7 @@ from content_calendar.accounts.models import audit
 from content_calendar.accounts.policy import Permission
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.posts import PostError, transition
-from content_calendar.crisis.alerts import crisis_active
+from content_calendar.crisis.mode import crisis_active
 from content_calendar.crisis.models import Alert
 from content_calendar.crisis.plan_b import plan_b_settings, retry_delivery, send_via_fallback, sms_channels
 from content_calendar.web.helpers import db_session, dispatcher, permission_required, settings
