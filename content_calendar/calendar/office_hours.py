@@ -17,13 +17,14 @@ from content_calendar.calendar.timeutil import WEEKDAY_LABELS, parse_clock, to_l
 
 
 @lru_cache(maxsize=64)
-def _holidays(state: str, year: int) -> dict[date, str]:
-    calendar = holidays.country_holidays("DE", subdiv=state or None, years=year, language="de")
+def _holidays(state: str, year: int, language: str = "de") -> dict[date, str]:
+    calendar = holidays.country_holidays("DE", subdiv=state or None, years=year, language=language)
     return dict(calendar.items())
 
 
-def holiday_name(day: date, state: str) -> str | None:
-    return _holidays(state, day.year).get(day)
+def holiday_name(day: date, state: str, language: str = "de") -> str | None:
+    """The holiday's name in ``language`` (the holidays package's codes: "de", "en_US")."""
+    return _holidays(state, day.year, language).get(day)
 
 
 def outside_reason(when_utc: datetime, hours: OfficeHours, tz_name: str) -> str | None:

@@ -67,6 +67,8 @@ def test_accept_language_en_gives_english_public_pages(client: FlaskClient, sms_
     hours = page(client, "/antwortzeiten", headers=ENGLISH)
     assert html_lang(hours) == "en"
     assert "When we answer" in hours and "not on public holidays" in hours and "call 112" in hours
+    german_holidays = ("Weihnachtstag", "Neujahr", "Karfreitag", "Ostermontag", "Tag der Arbeit", "Pfingst")
+    assert not any(name in hours for name in german_holidays), "holiday names left in German"
     login_page = page(client, "/login", headers=ENGLISH)
     assert "User name" in login_page
 

@@ -17,7 +17,7 @@ from content_calendar.calendar.settings import OfficeHours
 from content_calendar.calendar.timeutil import to_local
 from content_calendar.dialog import hours
 from content_calendar.web.helpers import db_session, local_time, settings
-from content_calendar.web.i18n import gettext, short_date, weekday_short
+from content_calendar.web.i18n import current_language, gettext, short_date, weekday_short
 from publisher.db import utcnow
 
 bp = Blueprint("public_reply_hours", __name__)
@@ -33,11 +33,16 @@ class PublicHours:
     holidays: list[tuple[str, str]]  # ("25.12.2026", "Erster Weihnachtstag")
 
 
+# The holidays package's language codes for ours; its German names otherwise.
+HOLIDAY_LANGUAGES = {"de": "de", "en": "en_US"}
+
+
 def _holidays(start: date, state: str) -> list[tuple[str, str]]:
     found = []
+    language = HOLIDAY_LANGUAGES.get(current_language(), "de")
     for offset in range(HOLIDAYS_AHEAD):
         day = start + timedelta(days=offset)
-        name = holiday_name(day, state)
+        name = holiday_name(day, state, language)
         if name:
             found.append((short_date(day), name))
     return found[:HOLIDAYS_SHOWN]
