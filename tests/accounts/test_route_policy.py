@@ -39,6 +39,7 @@ PUBLIC = {
     "api.openapi",
     "public_reply_hours.page",  # the city's reply hours for citizens (and the CMS as JSON)
     "public_reply_hours.as_json",
+    "i18n.choose",  # Deutsch / English: the session for anyone, the user's setting when logged in
     "metrics.scrape",  # Prometheus: its own bearer token (ERNSTFALL_METRICS_TOKEN) or loopback only
 }
 # Checked inside the post workflow per transition (see test_post_cancel.py).
