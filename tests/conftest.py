@@ -4,7 +4,9 @@ a real Redis server and real Celery worker / scheduler processes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -37,10 +39,45 @@ ROLE_USERS = {
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id with the smallest cost in tests: every test creates six users, and the production
+    cost (tens of ms each, by design) made fixture set-up dominate the run. Hashes stay argon2id
+    and are verified the same way; only the work factor is lower."""
+    from argon2 import PasswordHasher
+
+    from content_calendar.accounts import auth
+
+    production = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth._hasher = production
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database migrated to head per test process; each test gets a copy of it.
+
+    Migrating all revisions for every test cost seconds of set-up each; the migrations
+    themselves are tested on their own in tests/migrations.
+    """
+    home = tmp_path_factory.mktemp("template") / "instance"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ERNSTFALL_HOME", str(home))
+        env.delenv("DATABASE_URL", raising=False)
+        migrate(load_settings())
+    database = home / "ernstfall.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return database
+
+
 @pytest.fixture
-def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _migrated_template: Path) -> Settings:
     """A fresh ERNSTFALL_HOME with a migrated SQLite database and fast retry settings."""
     home = tmp_path / "instance"
+    home.mkdir(parents=True)
+    shutil.copyfile(_migrated_template, home / "ernstfall.db")
     monkeypatch.setenv("ERNSTFALL_HOME", str(home))
     for name in ("DATABASE_URL", "REDIS_URL", "ERNSTFALL_CHANNELS", "ERNSTFALL_PUBLIC_DIR"):
         monkeypatch.delenv(name, raising=False)
@@ -51,7 +88,7 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("ERNSTFALL_REQUEUE_AFTER_SECONDS", "3")
     monkeypatch.setenv("ERNSTFALL_LEASE_SECONDS", "8")
     settings = load_settings()
-    migrate(settings)
+    assert settings.database_url == f"sqlite:///{home / 'ernstfall.db'}"
     return settings
 
 
