@@ -170,12 +170,14 @@ CASES = [
             {
                 "ratelimit-limit": "5000",
                 "ratelimit-remaining": "0",
-                "ratelimit-reset": str(int(time.time()) + 300),
+                "ratelimit-reset": str(int(time.time()) + 3600),
             },
         ),
         False,
         False,
-        (200, 301),  # the reset was fixed when the table was built
+        # The reset is fixed when the table is built (at collection); the test may run many
+        # minutes later in a parallel run, so only the order of magnitude is asserted.
+        (1800, 3601),
         "Rate-Limit",
     ),
     (

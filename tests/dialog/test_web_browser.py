@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 from waitress.server import create_server
 
@@ -22,7 +23,7 @@ from publisher.db import Database
 from publisher.outbox import process_delivery
 from publisher.settings import Settings
 from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, axe_findings, page_overflow
-from tests.conftest import PASSWORD, create_test_app
+from tests.conftest import PASSWORD, create_test_app, wait_until
 from tests.crisis.conftest import EveryChannel
 from workers.supervisor import free_port
 
@@ -39,8 +40,10 @@ def live(every_channel: EveryChannel, approved_blocks: Database) -> Iterator[str
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: requests.get(f"{url}/login", timeout=10).ok, timeout=60, what="the web app answering")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.close()
 
