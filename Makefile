@@ -29,7 +29,7 @@ run: install
 # any failing fails.
 test: install-test
 	status=0; \
-	$(BIN)/python -m pytest || status=$$?; \
+	$(BIN)/python -m pytest -n auto || status=$$?; \
 	$(BIN)/python -m ruff check publisher workers content_calendar tests bench || status=1; \
 	$(BIN)/python -m mypy publisher content_calendar workers || status=1; \
 	$(BIN)/lint-imports || status=1; \

@@ -465,7 +465,7 @@ _settings_cache: dict[tuple[Any, ...], Settings] = {}
 
 
 def _environment_key() -> tuple[Any, ...]:
-    files = []
+    files: list[tuple[str, tuple[int, int] | None]] = []
     for name, value in os.environ.items():
         if name.endswith("_FILE"):
             try:

@@ -16,9 +16,8 @@ def compose() -> dict:
 
 def test_compose_has_the_production_services() -> None:
     services = compose()["services"]
-    assert {"web", "crisis-worker", "community-worker", "health-worker", "scheduler", "redis", "postgres"} <= set(
-        services
-    )
+    wanted = {"web", "crisis-worker", "community-worker", "health-worker", "scheduler", "redis", "postgres"}
+    assert wanted <= set(services)
 
 
 def test_redis_keeps_an_append_only_file() -> None:

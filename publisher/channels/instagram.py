@@ -125,7 +125,6 @@ class InstagramChannel(ChannelAdapter):
     def call(self, method: str, path: str, *, posting: bool = False, **params: Any) -> dict[str, Any]:
         """One Graph call with the token as ``access_token``; errors classified."""
         params["access_token"] = self.config.secret("access_token")
-        where = {"params": params} if method == "GET" else {"data": params}
         try:
             response = http.request(
                 method,
@@ -133,7 +132,8 @@ class InstagramChannel(ChannelAdapter):
                 channel=self.config.name,
                 timeout=self.config.http_timeout,
                 raise_for_status=False,
-                **where,
+                params=params if method == "GET" else None,
+                data=None if method == "GET" else params,
             )
         except DeliveryError as exc:
             exc.outcome_unknown = exc.outcome_unknown and posting
