@@ -12,8 +12,8 @@ from content_calendar.calendar.csv_io import export_csv, import_csv, neutralise,
 from content_calendar.calendar.post_model import Post
 from publisher.db import Database
 from publisher.settings import Settings
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import configure_channels
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 HEADER = "datum;uhrzeit;titel;text;kanaele;thema;link;zeitversatz\n"
 FORMULAS = [

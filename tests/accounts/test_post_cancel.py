@@ -9,8 +9,8 @@ from content_calendar.accounts.policy import Permission, allows
 from content_calendar.calendar.post_model import Post, PostState
 from publisher.db import Database
 from tests.accounts.conftest import ROLE_USER, session_as
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import api_token, configure_channels
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 
 def _state(db: Database, post_id: int) -> str:

@@ -12,8 +12,8 @@ from content_calendar.accounts.models import AuditEvent, verify_audit_chain
 from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.db import Database, utcnow
 from publisher.settings import Settings
+from tests.calendar.calendar_helpers import CHANNELS_TOML
 from tests.conftest import api_token, configure_channels, login
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML
 from tests.crisis.helpers import approved_library, wait_inline
 from workers.cli import main
 

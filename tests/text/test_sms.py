@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from publisher.db import Database
 from publisher.text.sms import GSM_BASIC, GSM_EXTENSION, TRANSLITERATIONS, analyse
+from tests.calendar.calendar_helpers import CHANNELS_TOML
 from tests.conftest import configure_channels, login
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML
 
 CASES = [
     # (typed, sent, reason)

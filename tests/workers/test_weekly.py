@@ -10,7 +10,7 @@ import pytest
 from content_calendar.accounts.models import User
 from publisher.db import Database
 from publisher.settings import Settings
-from tests.content_calendar.test_cadence_and_digest import _Inbox, smtp_inbox  # noqa: F401  (fixture)
+from tests.calendar.test_cadence_and_digest import _Inbox, smtp_inbox  # noqa: F401  (fixture)
 from workers.weekly import digest_due, maybe_send_digest
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -18,8 +18,8 @@ from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from publisher.vocabulary import DeliveryState
+from tests.calendar.calendar_helpers import PNG
 from tests.conftest import PASSWORD, Stack, configure_channels, create_test_app, wait_until
-from tests.content_calendar.calendar_helpers import PNG
 from workers.supervisor import free_port
 
 CHROMIUM = "/usr/bin/chromium"

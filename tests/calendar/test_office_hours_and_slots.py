@@ -12,8 +12,8 @@ from content_calendar.calendar.queue_slots import NoFreeSlot, add_slot, next_fre
 from content_calendar.calendar.settings import OfficeHours
 from content_calendar.calendar.timeutil import local_to_utc, to_local
 from publisher.db import Database
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import configure_channels
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 TZ = "Europe/Berlin"
 HOURS = OfficeHours()

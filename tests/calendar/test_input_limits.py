@@ -12,9 +12,9 @@ from content_calendar.calendar.models import Contribution
 from content_calendar.calendar.post_model import Post
 from publisher.db import Database
 from publisher.settings import Settings
+from tests.calendar.calendar_helpers import CHANNELS_TOML
 from tests.conftest import configure_channels, login
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML
-from tests.content_calendar.test_post_editor_web import _form, _tomorrow_local
+from tests.web.test_post_editor_web import _form, _tomorrow_local
 
 
 def posts(db: Database) -> int:

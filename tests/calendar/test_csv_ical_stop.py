@@ -15,8 +15,8 @@ from content_calendar.calendar.scheduling import tick
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from publisher.settings import Settings
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import configure_channels, login
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 HEADER = "datum;uhrzeit;titel;text;kanaele;thema;link;zeitversatz\n"
 GOOD = "03.06.2031;10:00;Fest;Stadtfest am Samstag;mastodon|facebook;Aktuelles und Feste;;\n"

@@ -10,8 +10,8 @@ from icalendar import Calendar
 from content_calendar.calendar.ical_feed import calendar_bytes
 from content_calendar.calendar.post_model import Post
 from publisher.db import Database, utcnow
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import configure_channels
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 
 def _event(db: Database) -> dict[str, object]:

@@ -25,8 +25,8 @@ from publisher.models import Channel, Delivery
 from publisher.outbox import create_delivery
 from publisher.settings import Settings
 from publisher.vocabulary import DeliveryState, Lane
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import configure_channels
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 TZ = "Europe/Berlin"
 NOW = local_to_utc(datetime(2026, 6, 10, 12, 0), TZ)  # Wednesday

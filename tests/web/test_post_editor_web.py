@@ -12,8 +12,8 @@ from content_calendar.calendar.models import PostComment
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
+from tests.calendar.calendar_helpers import CHANNELS_TOML, PNG, add_post, channel_ids
 from tests.conftest import configure_channels, login
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, PNG, add_post, channel_ids
 
 TZ = "Europe/Berlin"
 

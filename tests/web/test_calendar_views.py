@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.timeutil import local_to_utc, to_local
 from publisher.db import Database
+from tests.calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 from tests.conftest import configure_channels, login
-from tests.content_calendar.calendar_helpers import CHANNELS_TOML, add_post, channel_ids
 
 TZ = "Europe/Berlin"
 

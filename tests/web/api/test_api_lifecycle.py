@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from publisher.db import Database
-from tests.content_calendar.test_api import VARS, auth, setup  # noqa: F401  (fixture)
+from tests.web.api.test_api import VARS, auth, setup  # noqa: F401  (fixture)
 
 
 def send(client: FlaskClient, token: str, key: str = "a1", template: str = "unwetter") -> int:

@@ -12,7 +12,7 @@ from content_calendar.calendar.posts import PostError, transition
 from content_calendar.calendar.settings import set_value
 from publisher.db import Database, utcnow
 from publisher.settings import Settings
-from tests.content_calendar.calendar_helpers import add_post, user_id
+from tests.calendar.calendar_helpers import add_post, user_id
 
 P = PostState
 
