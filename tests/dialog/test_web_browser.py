@@ -7,7 +7,8 @@ driven by Playwright; the Mastodon is the fake HTTP server on loopback. Nothing 
 
 from __future__ import annotations
 
-import threading
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import select
-from waitress.server import create_server
 
 from content_calendar.dialog import inbox
 from content_calendar.dialog.models import InboxItem, InboxReply
@@ -23,29 +23,49 @@ from publisher.db import Database
 from publisher.outbox import process_delivery
 from publisher.settings import Settings
 from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, axe_findings, page_overflow
-from tests.conftest import PASSWORD, create_test_app, wait_until
+from tests.conftest import PASSWORD, REPO, wait_until
 from tests.crisis.conftest import EveryChannel
 from workers.supervisor import free_port
 
 pytestmark = pytest.mark.browser
 
 
+SERVE = (
+    "from tests.conftest import create_test_app\n"
+    "from waitress import serve\n"
+    "app = create_test_app()\n"
+    "app.config['WTF_CSRF_ENABLED'] = True\n"
+    "serve(app, host='127.0.0.1', port={port}, threads=4)\n"
+)
+
+
 @pytest.fixture
 def live(every_channel: EveryChannel, approved_blocks: Database) -> Iterator[str]:
-    """The app with CSRF on, served on a free loopback port."""
+    """The app with CSRF on, served by waitress on a free loopback port in its own process.
+
+    Its own process, with this test's environment (instance folder, channels): in a long
+    parallel run an in-process server shared the interpreter with every earlier test and
+    once stopped answering; a separate process is also how the app runs in production.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium not installed (/usr/bin/chromium)")
-    app = create_test_app()
-    app.config["WTF_CSRF_ENABLED"] = True
     port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    server = subprocess.Popen([sys.executable, "-c", SERVE.format(port=port)], cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(f"{url}/login", timeout=10).ok, timeout=60, what="the web app answering")
+
+    def answering() -> bool:
+        assert server.poll() is None, "the web app exited"
+        try:
+            return requests.get(f"{url}/login", timeout=10).ok
+        except requests.ConnectionError:
+            return False
+
     try:
+        wait_until(answering, timeout=60, what="the web app answering")
         yield url
     finally:
-        server.close()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture
