@@ -3,6 +3,7 @@ a real Redis server and real Celery worker / scheduler processes."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -11,11 +12,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_lib
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -138,6 +142,7 @@ def api_token(db: Database, username: str) -> str:
 
     from content_calendar.accounts.auth import mint_token
     from content_calendar.accounts.models import User
+
     with db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         assert user is not None
@@ -311,3 +316,41 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, what: st
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+APP_SERVER = (
+    "import json, sys\n"
+    "from tests.conftest import create_test_app\n"
+    "from waitress import serve\n"
+    "app = create_test_app()\n"
+    "app.config.update(json.loads(sys.argv[1]))\n"
+    "serve(app, host='127.0.0.1', port=int(sys.argv[2]), threads=8)\n"
+)
+
+
+@contextmanager
+def app_in_its_own_process(config: dict[str, Any] | None = None) -> Iterator[str]:
+    """The web app under waitress in a process of its own, with this test's environment.
+
+    Browser tests use it: in a long parallel run, a server in a thread of the test process
+    (sharing the interpreter with Playwright and every earlier test) sometimes stopped
+    answering; a separate process is also how the app runs in production.
+    """
+    port = free_port()
+    settings = json.dumps({"WTF_CSRF_ENABLED": True, **(config or {})})
+    server = subprocess.Popen([sys.executable, "-c", APP_SERVER, settings, str(port)], cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool:
+        assert server.poll() is None, "the web app exited"
+        try:
+            return requests.get(f"{url}/login", timeout=10).ok
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(answering, timeout=60, what="the web app answering")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -7,14 +7,11 @@ driven by Playwright; the Mastodon is the fake HTTP server on loopback. Nothing 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from content_calendar.dialog import inbox
@@ -23,20 +20,10 @@ from publisher.db import Database
 from publisher.outbox import process_delivery
 from publisher.settings import Settings
 from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, axe_findings, page_overflow
-from tests.conftest import PASSWORD, REPO, wait_until
+from tests.conftest import PASSWORD, app_in_its_own_process
 from tests.crisis.conftest import EveryChannel
-from workers.supervisor import free_port
 
 pytestmark = pytest.mark.browser
-
-
-SERVE = (
-    "from tests.conftest import create_test_app\n"
-    "from waitress import serve\n"
-    "app = create_test_app()\n"
-    "app.config['WTF_CSRF_ENABLED'] = True\n"
-    "serve(app, host='127.0.0.1', port={port}, threads=4)\n"
-)
 
 
 @pytest.fixture
@@ -49,23 +36,8 @@ def live(every_channel: EveryChannel, approved_blocks: Database) -> Iterator[str
     """
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium not installed (/usr/bin/chromium)")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVE.format(port=port)], cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-
-    def answering() -> bool:
-        assert server.poll() is None, "the web app exited"
-        try:
-            return requests.get(f"{url}/login", timeout=10).ok
-        except requests.ConnectionError:
-            return False
-
-    try:
-        wait_until(answering, timeout=60, what="the web app answering")
+    with app_in_its_own_process() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture

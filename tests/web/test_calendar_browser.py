@@ -4,14 +4,12 @@ scheduler against a real Redis."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from waitress.server import create_server
 
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.timeutil import to_local
@@ -19,8 +17,7 @@ from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from publisher.vocabulary import DeliveryState
 from tests.calendar.calendar_helpers import PNG
-from tests.conftest import PASSWORD, Stack, configure_channels, create_test_app, wait_until
-from workers.supervisor import free_port
+from tests.conftest import PASSWORD, Stack, app_in_its_own_process, configure_channels, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -51,15 +48,10 @@ lanes = ["community"]
 
 @pytest.fixture
 def live_server(db: Database, users: dict[str, int]) -> Iterator[str]:
-    """The app under waitress in a thread, CSRF on as in production."""
+    """The app under waitress in its own process, CSRF on as in production."""
     configure_channels(db, TOML)
-    app = create_test_app()
-    app.config.update(WTF_CSRF_ENABLED=True)
-    port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()
+    with app_in_its_own_process() as url:
+        yield url
 
 
 def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-def]
