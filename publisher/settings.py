@@ -70,142 +70,296 @@ class Settings(BaseSettings):
     )
 
     # -- where things live ------------------------------------------------------------------
-    home: Path = _var("ERNSTFALL_HOME", Path("instance"), "instance folder: SQLite database, Redis data, "
-                      "public files, media", shown="`./instance`")
-    database_url: str = _var("DATABASE_URL", None, "e.g. `postgresql+psycopg://user:pw@host/ernstfall` "
-                             "(install with `pip install '.[postgres]'`)",
-                             shown="SQLite (WAL) in the instance folder", secret=True)
-    external_redis_url: str | None = _var("REDIS_URL", None, "an external Redis (broker, rate limits, "
-                                          "heartbeats)", shown="Redis started by `ernstfall up`", secret=True)
-    redis_port: int = _var("ERNSTFALL_REDIS_PORT", 0, "port of the Redis `ernstfall up` starts "
-                           "(benchmarks beside other work)", shown="a free port", ge=0, le=65535)
-    channels_file: Path = _var("ERNSTFALL_CHANNELS", None, "the channel file",
-                               shown="`$ERNSTFALL_HOME/channels.toml`")
-    public_dir: Path = _var("ERNSTFALL_PUBLIC_DIR", None, "static files for the city website: banner, "
-                            "CAP, Atom", shown="`$ERNSTFALL_HOME/public`")
-    media_dir: Path = _var("ERNSTFALL_MEDIA_DIR", None, "uploaded images",
-                           shown="`$ERNSTFALL_HOME/media`")
-    public_base_url: str = _var("ERNSTFALL_PUBLIC_URL", "http://127.0.0.1:8080",
-                                "public base URL (media for Instagram, links, SMS webhooks, CAP sender)")
+    home: Path = _var(
+        "ERNSTFALL_HOME",
+        Path("instance"),
+        "instance folder: SQLite database, Redis data, public files, media",
+        shown="`./instance`",
+    )
+    database_url: str = _var(
+        "DATABASE_URL",
+        None,
+        "e.g. `postgresql+psycopg://user:pw@host/ernstfall` (install with `pip install '.[postgres]'`)",
+        shown="SQLite (WAL) in the instance folder",
+        secret=True,
+    )
+    external_redis_url: str | None = _var(
+        "REDIS_URL",
+        None,
+        "an external Redis (broker, rate limits, heartbeats)",
+        shown="Redis started by `ernstfall up`",
+        secret=True,
+    )
+    redis_port: int = _var(
+        "ERNSTFALL_REDIS_PORT",
+        0,
+        "port of the Redis `ernstfall up` starts (benchmarks beside other work)",
+        shown="a free port",
+        ge=0,
+        le=65535,
+    )
+    channels_file: Path = _var(
+        "ERNSTFALL_CHANNELS", None, "the channel file", shown="`$ERNSTFALL_HOME/channels.toml`"
+    )
+    public_dir: Path = _var(
+        "ERNSTFALL_PUBLIC_DIR",
+        None,
+        "static files for the city website: banner, CAP, Atom",
+        shown="`$ERNSTFALL_HOME/public`",
+    )
+    media_dir: Path = _var("ERNSTFALL_MEDIA_DIR", None, "uploaded images", shown="`$ERNSTFALL_HOME/media`")
+    public_base_url: str = _var(
+        "ERNSTFALL_PUBLIC_URL",
+        "http://127.0.0.1:8080",
+        "public base URL (media for Instagram, links, SMS webhooks, CAP sender)",
+    )
     timezone: str = _var("ERNSTFALL_TIMEZONE", "Europe/Berlin", "local time of the calendar")
-    secret_key: str = _var("ERNSTFALL_SECRET_KEY", "", "Flask session key",
-                           shown="random, kept in `instance/secret_key`", secret=True)
+    secret_key: str = _var(
+        "ERNSTFALL_SECRET_KEY",
+        "",
+        "Flask session key",
+        shown="random, kept in `instance/secret_key`",
+        secret=True,
+    )
 
     # -- delivery ---------------------------------------------------------------------------
-    http_timeout: float = _var("ERNSTFALL_HTTP_TIMEOUT", 15.0, "seconds for every platform call; far "
-                               "below the broker visibility timeout", gt=0)
-    lease_seconds: int = _var("ERNSTFALL_LEASE_SECONDS", 90, "a send not finished in this time counts as "
-                              "\"worker lost\"", gt=0)
-    requeue_after_seconds: int = _var("ERNSTFALL_REQUEUE_AFTER_SECONDS", 30, "the sweep nudges a pending "
-                                      "delivery again after this many seconds", gt=0)
-    broker_visibility_timeout: int = _var("ERNSTFALL_VISIBILITY_TIMEOUT", 3600, "seconds before Redis "
-                                          "hands an unacknowledged task to another worker", gt=0)
+    http_timeout: float = _var(
+        "ERNSTFALL_HTTP_TIMEOUT",
+        15.0,
+        "seconds for every platform call; far below the broker visibility timeout",
+        gt=0,
+    )
+    lease_seconds: int = _var(
+        "ERNSTFALL_LEASE_SECONDS", 90, 'a send not finished in this time counts as "worker lost"', gt=0
+    )
+    requeue_after_seconds: int = _var(
+        "ERNSTFALL_REQUEUE_AFTER_SECONDS",
+        30,
+        "the sweep nudges a pending delivery again after this many seconds",
+        gt=0,
+    )
+    broker_visibility_timeout: int = _var(
+        "ERNSTFALL_VISIBILITY_TIMEOUT",
+        3600,
+        "seconds before Redis hands an unacknowledged task to another worker",
+        gt=0,
+    )
     tick_seconds: float = _var("ERNSTFALL_TICK_SECONDS", 1.0, "the scheduler's tick", gt=0)
-    late_post_minutes: int = _var("ERNSTFALL_LATE_POST_MINUTES", 30, "a community post later than this "
-                                  "is held for a decision", ge=0)
-    max_attempts_community: int = _var("ERNSTFALL_MAX_ATTEMPTS_COMMUNITY", 8, "attempts before a "
-                                       "community delivery is given up", gt=0)
-    max_attempts_crisis: int = _var("ERNSTFALL_MAX_ATTEMPTS_CRISIS", 30, "attempts before a crisis "
-                                    "delivery is given up", gt=0)
-    backoff_base_seconds: float = _var("ERNSTFALL_BACKOFF_BASE", 2.0, "first retry delay (seconds); "
-                                       "exponential backoff with jitter", gt=0)
+    late_post_minutes: int = _var(
+        "ERNSTFALL_LATE_POST_MINUTES", 30, "a community post later than this is held for a decision", ge=0
+    )
+    max_attempts_community: int = _var(
+        "ERNSTFALL_MAX_ATTEMPTS_COMMUNITY", 8, "attempts before a community delivery is given up", gt=0
+    )
+    max_attempts_crisis: int = _var(
+        "ERNSTFALL_MAX_ATTEMPTS_CRISIS", 30, "attempts before a crisis delivery is given up", gt=0
+    )
+    backoff_base_seconds: float = _var(
+        "ERNSTFALL_BACKOFF_BASE", 2.0, "first retry delay (seconds); exponential backoff with jitter", gt=0
+    )
     backoff_cap_seconds: float = _var("ERNSTFALL_BACKOFF_CAP", 300.0, "longest retry delay (seconds)", gt=0)
 
     # -- processes --------------------------------------------------------------------------
     host: str = _var("ERNSTFALL_HOST", "127.0.0.1", "address the web app listens on")
     port: int = _var("ERNSTFALL_PORT", 8080, "port the web app listens on", ge=1, le=65535)
     web_threads: int = _var("ERNSTFALL_WEB_THREADS", 32, "web server threads", gt=0)
-    sse_max_streams: int = _var("ERNSTFALL_SSE_MAX_STREAMS", None, "live boards streaming at once; beyond "
-                                "that they poll a cached snapshot", shown="half of `ERNSTFALL_WEB_THREADS`",
-                                ge=0)
-    crisis_concurrency: int = _var("ERNSTFALL_CRISIS_CONCURRENCY", 16, "threads of the crisis worker "
-                                   "started by `ernstfall up`", gt=0)
-    community_concurrency: int = _var("ERNSTFALL_COMMUNITY_CONCURRENCY", 8, "threads of the community "
-                                      "worker started by `ernstfall up`", gt=0)
+    sse_max_streams: int = _var(
+        "ERNSTFALL_SSE_MAX_STREAMS",
+        None,
+        "live boards streaming at once; beyond that they poll a cached snapshot",
+        shown="half of `ERNSTFALL_WEB_THREADS`",
+        ge=0,
+    )
+    crisis_concurrency: int = _var(
+        "ERNSTFALL_CRISIS_CONCURRENCY", 16, "threads of the crisis worker started by `ernstfall up`", gt=0
+    )
+    community_concurrency: int = _var(
+        "ERNSTFALL_COMMUNITY_CONCURRENCY",
+        8,
+        "threads of the community worker started by `ernstfall up`",
+        gt=0,
+    )
     log_level: LogLevel = _var("ERNSTFALL_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
     # -- crisis and plan B ------------------------------------------------------------------
-    cap_sender: str = _var("ERNSTFALL_CAP_SENDER", None, "CAP `<sender>`",
-                           shown="`ernstfall@` + host of `ERNSTFALL_PUBLIC_URL`")
-    sms_min_level: AlertLevel = _var("ERNSTFALL_SMS_MIN_LEVEL", AlertLevel.SEVERE, "alerts at or above "
-                                     "this level also go to SMS subscribers (info, severe, extreme)")
+    cap_sender: str = _var(
+        "ERNSTFALL_CAP_SENDER", None, "CAP `<sender>`", shown="`ernstfall@` + host of `ERNSTFALL_PUBLIC_URL`"
+    )
+    sms_min_level: AlertLevel = _var(
+        "ERNSTFALL_SMS_MIN_LEVEL",
+        AlertLevel.SEVERE,
+        "alerts at or above this level also go to SMS subscribers (info, severe, extreme)",
+    )
     crisis_pause_levels: Annotated[tuple[AlertLevel, ...], NoDecode] = _var(
-        "ERNSTFALL_CRISIS_PAUSE_LEVELS", DEFAULT_PAUSING_LEVELS, "active alerts of these levels pause the "
-        "community calendar (crisis mode), comma separated; drills never do", shown="severe,extreme")
-    alert_expiry_hours: float = _var("ERNSTFALL_ALERT_EXPIRY_HOURS", 24.0, "an alert nobody ended expires "
-                                     "after this many hours (a template may set its own)", gt=0)
-    fallback_seconds: float = _var("ERNSTFALL_FALLBACK_SECONDS", 60.0, "a social channel not confirmed "
-                                   "after this triggers the SMS fallback", gt=0)
-    fallback_window_hours: int = _var("ERNSTFALL_FALLBACK_WINDOW_HOURS", 24, "how far back the fallback "
-                                      "looks for alerts", gt=0)
-    sms_areas: Annotated[tuple[str, ...], NoDecode] = _var("ERNSTFALL_SMS_AREAS", (), "districts offered "
-                                                           "at SMS sign-up, comma separated",
-                                                           shown="none (everywhere)")
-    sms_inbound_token: str = _var("ERNSTFALL_SMS_INBOUND_TOKEN", "", "token the SMS provider sends to "
-                                  "`/sms/eingang?token=…`; unset: inbound replies are refused",
-                                  shown="unset", secret=True)
-    impressum_url: str = _var("ERNSTFALL_IMPRESSUM_URL", "", "the city's Impressum (legal notice), linked "
-                              "from the public pages (SMS sign-up, login)", shown="no link")
-    privacy_url: str = _var("ERNSTFALL_PRIVACY_URL", "", "the city's Datenschutzerklärung (privacy "
-                            "notice), linked from the public pages", shown="no link")
-    city_name: str = _var("ERNSTFALL_CITY_NAME", "", "the municipality as printed on notices and said in "
-                          "announcements, e.g. `Stadt Heidelberg`", shown="„Ihre Stadtverwaltung“")
-    hotline: str = _var("ERNSTFALL_HOTLINE", "", "citizens' hotline (Bürgertelefon) printed on the notice "
-                        "when the alert has no phone field of its own", shown="none")
-    darksite_url: str = _var("ERNSTFALL_DARKSITE_URL", None, "where the darksite (static standby page) is "
-                             "published; the QR code on the printed notice points here",
-                             shown="`ERNSTFALL_PUBLIC_URL`")
+        "ERNSTFALL_CRISIS_PAUSE_LEVELS",
+        DEFAULT_PAUSING_LEVELS,
+        "active alerts of these levels pause the "
+        "community calendar (crisis mode), comma separated; drills never do",
+        shown="severe,extreme",
+    )
+    alert_expiry_hours: float = _var(
+        "ERNSTFALL_ALERT_EXPIRY_HOURS",
+        24.0,
+        "an alert nobody ended expires after this many hours (a template may set its own)",
+        gt=0,
+    )
+    fallback_seconds: float = _var(
+        "ERNSTFALL_FALLBACK_SECONDS",
+        60.0,
+        "a social channel not confirmed after this triggers the SMS fallback",
+        gt=0,
+    )
+    fallback_window_hours: int = _var(
+        "ERNSTFALL_FALLBACK_WINDOW_HOURS", 24, "how far back the fallback looks for alerts", gt=0
+    )
+    sms_areas: Annotated[tuple[str, ...], NoDecode] = _var(
+        "ERNSTFALL_SMS_AREAS",
+        (),
+        "districts offered at SMS sign-up, comma separated",
+        shown="none (everywhere)",
+    )
+    sms_inbound_token: str = _var(
+        "ERNSTFALL_SMS_INBOUND_TOKEN",
+        "",
+        "token the SMS provider sends to `/sms/eingang?token=…`; unset: inbound replies are refused",
+        shown="unset",
+        secret=True,
+    )
+    impressum_url: str = _var(
+        "ERNSTFALL_IMPRESSUM_URL",
+        "",
+        "the city's Impressum (legal notice), linked from the public pages (SMS sign-up, login)",
+        shown="no link",
+    )
+    privacy_url: str = _var(
+        "ERNSTFALL_PRIVACY_URL",
+        "",
+        "the city's Datenschutzerklärung (privacy notice), linked from the public pages",
+        shown="no link",
+    )
+    city_name: str = _var(
+        "ERNSTFALL_CITY_NAME",
+        "",
+        "the municipality as printed on notices and said in announcements, e.g. `Stadt Heidelberg`",
+        shown="„Ihre Stadtverwaltung“",
+    )
+    hotline: str = _var(
+        "ERNSTFALL_HOTLINE",
+        "",
+        "citizens' hotline (Bürgertelefon) printed on the notice "
+        "when the alert has no phone field of its own",
+        shown="none",
+    )
+    darksite_url: str = _var(
+        "ERNSTFALL_DARKSITE_URL",
+        None,
+        "where the darksite (static standby page) is "
+        "published; the QR code on the printed notice points here",
+        shown="`ERNSTFALL_PUBLIC_URL`",
+    )
 
     # -- accounts ---------------------------------------------------------------------------
-    demo_password: str = _var("ERNSTFALL_DEMO_PASSWORD", "", "password of every demo user "
-                              "(`ernstfall init --demo`)", shown="random", secret=True)
-    new_password: str = _var("ERNSTFALL_NEW_PASSWORD", "", "password for `ernstfall user`",
-                             shown="random", secret=True)
-    secure_cookies: bool = _var("ERNSTFALL_SECURE_COOKIES", False, "session cookie only over HTTPS "
-                                "(`Secure`) and HSTS; set it when served over HTTPS")
+    demo_password: str = _var(
+        "ERNSTFALL_DEMO_PASSWORD",
+        "",
+        "password of every demo user (`ernstfall init --demo`)",
+        shown="random",
+        secret=True,
+    )
+    new_password: str = _var(
+        "ERNSTFALL_NEW_PASSWORD", "", "password for `ernstfall user`", shown="random", secret=True
+    )
+    secure_cookies: bool = _var(
+        "ERNSTFALL_SECURE_COOKIES",
+        False,
+        "session cookie only over HTTPS (`Secure`) and HSTS; set it when served over HTTPS",
+    )
 
     # -- mail (weekly digest) -----------------------------------------------------------------
-    smtp_host: str = _var("ERNSTFALL_SMTP_HOST", "", "mail server for the weekly digest (Mondays 07:00); "
-                          "unset: no digest", shown="unset")
+    smtp_host: str = _var(
+        "ERNSTFALL_SMTP_HOST",
+        "",
+        "mail server for the weekly digest (Mondays 07:00); unset: no digest",
+        shown="unset",
+    )
     smtp_port: int = _var("ERNSTFALL_SMTP_PORT", 25, "mail server port", ge=1, le=65535)
     smtp_from: str = _var("ERNSTFALL_SMTP_FROM", "ernstfall@localhost", "sender address of the digest")
     smtp_user: str = _var("ERNSTFALL_SMTP_USER", "", "login at the mail server", shown="no login")
-    smtp_password: str = _var("ERNSTFALL_SMTP_PASSWORD", "", "password at the mail server",
-                              shown="unset", secret=True)
+    smtp_password: str = _var(
+        "ERNSTFALL_SMTP_PASSWORD", "", "password at the mail server", shown="unset", secret=True
+    )
     smtp_starttls: bool = _var("ERNSTFALL_SMTP_STARTTLS", False, "upgrade with STARTTLS")
     smtp_ssl: bool = _var("ERNSTFALL_SMTP_SSL", False, "TLS from the start (port 465)")
     smtp_timeout: float = _var("ERNSTFALL_SMTP_TIMEOUT", 15.0, "seconds for the mail server", gt=0)
 
     # -- dialog (inbox, issue 14) -------------------------------------------------------------
-    inbox_fetch_seconds: int = _var("ERNSTFALL_INBOX_FETCH_SECONDS", 120, "the scheduler fetches "
-                                    "comments, mentions and messages this often; 0 = only "
-                                    "`ernstfall inbox fetch`", ge=0)
-    inbox_retention_days: int = _var("ERNSTFALL_INBOX_RETENTION_DAYS", 90, "inbox entries (and the "
-                                     "names in them) are deleted after this many days", gt=0)
-    inbox_reply_within_hours: float = _var("ERNSTFALL_INBOX_REPLY_WITHIN_HOURS", 4.0, "an inbox entry "
-                                           "is overdue after this many hours *within* the reply hours",
-                                           gt=0)
+    inbox_fetch_seconds: int = _var(
+        "ERNSTFALL_INBOX_FETCH_SECONDS",
+        120,
+        "the scheduler fetches comments, mentions and messages this often; 0 = only `ernstfall inbox fetch`",
+        ge=0,
+    )
+    inbox_retention_days: int = _var(
+        "ERNSTFALL_INBOX_RETENTION_DAYS",
+        90,
+        "inbox entries (and the names in them) are deleted after this many days",
+        gt=0,
+    )
+    inbox_reply_within_hours: float = _var(
+        "ERNSTFALL_INBOX_REPLY_WITHIN_HOURS",
+        4.0,
+        "an inbox entry is overdue after this many hours *within* the reply hours",
+        gt=0,
+    )
 
     # -- readiness (channel checks, issue 13) -----------------------------------------------
-    health_interval: int = _var("ERNSTFALL_HEALTH_INTERVAL", 900, "seconds between readiness checks of "
-                                "a channel that serves the crisis lane", ge=30)
-    health_interval_community: int = _var("ERNSTFALL_HEALTH_INTERVAL_COMMUNITY", 3600, "seconds between "
-                                           "readiness checks of a community-only channel", ge=30)
-    health_warn_days: int = _var("ERNSTFALL_HEALTH_WARN_DAYS", 14, "a token that expires within this many "
-                                 "days turns its channel amber", ge=0)
-    health_concurrency: int = _var("ERNSTFALL_HEALTH_CONCURRENCY", 2, "threads of the `health` worker "
-                                   "started by `ernstfall up`", gt=0)
-    sms_alert_segments: int = _var("ERNSTFALL_SMS_ALERT_SEGMENTS", 3, "SMS segments one alert is reckoned "
-                                   "at when the credit is checked against all subscribers", gt=0)
+    health_interval: int = _var(
+        "ERNSTFALL_HEALTH_INTERVAL",
+        900,
+        "seconds between readiness checks of a channel that serves the crisis lane",
+        ge=30,
+    )
+    health_interval_community: int = _var(
+        "ERNSTFALL_HEALTH_INTERVAL_COMMUNITY",
+        3600,
+        "seconds between readiness checks of a community-only channel",
+        ge=30,
+    )
+    health_warn_days: int = _var(
+        "ERNSTFALL_HEALTH_WARN_DAYS",
+        14,
+        "a token that expires within this many days turns its channel amber",
+        ge=0,
+    )
+    health_concurrency: int = _var(
+        "ERNSTFALL_HEALTH_CONCURRENCY", 2, "threads of the `health` worker started by `ernstfall up`", gt=0
+    )
+    sms_alert_segments: int = _var(
+        "ERNSTFALL_SMS_ALERT_SEGMENTS",
+        3,
+        "SMS segments one alert is reckoned at when the credit is checked against all subscribers",
+        gt=0,
+    )
     staff_emails: Annotated[tuple[str, ...], NoDecode] = _var(
-        "ERNSTFALL_STAFF_EMAILS", (), "who is told by e-mail when a channel changes state, comma "
-        "separated, in addition to crisis staff users with an e-mail address", shown="none")
+        "ERNSTFALL_STAFF_EMAILS",
+        (),
+        "who is told by e-mail when a channel changes state, comma "
+        "separated, in addition to crisis staff users with an e-mail address",
+        shown="none",
+    )
     staff_sms: Annotated[tuple[str, ...], NoDecode] = _var(
-        "ERNSTFALL_STAFF_SMS", (), "staff mobile numbers (E.164, comma separated) told by SMS when a "
-        "crisis channel fails", shown="none")
-    metrics_token: str = _var("ERNSTFALL_METRICS_TOKEN", "", "bearer token for `/metrics`; unset: "
-                              "`/metrics` answers only requests from this machine", shown="unset",
-                              secret=True)
+        "ERNSTFALL_STAFF_SMS",
+        (),
+        "staff mobile numbers (E.164, comma separated) told by SMS when a crisis channel fails",
+        shown="none",
+    )
+    metrics_token: str = _var(
+        "ERNSTFALL_METRICS_TOKEN",
+        "",
+        "bearer token for `/metrics`; unset: `/metrics` answers only requests from this machine",
+        shown="unset",
+        secret=True,
+    )
 
     @field_validator("staff_emails", "staff_sms", mode="before")
     @classmethod
@@ -433,8 +587,10 @@ def describe(error: ValidationError) -> str:
     for item in error.errors():
         key = str(item["loc"][0]) if item["loc"] else ""
         name = env_name(fields[key]) if key in fields else key
-        secret = key in fields and is_secret(fields[key]) or any(
-            is_secret(f) and env_name(f) == key for f in fields.values()
+        secret = (
+            key in fields
+            and is_secret(fields[key])
+            or any(is_secret(f) and env_name(f) == key for f in fields.values())
         )
         got = "(hidden)" if secret else repr(item.get("input"))
         lines.append(f"{name} must be {_accepts(dict(item))}, got {got}")
@@ -475,6 +631,15 @@ def _environment_key() -> tuple[Any, ...]:
                 continue
             files.append((name, (stat.st_mtime_ns, stat.st_size)))
     return (frozenset(os.environ.items()), tuple(files))
+
+
+def child_environment() -> dict[str, str]:
+    """The environment ``ernstfall up`` hands on, unchanged, to the processes it starts.
+
+    Read here so that this module stays the only reader of the environment; the children
+    build their own Settings from it.
+    """
+    return dict(os.environ)
 
 
 def redis_url_file(home: Path) -> Path:

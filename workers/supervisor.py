@@ -32,7 +32,7 @@ import redis
 
 from publisher.outbox.dispatch import HEARTBEAT_KEY
 from publisher.redis_client import redis_client
-from publisher.settings import Settings, redis_url_file
+from publisher.settings import Settings, child_environment, redis_url_file
 from publisher.vocabulary import Lane
 
 log = logging.getLogger("ernstfall.supervisor")
@@ -208,8 +208,15 @@ def app_children(settings: Settings, host: str, port: int) -> list[Child]:
         ),
         Child(
             "health-worker",
-            [*celery, "-Q", "health", "-n", f"health-{os.getpid()}@%h", "--concurrency",
-             str(settings.health_concurrency)],
+            [
+                *celery,
+                "-Q",
+                "health",
+                "-n",
+                f"health-{os.getpid()}@%h",
+                "--concurrency",
+                str(settings.health_concurrency),
+            ],
         ),
         Child("scheduler", [py, "-m", "workers.cli", "scheduler"]),
         Child("web", [py, "-m", "workers.cli", "web", "--host", host, "--port", str(port)]),
@@ -224,8 +231,7 @@ class Supervisor:
         self.stopping = threading.Event()
         self.children: list[Child] = []
         self.redis: Child | None = None
-        # The one environment read outside publisher.settings: children inherit it unchanged.
-        self.env = dict(os.environ)
+        self.env = child_environment()  # children inherit it unchanged
 
     def start_redis(self) -> None:
         if self.settings.external_redis_url:
