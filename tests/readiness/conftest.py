@@ -13,6 +13,7 @@ from publisher.db import Database, utcnow
 from publisher.readiness import claim_due
 from publisher.settings import Settings, load_settings
 from tests.conftest import configure_channels
+from tests.crisis.conftest import mastodon, seven  # noqa: F401  (the crisis tests' fakes, reused)
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.sms import FakeSeven
 from tests.fakes.smtp import FakeSmtp
@@ -39,22 +40,6 @@ preview = true
 
 
 @pytest.fixture
-def mastodon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
-    fake = FakeMastodon(token="mast-token").start()
-    monkeypatch.setenv("TEST_MASTODON_TOKEN", "mast-token")
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def seven(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSeven]:
-    fake = FakeSeven(api_key="seven-key").start()
-    monkeypatch.setenv("TEST_SEVEN_KEY", "seven-key")
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSmtp]:
     server = FakeSmtp("ernstfall", "mail-geheim").start()
     monkeypatch.setenv("ERNSTFALL_SMTP_HOST", "127.0.0.1")
@@ -68,7 +53,11 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSmtp]:
 
 @pytest.fixture
 def channels(
-    db: Database, users: dict[str, int], mastodon: FakeMastodon, seven: FakeSeven, smtp: FakeSmtp
+    db: Database,
+    users: dict[str, int],
+    mastodon: FakeMastodon,  # noqa: F811
+    seven: FakeSeven,  # noqa: F811
+    smtp: FakeSmtp,
 ) -> Settings:
     """Mastodon and SMS configured, the crisis staff reachable by mail; settings read afresh."""
     configure_channels(db, CHANNELS.format(mastodon=mastodon.url, seven=seven.base))
