@@ -148,8 +148,10 @@ def _load_user(session_id: str) -> Any:
     return LoginUser(user)
 
 
-def template_folder() -> Path:
-    return Path(__file__).parent / "templates"
+def template_files() -> list[Path]:
+    """Every page template: the shared layout in ``web/templates``, the rest beside its blueprint
+    in ``web/<area>/templates``. Flask looks a name up in all of them, so names are unique."""
+    return sorted(Path(__file__).parent.glob("**/templates/*.html"))
 
 
 __all__ = ["create_app", "Database"]

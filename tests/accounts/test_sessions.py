@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,10 +11,9 @@ from sqlalchemy import select
 
 from content_calendar.accounts.auth import set_active
 from content_calendar.accounts.models import AuditEvent, User
+from content_calendar.web import template_files
 from publisher.db import Database
 from tests.conftest import create_test_app, login
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "content_calendar" / "web" / "templates"
 
 
 def _cookie(client: FlaskClient) -> str:
@@ -85,7 +83,7 @@ def test_every_answer_carries_the_security_headers(
 def test_the_templates_need_no_inline_script_or_style() -> None:
     """What makes the CSP without 'unsafe-inline' possible; JSON data blocks are not scripts."""
     offenders = []
-    for template in sorted(TEMPLATES.glob("*.html")):
+    for template in template_files():
         text = template.read_text(encoding="utf-8")
         for match in re.finditer(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", text):
             offenders.append(f"{template.name}: {match.group(0)}")

@@ -29,36 +29,35 @@ from publisher.vocabulary import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = "content_calendar/web/templates/"
 TRANSLATED_SO_FAR = (
     # layout, navigation, login, errors
-    TEMPLATES + "base.html",
-    TEMPLATES + "_language_switch.html",
-    TEMPLATES + "_calendar_nav.html",
-    TEMPLATES + "_crisis_nav.html",
-    TEMPLATES + "dialog_nav.html",
-    TEMPLATES + "login.html",
-    TEMPLATES + "error.html",
+    "content_calendar/web/templates/base.html",
+    "content_calendar/web/templates/_language_switch.html",
+    "content_calendar/web/calendar/templates/_calendar_nav.html",
+    "content_calendar/web/crisis/templates/_crisis_nav.html",
+    "content_calendar/web/dialog/templates/dialog_nav.html",
+    "content_calendar/web/accounts/templates/login.html",
+    "content_calendar/web/templates/error.html",
     "content_calendar/web/accounts/auth.py",
     "content_calendar/web/errors.py",
     "content_calendar/web/i18n.py",
     "content_calendar/web/start.py",
     # public pages: SMS sign-up, reply hours; the opt-in SMS
-    TEMPLATES + "sms_subscribe.html",
-    TEMPLATES + "_public_footer.html",
-    TEMPLATES + "dialog_public_hours.html",
-    TEMPLATES + "dialog_hours_snippet.html",
+    "content_calendar/web/public/templates/sms_subscribe.html",
+    "content_calendar/web/templates/_public_footer.html",
+    "content_calendar/web/public/templates/dialog_public_hours.html",
+    "content_calendar/web/public/templates/dialog_hours_snippet.html",
     "content_calendar/web/public/sms_subscribe.py",
     "content_calendar/web/public/reply_hours.py",
     "content_calendar/subscribers/signup.py",
     # crisis console: start, send form, live board
-    TEMPLATES + "crisis_index.html",
-    TEMPLATES + "crisis_send.html",
-    TEMPLATES + "crisis_board.html",
-    TEMPLATES + "_readiness.html",
-    TEMPLATES + "_readiness_alert.html",
-    TEMPLATES + "_preview_card.html",
-    TEMPLATES + "_blackout_pack.html",
+    "content_calendar/web/crisis/templates/crisis_index.html",
+    "content_calendar/web/crisis/templates/crisis_send.html",
+    "content_calendar/web/crisis/templates/crisis_board.html",
+    "content_calendar/web/crisis/templates/_readiness.html",
+    "content_calendar/web/crisis/templates/_readiness_alert.html",
+    "content_calendar/web/templates/_preview_card.html",
+    "content_calendar/web/crisis/templates/_blackout_pack.html",
 )
 TEMPLATE_FILES = [name for name in TRANSLATED_SO_FAR if name.endswith(".html")]
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "lazy_gettext": None}

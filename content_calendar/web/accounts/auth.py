@@ -16,7 +16,7 @@ from content_calendar.web.i18n import SESSION_KEY as LANGUAGE_KEY
 from content_calendar.web.i18n import current_language, gettext, ngettext
 from content_calendar.web.start import start_page
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def safe_next(target: str | None) -> str:

@@ -12,7 +12,7 @@ from content_calendar.web.helpers import db_session, permission_required, settin
 from publisher.models import Channel
 from publisher.outbox import adapter_for
 
-bp = Blueprint("channel_admin", __name__, url_prefix="/kanaele")
+bp = Blueprint("channel_admin", __name__, url_prefix="/kanaele", template_folder="templates")
 
 
 def credential_refs(channel: Channel) -> list[str]:

@@ -27,7 +27,7 @@ from content_calendar.calendar.settings import (
 from content_calendar.calendar.timeutil import WEEKDAY_LABELS, LocalTimeError, parse_clock
 from content_calendar.web.helpers import db_session, permission_required
 
-bp = Blueprint("calendar_admin", __name__, url_prefix="/planung")
+bp = Blueprint("calendar_admin", __name__, url_prefix="/planung", template_folder="templates")
 
 
 @bp.get("/")

@@ -11,7 +11,7 @@ from content_calendar.calendar.cadence_chart import cadence_svg
 from content_calendar.calendar.settings import FRIEND_TYPES, friend_type
 from content_calendar.web.helpers import db_session, permission_required, settings
 
-bp = Blueprint("cadence_views", __name__)
+bp = Blueprint("cadence_views", __name__, template_folder="templates")
 
 
 @bp.get("/takt")

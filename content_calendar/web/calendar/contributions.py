@@ -12,7 +12,7 @@ from content_calendar.calendar.models import Contribution
 from content_calendar.calendar.settings import themes
 from content_calendar.web.helpers import db_session, permission_required
 
-bp = Blueprint("contributions", __name__, url_prefix="/ideen")
+bp = Blueprint("contributions", __name__, url_prefix="/ideen", template_folder="templates")
 FIELDS = ("title", "text", "department", "theme", "wanted_date", "link")
 
 

@@ -13,7 +13,7 @@ from content_calendar.calendar.csv_io import COLUMNS, import_csv
 from content_calendar.calendar.ical_feed import calendar_bytes, feed_token, rotate, user_for_feed_token
 from content_calendar.web.helpers import db_session, permission_required, settings
 
-bp = Blueprint("calendar_io", __name__)
+bp = Blueprint("calendar_io", __name__, template_folder="templates")
 
 
 def _secret() -> str:

@@ -48,7 +48,7 @@ from content_calendar.web.helpers import db_session, permission_required, settin
 from publisher.db import utcnow
 from publisher.models import Delivery
 
-bp = Blueprint("post_editor", __name__)
+bp = Blueprint("post_editor", __name__, template_folder="templates")
 P = PostState
 
 

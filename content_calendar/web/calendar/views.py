@@ -25,7 +25,7 @@ from content_calendar.calendar.timeutil import (
 from content_calendar.web.helpers import db_session, permission_required, settings
 from publisher.db import utcnow
 
-bp = Blueprint("calendar_views", __name__, url_prefix="/kalender")
+bp = Blueprint("calendar_views", __name__, url_prefix="/kalender", template_folder="templates")
 P = PostState
 MONTHS = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",

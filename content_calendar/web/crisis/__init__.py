@@ -11,7 +11,7 @@ def register_crisis(app: Flask) -> None:
     from content_calendar.web.crisis import blackout as blackout_views
     from content_calendar.web.crisis import console as crisis_console
     from content_calendar.web.crisis import fallback as fallback_console
-    from content_calendar.web.crisis import templates as template_admin
+    from content_calendar.web.crisis import template_admin
     from content_calendar.web.helpers import db_session
     from content_calendar.web.public import sms_subscribe
 

@@ -19,7 +19,7 @@ from content_calendar.web.helpers import db_session, permission_required, settin
 from publisher.db import utcnow
 from publisher.outputs.cap import CapError
 
-bp = Blueprint("blackout", __name__, url_prefix="/krise")
+bp = Blueprint("blackout", __name__, url_prefix="/krise", template_folder="templates")
 
 
 def _alert(alert_id: int) -> Alert:

@@ -60,7 +60,7 @@ from publisher.vocabulary import (
     channel_category,
 )
 
-bp = Blueprint("crisis", __name__, url_prefix="/krise")
+bp = Blueprint("crisis", __name__, url_prefix="/krise", template_folder="templates")
 FOLLOW_UPS = {CapMsgType.UPDATE: UPDATE_MARK, CapMsgType.CANCEL: ALLCLEAR_MARK}
 
 

@@ -25,7 +25,7 @@ from publisher.db import utcnow
 from publisher.models import Delivery
 from publisher.vocabulary import ChannelCategory, DeliveryState
 
-bp = Blueprint("fallback", __name__)
+bp = Blueprint("fallback", __name__, template_folder="templates")
 PROBLEM_STATES = (DeliveryState.DEAD, DeliveryState.UNKNOWN, DeliveryState.FAILED)
 
 

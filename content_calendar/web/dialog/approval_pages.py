@@ -16,7 +16,7 @@ from content_calendar.web.helpers import db_session, dispatcher, permission_requ
 from publisher.db import utcnow
 from publisher.vocabulary import ReplyState
 
-bp = Blueprint("dialog_approvals", __name__, url_prefix="/dialog/freigaben")
+bp = Blueprint("dialog_approvals", __name__, url_prefix="/dialog/freigaben", template_folder="templates")
 
 
 def _waiting() -> list[InboxReply]:

@@ -17,11 +17,11 @@ from content_calendar.crisis.placeholders import TYPE_LABELS, TYPES
 from content_calendar.dialog import blocks
 from content_calendar.dialog.blocks import BlockError, BlockSpec
 from content_calendar.dialog.models import ReplyBlock
-from content_calendar.web.crisis.templates import placeholders_from, placeholders_text
+from content_calendar.web.crisis.template_admin import placeholders_from, placeholders_text
 from content_calendar.web.dialog.common import user_names
 from content_calendar.web.helpers import db_session, permission_required
 
-bp = Blueprint("dialog_blocks", __name__, url_prefix="/dialog/bausteine")
+bp = Blueprint("dialog_blocks", __name__, url_prefix="/dialog/bausteine", template_folder="templates")
 NOTE_MAX = 500
 
 

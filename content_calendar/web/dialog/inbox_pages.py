@@ -36,7 +36,7 @@ from publisher.db import utcnow
 from publisher.models import Channel
 from publisher.vocabulary import InboxState, ReplyState
 
-bp = Blueprint("dialog", __name__, url_prefix="/dialog")
+bp = Blueprint("dialog", __name__, url_prefix="/dialog", template_folder="templates")
 
 PAGE_SIZE = 100
 PAGE_MAX = 100_000

@@ -14,7 +14,7 @@ from content_calendar.dialog import rumours
 from content_calendar.web.helpers import db_session, permission_required
 from publisher.db import utcnow
 
-bp = Blueprint("dialog_rumours", __name__, url_prefix="/dialog/geruechte")
+bp = Blueprint("dialog_rumours", __name__, url_prefix="/dialog/geruechte", template_folder="templates")
 RAW_MAX = 10_000
 
 

@@ -10,7 +10,7 @@ from content_calendar.accounts.policy import Permission
 from content_calendar.dialog import hours, replies
 from content_calendar.web.helpers import db_session, permission_required, settings
 
-bp = Blueprint("dialog_settings", __name__, url_prefix="/dialog/einstellungen")
+bp = Blueprint("dialog_settings", __name__, url_prefix="/dialog/einstellungen", template_folder="templates")
 
 
 def _page(error: str = "", status: int = 200) -> ResponseReturnValue:

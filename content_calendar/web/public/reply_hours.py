@@ -20,7 +20,7 @@ from content_calendar.web.helpers import db_session, local_time, settings
 from content_calendar.web.i18n import current_language, gettext, short_date, weekday_short
 from publisher.db import utcnow
 
-bp = Blueprint("public_reply_hours", __name__)
+bp = Blueprint("public_reply_hours", __name__, template_folder="templates")
 HOLIDAYS_AHEAD = 90  # days of holidays listed
 HOLIDAYS_SHOWN = 6
 

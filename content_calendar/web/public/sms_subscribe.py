@@ -32,7 +32,7 @@ from content_calendar.web.helpers import database, db_session, permission_requir
 from content_calendar.web.i18n import gettext
 from publisher.settings import load_settings
 
-bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms")
+bp = Blueprint("sms_subscribe", __name__, url_prefix="/sms", template_folder="templates")
 
 
 def _secret() -> str:

@@ -27,7 +27,7 @@ from content_calendar.crisis.templates import (
 )
 from content_calendar.web.helpers import db_session, permission_required, settings
 
-bp = Blueprint("template_admin", __name__, url_prefix="/vorlagen")
+bp = Blueprint("template_admin", __name__, url_prefix="/vorlagen", template_folder="templates")
 
 
 @bp.route("/")
