@@ -32,6 +32,36 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark on
     return message
 
 
+class Msg(str):
+    """A user-facing message from a domain package: German text that knows its msgid.
+
+    ``Msg("Text %(name)s zu lang", name="Titel")`` *is* the German text (a ``str``, so logs,
+    the API and existing callers see German as before) and keeps the msgid and parameters,
+    so a page can show it in the reader's language: ``content_calendar.web.i18n.localize``
+    (``|localize`` in templates). Extraction finds it like ``N_`` (keyword ``Msg``).
+    """
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Msg:
+        text = super().__new__(cls, msgid % params if params else msgid)
+        text.msgid = msgid
+        text.params = params
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:  # pickled by Celery/multiprocessing as itself
+        return (_rebuild_msg, (self.msgid, self.params))
+
+    def in_language(self, language: str) -> str:
+        """This message in ``language`` (German when there is no translation)."""
+        return translate(self.msgid, language, **self.params)
+
+
+def _rebuild_msg(msgid: str, params: dict[str, object]) -> Msg:
+    return Msg(msgid, **params)
+
+
 def available_languages() -> list[str]:
     """The languages that have a catalogue (``de`` always: it is the source language)."""
     found = {path.parent.parent.name for path in CATALOGUE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}

@@ -31,7 +31,7 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 from content_calendar.accounts.models import User, audit
-from content_calendar.catalogues import DEFAULT_LANGUAGE, N_, compile_catalogues
+from content_calendar.catalogues import DEFAULT_LANGUAGE, N_, Msg, compile_catalogues
 
 SUPPORTED_LANGUAGES = ("de", "en")
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}  # each in its own language, never translated
@@ -50,6 +50,18 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return str(flask_babel.ngettext(singular, plural, num, **variables))
 
 
+def localize(message: str) -> str:
+    """A message from a deeper layer in the page's language.
+
+    A ``Msg`` (domain packages) is translated from its msgid with its parameters; a plain
+    string is looked up as a msgid (a static text marked with ``N_``) and otherwise shown as
+    it is (a platform's own error text, say).
+    """
+    if isinstance(message, Msg):
+        return gettext(message.msgid, **message.params)
+    return str(flask_babel.gettext(message)) if message else message
+
+
 _ = gettext
 babel = Babel()
 
@@ -63,6 +75,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(_remember_asked_language)
     app.context_processor(_language_context)
+    app.add_template_filter(localize, "localize")
 
 
 def _user_setting() -> str | None:

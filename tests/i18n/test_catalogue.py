@@ -60,7 +60,7 @@ TRANSLATED_SO_FAR = (
     "content_calendar/web/crisis/templates/_blackout_pack.html",
 )
 TEMPLATE_FILES = [name for name in TRANSLATED_SO_FAR if name.endswith(".html")]
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "Msg": None, "lazy_gettext": None}
 
 
 def catalogue(language: str) -> Catalog:
