@@ -13,35 +13,11 @@ import re
 from collections.abc import Callable
 
 ONES = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
-TEENS = (
-    "zehn",
-    "elf",
-    "zwölf",
-    "dreizehn",
-    "vierzehn",
-    "fünfzehn",
-    "sechzehn",
-    "siebzehn",
-    "achtzehn",
-    "neunzehn",
-)
+TEENS = tuple("zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn siebzehn achtzehn neunzehn".split())
 TENS = ("", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig")
 # On the phone Germans say "zwo", so that "zwei" and "drei" cannot be confused over a bad line.
 PHONE_DIGITS = ("null", "eins", "zwo", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
-MONTHS = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
+MONTHS = tuple("Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split())
 # Ordinals as said after "am", "bis zum", "ab dem" (dative): "am dritten Dezember".
 IRREGULAR_ORDINALS = {1: "ersten", 3: "dritten", 7: "siebten", 8: "achten"}
 
@@ -112,7 +88,7 @@ def cardinal(number: int) -> str:
 
 
 def _prefix(number: int) -> str:
-    """"ein" in front of hundert/tausend, never "eins"."""
+    """ "ein" in front of hundert/tausend, never "eins"."""
     return "ein" if number == 1 else cardinal(number)
 
 
