@@ -17,7 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twitter_text.config import config as twitter_text_config
 
+from publisher.text import x_entities
 from publisher.text.x import extract_urls, is_valid_url, parse
+from publisher.text.x_entities import Mention, Tag
 
 
 def _conformance_dir() -> Path:
@@ -58,23 +60,6 @@ SECTIONS = {
         "cashtags_with_indices": 2,
     },
     "tlds.yml": {"country": 315, "generic": 1259},
-}
-# Sections about entities (mentions, hashtags, cashtags, replies) that neither X's
-# length nor any of our channels depend on; no maintained Python library implements them.
-NOT_USED = "entity extraction: not used for counting, no library implements it (see README)"
-ENTITY_SECTIONS = {
-    ("validate.yml", "usernames"),
-    ("validate.yml", "lists"),
-    ("validate.yml", "hashtags"),
-    ("extract.yml", "mentions"),
-    ("extract.yml", "mentions_with_indices"),
-    ("extract.yml", "mentions_or_lists_with_indices"),
-    ("extract.yml", "replies"),
-    ("extract.yml", "hashtags"),
-    ("extract.yml", "hashtags_from_astral"),
-    ("extract.yml", "hashtags_with_indices"),
-    ("extract.yml", "cashtags"),
-    ("extract.yml", "cashtags_with_indices"),
 }
 
 
@@ -178,9 +163,75 @@ def test_url_indices_match_twitter_text(case: dict[str, Any]) -> None:
     assert found == case["expected"]
 
 
-@pytest.mark.parametrize(("file", "section"), sorted(ENTITY_SECTIONS))
-def test_entity_sections_are_not_claimed(file: str, section: str) -> None:
-    pytest.skip(f"{file} {section}: {NOT_USED}")
+# -- entities (our own extractor, publisher.text.x_entities) ----------------------------
+
+
+def _mention_rows(mentions: list[Mention], *, lists: bool) -> list[dict[str, Any]]:
+    if lists:
+        return [
+            {"screen_name": m.screen_name, "list_slug": m.list_slug, "indices": [m.start, m.end]}
+            for m in mentions
+        ]
+    return [{"screen_name": m.screen_name, "indices": [m.start, m.end]} for m in mentions]
+
+
+def _tag_rows(tags: list[Tag], key: str) -> list[dict[str, Any]]:
+    return [{key: t.text, "indices": [t.start, t.end]} for t in tags]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "mentions"))
+def test_mentions_are_found_like_twitter_text_finds_them(case: dict[str, Any]) -> None:
+    assert [m.screen_name for m in x_entities.mentions(case["text"])] == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "mentions_with_indices"))
+def test_mention_indices_match_twitter_text(case: dict[str, Any]) -> None:
+    assert _mention_rows(x_entities.mentions(case["text"]), lists=False) == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "mentions_or_lists_with_indices"))
+def test_list_mentions_and_their_indices_match_twitter_text(case: dict[str, Any]) -> None:
+    assert _mention_rows(x_entities.mentions_or_lists(case["text"]), lists=True) == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "replies"))
+def test_a_reply_is_recognised_like_twitter_text_recognises_it(case: dict[str, Any]) -> None:
+    assert x_entities.reply_to(case["text"]) == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "hashtags", "hashtags_from_astral"))
+def test_hashtags_are_found_like_twitter_text_finds_them(case: dict[str, Any]) -> None:
+    assert [t.text for t in x_entities.hashtags(case["text"])] == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "hashtags_with_indices"))
+def test_hashtag_indices_match_twitter_text(case: dict[str, Any]) -> None:
+    assert _tag_rows(x_entities.hashtags(case["text"]), "hashtag") == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "cashtags"))
+def test_cashtags_are_found_like_twitter_text_finds_them(case: dict[str, Any]) -> None:
+    assert [t.text for t in x_entities.cashtags(case["text"])] == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("extract.yml", "cashtags_with_indices"))
+def test_cashtag_indices_match_twitter_text(case: dict[str, Any]) -> None:
+    assert _tag_rows(x_entities.cashtags(case["text"]), "cashtag") == case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "usernames"))
+def test_username_validation_matches_twitter_text(case: dict[str, Any]) -> None:
+    assert x_entities.is_valid_username(case["text"]) is case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "lists"))
+def test_list_validation_matches_twitter_text(case: dict[str, Any]) -> None:
+    assert x_entities.is_valid_list(case["text"]) is case["expected"]
+
+
+@pytest.mark.parametrize("case", cases("validate.yml", "hashtags"))
+def test_hashtag_validation_matches_twitter_text(case: dict[str, Any]) -> None:
+    assert x_entities.is_valid_hashtag(case["text"]) is case["expected"]
 
 
 @pytest.mark.parametrize("file", sorted(SECTIONS))
