@@ -54,10 +54,13 @@ class MastodonChannel(ChannelAdapter):
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
-        # Instances differ (glitch-soc allows 5,000 and more): use the instance's own limit.
-        limit = instance_max_characters(config)
-        if limit != self.limits.max_length:
-            self.limits = replace(self.limits, max_length=limit)  # type: ignore[misc]
+        # Instances differ (glitch-soc allows 5,000 and more): use the instance's own limits.
+        self.instance = instance_limits(config)
+        self.limits = replace(  # type: ignore[misc]
+            self.limits,
+            max_length=self.instance.max_characters,
+            link_length=self.instance.characters_reserved_per_url,
+        )
 
     def client(self) -> Mastodon:
         if not self.config.base_url:
@@ -77,7 +80,7 @@ class MastodonChannel(ChannelAdapter):
         )
 
     def measure(self, text: str) -> int:
-        return mastodon_text.count(text)
+        return mastodon_text.count(text, url_length=self.instance.characters_reserved_per_url)
 
     def render(self, message: Message) -> dict[str, Any]:
         return {
@@ -203,28 +206,39 @@ class MastodonChannel(ChannelAdapter):
         return CheckResult(True, f"angemeldet als @{account['acct']}")
 
 
-_INSTANCE_CACHE: dict[str, tuple[float, int]] = {}
+_INSTANCE_CACHE: dict[str, tuple[float, mastodon_text.InstanceLimits]] = {}
 _CACHE_OK_SECONDS = 3600.0
 _CACHE_FAIL_SECONDS = 60.0
 DEFAULT_MAX_CHARACTERS = mastodon_text.MAX_CHARACTERS
 
 
-def instance_max_characters(config: ChannelConfig) -> int:
-    """The instance's status length limit, from the option, else read from the instance.
+def instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimits:
+    """The instance's status limits: the channel's options, else what the instance says.
 
-    Cached per instance for an hour (a failed lookup for a minute) so validating while an
-    editor types never waits on the network; previews never ask anybody.
+    ``max_characters`` and ``characters_reserved_per_url`` come from ``/api/v2/instance``
+    (``configuration.statuses``), cached per instance for an hour (a failed lookup for a
+    minute, with Mastodon's defaults 500/23) so validating while an editor types never waits
+    on the network. The editor's counter, the API validation and the sending adapter all
+    build this adapter, so all three use the same numbers. An option in ``channels.toml``
+    wins over the instance.
     """
-    configured = config.options.get("max_characters")
-    if configured:
-        return int(configured)
-    if config.type != "mastodon" or not config.base_url:
-        return DEFAULT_MAX_CHARACTERS
+    limits = _asked_instance_limits(config)
+    configured = {
+        key: int(config.options[key])
+        for key in ("max_characters", "characters_reserved_per_url")
+        if config.options.get(key)
+    }
+    return replace(limits, **configured) if configured else limits
+
+
+def _asked_instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimits:
+    if config.type != "mastodon" or not config.base_url or config.options.get("max_characters"):
+        return mastodon_text.InstanceLimits()
     now = time.monotonic()
     cached = _INSTANCE_CACHE.get(config.base_url)
     if cached and cached[0] > now:
         return cached[1]
-    limit, ttl = DEFAULT_MAX_CHARACTERS, _CACHE_FAIL_SECONDS
+    limits, ttl = mastodon_text.InstanceLimits(), _CACHE_FAIL_SECONDS
     try:
         response = http.request(
             "GET",
@@ -232,13 +246,17 @@ def instance_max_characters(config: ChannelConfig) -> int:
             channel=config.name,
             timeout=min(3.0, config.http_timeout),
         )
-        body = http.json_body(response, config.name)
-        limit = int(body["configuration"]["statuses"]["max_characters"])
+        limits = mastodon_text.InstanceLimits.from_instance(http.json_body(response, config.name))
         ttl = _CACHE_OK_SECONDS
-    except (DeliveryError, KeyError, TypeError, ValueError):
+    except DeliveryError:
         pass
-    _INSTANCE_CACHE[config.base_url] = (now + ttl, limit)
-    return limit
+    _INSTANCE_CACHE[config.base_url] = (now + ttl, limits)
+    return limits
+
+
+def instance_max_characters(config: ChannelConfig) -> int:
+    """The instance's status length limit (see :func:`instance_limits`)."""
+    return instance_limits(config).max_characters
 
 
 def last_response(client: Mastodon) -> requests.Response | None:

@@ -13,13 +13,16 @@ Links are found with Mastodon's variant of the twitter-text URL pattern: the hos
 known top-level domain, and the path ends before sentence punctuation (".", ",", "!",
 "?", ":", ";", quotes) and before an unbalanced ")".
 
-The limit (500 by default) is read per instance from ``/api/v2/instance``
-(``configuration.statuses.max_characters``) by the Mastodon channel.
+Both numbers are the instance's own: ``/api/v2/instance`` says them in
+``configuration.statuses`` (``max_characters``, 500 by default, and
+``characters_reserved_per_url``, 23 by default). :class:`InstanceLimits` reads that answer;
+the Mastodon channel asks the instance (cached) and passes ``url_length`` to :func:`count`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 from twitter_text.regexp.latin_accent_chars import latin_accent_chars
@@ -67,8 +70,37 @@ class Entity:
     counted_as: str
 
 
-def _links(text: str) -> list[Entity]:
-    placeholder = "x" * CHARACTERS_RESERVED_PER_URL
+@dataclass(frozen=True)
+class InstanceLimits:
+    """An instance's status limits (``/api/v2/instance`` → ``configuration.statuses``)."""
+
+    max_characters: int = MAX_CHARACTERS
+    characters_reserved_per_url: int = CHARACTERS_RESERVED_PER_URL
+
+    @classmethod
+    def from_instance(cls, body: Any) -> InstanceLimits:
+        """The limits an instance states; a missing or nonsensical value keeps its default."""
+        statuses = _path(body, "configuration", "statuses")
+        return cls(
+            max_characters=_positive(_path(statuses, "max_characters"), MAX_CHARACTERS),
+            characters_reserved_per_url=_positive(
+                _path(statuses, "characters_reserved_per_url"), CHARACTERS_RESERVED_PER_URL
+            ),
+        )
+
+
+def _path(data: Any, *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _positive(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+
+
+def _links(text: str, url_length: int) -> list[Entity]:
+    placeholder = "x" * url_length
     return [Entity(m.start("url"), m.end("url"), placeholder) for m in URL_RE.finditer(text)]
 
 
@@ -81,22 +113,22 @@ def _mentions(text: str) -> list[Entity]:
     return found
 
 
-def entities(text: str) -> list[Entity]:
+def entities(text: str, url_length: int = CHARACTERS_RESERVED_PER_URL) -> list[Entity]:
     """Links and mentions in text order, overlapping ones dropped (the first one wins)."""
     kept: list[Entity] = []
-    for entity in sorted(_links(text) + _mentions(text), key=lambda e: e.start):
+    for entity in sorted(_links(text, url_length) + _mentions(text), key=lambda e: e.start):
         if not kept or entity.start >= kept[-1].end:
             kept.append(entity)
     return kept
 
 
-def countable_text(text: str) -> str:
-    """The text with links as 23 placeholder characters and mentions without their domain."""
+def countable_text(text: str, url_length: int = CHARACTERS_RESERVED_PER_URL) -> str:
+    """The text with links as ``url_length`` placeholders and mentions without their domain."""
     if not text.strip():
         return ""
     parts: list[str] = []
     position = 0
-    for entity in entities(text):
+    for entity in entities(text, url_length):
         parts.append(text[position : entity.start])
         parts.append(entity.counted_as)
         position = entity.end
@@ -109,6 +141,6 @@ def graphemes(text: str) -> int:
     return len(regex.findall(r"\X", text))
 
 
-def count(text: str, spoiler_text: str = "") -> int:
+def count(text: str, spoiler_text: str = "", *, url_length: int = CHARACTERS_RESERVED_PER_URL) -> int:
     """What Mastodon compares with ``max_characters``: spoiler and text, as above."""
-    return graphemes(spoiler_text + countable_text(text))
+    return graphemes(spoiler_text + countable_text(text, url_length))

@@ -17,10 +17,14 @@ from tests.fakes.http import FakeServer, Recorded
 
 
 class FakeMastodon(FakeServer):
-    def __init__(self, token: str = "secret-token", max_characters: int = 500) -> None:
+    def __init__(
+        self, token: str = "secret-token", max_characters: int = 500, characters_reserved_per_url: int = 23
+    ) -> None:
         super().__init__()
         self.token = token
         self.max_characters = max_characters
+        # What /api/v2/instance states in configuration.statuses (Mastodon's default: 23).
+        self.characters_reserved_per_url = characters_reserved_per_url
         self.ids = itertools.count(1000)
         self.statuses: dict[str, dict[str, Any]] = {}  # idempotency key -> status
         self.status_delay = 0.0  # seconds each status post takes (to catch sends in flight)
@@ -69,7 +73,11 @@ class FakeMastodon(FakeServer):
                     "version": "4.3.0",
                     "api_versions": {"mastodon": 2},
                     "configuration": {
-                        "statuses": {"max_characters": self.max_characters, "max_media_attachments": 4}
+                        "statuses": {
+                            "max_characters": self.max_characters,
+                            "max_media_attachments": 4,
+                            "characters_reserved_per_url": self.characters_reserved_per_url,
+                        }
                     },
                 },
                 {},
