@@ -334,6 +334,18 @@ class Settings(BaseSettings):
     health_concurrency: int = _var(
         "ERNSTFALL_HEALTH_CONCURRENCY", 2, "threads of the `health` worker started by `ernstfall up`", gt=0
     )
+    drill_grace_minutes: int = _var(
+        "ERNSTFALL_DRILL_GRACE_MINUTES",
+        120,
+        "a planned drill missed by more than this many minutes (scheduler down) is recorded, not sent late",
+        gt=0,
+    )
+    drill_delivery_minutes: int = _var(
+        "ERNSTFALL_DRILL_DELIVERY_MINUTES",
+        15,
+        "a drill delivery not confirmed after this many minutes turns its channel amber",
+        gt=0,
+    )
     sms_alert_segments: int = _var(
         "ERNSTFALL_SMS_ALERT_SEGMENTS",
         3,

@@ -8,6 +8,7 @@ import threading
 import time
 
 from content_calendar.calendar.scheduling import tick
+from content_calendar.crisis import drills
 from content_calendar.crisis.lifecycle import expire_due
 from content_calendar.crisis.plan_b import escalate
 from content_calendar.database import get_database
@@ -49,6 +50,10 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
         schedule_due(settings, dispatcher)  # readiness checks, on their own queue
     except Exception:  # readiness must never stop the scheduler
         log.exception("readiness scheduling failed")
+    try:
+        drills.tick(db, settings, dispatcher)  # planned test alerts: once when due; results to readiness
+    except Exception:  # a drill problem must never stop the scheduler
+        log.exception("drill tick failed")
     try:
         maybe_send_digest(db, settings)
     except Exception:  # the digest must never stop the scheduler

@@ -22,6 +22,7 @@ from publisher.channels.base import ChannelConfig, CheckResult
 from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
 from publisher.models import Channel
+from publisher.readiness import drills
 from publisher.readiness.models import ChannelHealth
 from publisher.settings import Settings
 from publisher.vocabulary import ChannelCategory, Lane, ReadinessState, channel_category
@@ -192,6 +193,7 @@ def check_one(db: Database, settings: Settings, target: Target, audience: Audien
         cost=alert_cost(target, settings, audience),
         subscribers=audience.sms_subscribers,
     )
+    verdict = drills.overlay(verdict, drills.latest(db, target.channel_id))  # a failed drill stays visible
     record(db, target, result, verdict, now)
     return verdict
 
