@@ -16,7 +16,7 @@ from content_calendar.dialog.run import interval as dialog_interval
 from publisher.outbox import sweep
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
-from workers.health import schedule_due
+from workers.health import schedule_due, staff_addresses
 from workers.weekly import maybe_send_digest
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     if expired:
         log.info("alerts expired: %s", ", ".join(f"#{i}" for i in expired))
     sweep(db, settings, dispatcher.enqueue, dispatcher.busy_lanes())
-    dialog_interval.maybe_run(db, settings, dispatcher.enqueue)  # inbox: its own thread, its own interval
+    dialog_interval.maybe_run(db, settings, dispatcher.enqueue, staff_addresses)  # inbox: own thread
     try:
         schedule_due(settings, dispatcher)  # readiness checks, on their own queue
     except Exception:  # readiness must never stop the scheduler

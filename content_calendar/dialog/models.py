@@ -1,4 +1,5 @@
-"""Dialog tables: inbox entries, replies, reply blocks (four eyes), fetch cursors, automatic answers."""
+"""Dialog tables: inbox entries, replies, reply blocks (four eyes), fetch cursors, automatic answers,
+rumour search hits and the jump state per watched word."""
 
 from __future__ import annotations
 
@@ -127,3 +128,38 @@ class AutoReply(Base):
         ForeignKey("inbox_items.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RumourHit(Base):
+    """A post a platform search found for a watched word (Mastodon hashtag or search, Bluesky search).
+
+    Only what counting needs: which word, where, the post's id and time (and its public link for
+    the staff). Hits older than the counting period are deleted on the next search round.
+    """
+
+    __tablename__ = "rumour_hits"
+    __table_args__ = (
+        UniqueConstraint("keyword", "channel_id", "remote_id", name="uq_rumour_hits_keyword_post"),
+        Index("ix_rumour_hits_posted", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(80))
+    search: Mapped[str] = mapped_column(String(120))  # what found it: "#tag", "mastodon", "bluesky"
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    remote_id: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RumourJump(Base):
+    """Per watched word: is it in a jump now, and were the staff told (once per jump)."""
+
+    __tablename__ = "rumour_jumps"
+
+    keyword: Mapped[str] = mapped_column(String(80), primary_key=True)
+    jumping: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,6 +2,8 @@
 
 ``mention()`` / ``reply_to()`` make another account mention us or reply to one of our posts;
 ``app.bsky.notification.listNotifications`` returns them newest first, as the AppView does.
+``public_post()`` makes another account post; ``app.bsky.feed.searchPosts`` (session needed)
+finds it.
 
 Tokens are JWTs with real ``exp`` claims (the atproto client decides by them when to
 refresh); refresh tokens rotate on every refresh as on the real PDS.
@@ -14,6 +16,7 @@ import hashlib
 import itertools
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import regex
@@ -49,6 +52,7 @@ class FakeBluesky(FakeServer):
         self.blobs: dict[str, bytes] = {}
         self.handles: dict[str, str] = {handle: DID}  # handle -> DID, for resolveHandle
         self.notifications: list[dict[str, Any]] = []  # oldest first
+        self.public_posts: list[dict[str, Any]] = []  # what searchPosts finds, oldest first
 
     def notify(
         self, handle: str, text: str, reason: str, reply: dict[str, Any] | None = None
@@ -81,6 +85,36 @@ class FakeBluesky(FakeServer):
     def reply_to(self, handle: str, rkey: str, text: str) -> dict[str, Any]:
         ours = {"uri": self.uri(rkey), "cid": "bafyfake"}
         return self.notify(handle, text, "reply", {"root": ours, "parent": ours})
+
+    def public_post(self, handle: str, text: str, at: datetime | None = None) -> dict[str, Any]:
+        """Another account posts (not to us): ``app.bsky.feed.searchPosts`` finds it."""
+        n = next(self.counter)
+        did = f"did:plc:{handle.split('.')[0]}"
+        stamp = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        post = {
+            "uri": f"at://{did}/app.bsky.feed.post/3kpub{n:08d}",
+            "cid": f"bafypublic{n}",
+            "author": {"did": did, "handle": handle, "displayName": handle.split(".")[0].title()},
+            "record": {"$type": "app.bsky.feed.post", "text": text, "createdAt": stamp},
+            "indexedAt": stamp,
+            "labels": [],
+        }
+        self.public_posts.append(post)
+        return post
+
+    def search_posts(self, request: Recorded) -> tuple[int, Any, dict[str, str]]:
+        """Posts holding every word of ``q``, newest first (``sort=latest``), not before ``since``."""
+        words = request.query.get("q", [""])[0].lower().split()
+        if not words:
+            return xrpc_error(400, "InvalidRequest", 'Error: Params must have the property "q"')
+        since = request.query.get("since", [""])[0]
+        limit = min(100, int(request.query.get("limit", ["25"])[0]))
+        found = [
+            p
+            for p in self.public_posts
+            if all(w in p["record"]["text"].lower() for w in words) and p["indexedAt"] >= since
+        ]
+        return 200, {"posts": list(reversed(found))[:limit], "hitsTotal": len(found)}, {}
 
     def calls(self, nsid: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == f"/xrpc/{nsid}"]
@@ -137,6 +171,8 @@ class FakeBluesky(FakeServer):
             return xrpc_error(400, "ExpiredToken", "Token has expired")
         if nsid == "com.atproto.server.getSession":
             return 200, {"handle": self.account_handle, "did": DID, "active": True}, {}
+        if nsid == "app.bsky.feed.searchPosts":
+            return self.search_posts(request)
         if nsid == "app.bsky.notification.listNotifications":
             limit = int(request.query.get("limit", ["50"])[0])
             return 200, {"notifications": list(reversed(self.notifications))[:limit]}, {}
