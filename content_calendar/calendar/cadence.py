@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.query import day_start_utc
 from content_calendar.calendar.timeutil import to_local
+from content_calendar.catalogues import N_, Msg
 from publisher.db import utcnow
 from publisher.models import Channel, Delivery
 from publisher.vocabulary import DeliveryState, Lane
@@ -41,9 +42,9 @@ class Target:
 
 
 TARGETS = {
-    "gespraechig": Target(7, None, 2, min_channels=3, label="täglich oder öfter"),
-    "verlaesslich": Target(2, 7, 5, label="alle 3–5 Tage bis täglich"),
-    "ruhig": Target(0, 1, 14, max_channels=2, label="höchstens wöchentlich"),
+    "gespraechig": Target(7, None, 2, min_channels=3, label=N_("täglich oder öfter")),
+    "verlaesslich": Target(2, 7, 5, label=N_("alle 3–5 Tage bis täglich")),
+    "ruhig": Target(0, 1, 14, max_channels=2, label=N_("höchstens wöchentlich")),
 }
 
 
@@ -116,7 +117,7 @@ def cadence_report(
                 continue
             if week is not None and publish_at < end:
                 figures.weeks[week].planned += 1
-                figures.themes[theme or "ohne Thema"] += 1
+                figures.themes[theme or N_("ohne Thema")] += 1
             if publish_at >= now and (figures.next_post is None or publish_at < figures.next_post):
                 figures.next_post = publish_at
 
@@ -147,16 +148,30 @@ def _judge(
     days_free = (figures.next_post - now).days if figures.next_post else None
     if days_free is None or days_free >= target.gap_days:
         span = target.gap_days if days_free is None else days_free
-        figures.gap_message = f"{figures.channel}: für die nächsten {span} Tage ist nichts geplant"
+        figures.gap_message = Msg(
+            "%(channel)s: für die nächsten %(days)d Tage ist nichts geplant",
+            channel=figures.channel,
+            days=span,
+        )
     current = figures.weeks[weeks_back]
     assert current.monday == this_monday
     if current.planned < target.min_per_week:
         figures.verdicts.append(
-            f"diese Woche {current.planned} geplant, Ziel mindestens {target.min_per_week:g} ({target.label})"
+            Msg(
+                "diese Woche %(planned)d geplant, Ziel mindestens %(goal)s (%(label)s)",
+                planned=current.planned,
+                goal=f"{target.min_per_week:g}",
+                label=Msg(target.label),
+            )
         )
     if target.max_per_week is not None and current.planned > target.max_per_week:
         figures.verdicts.append(
-            f"diese Woche {current.planned} geplant, Ziel höchstens {target.max_per_week:g} ({target.label})"
+            Msg(
+                "diese Woche %(planned)d geplant, Ziel höchstens %(goal)s (%(label)s)",
+                planned=current.planned,
+                goal=f"{target.max_per_week:g}",
+                label=Msg(target.label),
+            )
         )
 
 
@@ -164,10 +179,20 @@ def _channel_notes(target: Target, count: int) -> list[str]:
     notes = []
     if target.min_channels and count < target.min_channels:
         notes.append(
-            f"Gesprächige Freunde sind auf mindestens {target.min_channels} Kanälen aktiv (jetzt {count})."
+            Msg(
+                "Gesprächige Freunde sind auf mindestens %(min)d Kanälen aktiv (jetzt %(count)d).",
+                min=target.min_channels,
+                count=count,
+            )
         )
     if target.max_channels and count > target.max_channels:
-        notes.append(f"Ruhige Freunde nutzen höchstens {target.max_channels} Kanäle (jetzt {count}).")
+        notes.append(
+            Msg(
+                "Ruhige Freunde nutzen höchstens %(max)d Kanäle (jetzt %(count)d).",
+                max=target.max_channels,
+                count=count,
+            )
+        )
     return notes
 
 

@@ -10,6 +10,7 @@ from content_calendar.calendar.limits import DEPARTMENT_MAX, TEXT_MAX, TITLE_MAX
 from content_calendar.calendar.models import Contribution
 from content_calendar.calendar.settings import themes
 from content_calendar.calendar.timeutil import LocalTimeError, parse_date
+from content_calendar.catalogues import Msg
 
 
 class ContributionError(ValueError):
@@ -30,17 +31,17 @@ def submit_idea(
 ) -> Contribution:
     problems: dict[str, str] = {}
     if not title.strip():
-        problems["title"] = "Bitte einen kurzen Titel angeben"
-    elif message := too_long("Titel", title, TITLE_MAX):
+        problems["title"] = Msg("Bitte einen kurzen Titel angeben")
+    elif message := too_long(Msg("Titel"), title, TITLE_MAX):
         problems["title"] = message
-    if message := too_long("Text", text, TEXT_MAX):
+    if message := too_long(Msg("Text"), text, TEXT_MAX):
         problems["text"] = message
     elif len(text.strip()) < 10:
-        problems["text"] = "Bitte die Idee in ein paar Sätzen beschreiben (mindestens 10 Zeichen)"
-    if message := too_long("Abteilung", department.strip(), DEPARTMENT_MAX):
+        problems["text"] = Msg("Bitte die Idee in ein paar Sätzen beschreiben (mindestens 10 Zeichen)")
+    if message := too_long(Msg("Abteilung"), department.strip(), DEPARTMENT_MAX):
         problems["department"] = message
     if theme and theme not in themes(session):
-        problems["theme"] = f"Unbekanntes Thema „{theme}“"
+        problems["theme"] = Msg("Unbekanntes Thema „%(theme)s“", theme=theme)
     iso_date = None
     if wanted_date.strip():
         try:

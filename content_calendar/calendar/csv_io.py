@@ -28,6 +28,7 @@ from content_calendar.calendar.post_editing import save_post
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.posts import PostError, PostInput
 from content_calendar.calendar.timeutil import LocalTimeError, parse_local, to_local
+from content_calendar.catalogues import Msg
 from publisher.models import Channel
 from publisher.settings import Settings
 
@@ -81,18 +82,29 @@ def import_csv(
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        report.errors.append((0, "Datei ist nicht UTF-8-kodiert — bitte als „CSV UTF-8“ speichern"))
+        report.errors.append((0, Msg("Datei ist nicht UTF-8-kodiert — bitte als „CSV UTF-8“ speichern")))
         return report
     header, rows = _rows(text)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        report.errors.append((1, f"Spalten fehlen: {', '.join(missing)} (erwartet: {';'.join(COLUMNS)})"))
+        report.errors.append(
+            (
+                1,
+                Msg(
+                    "Spalten fehlen: %(missing)s (erwartet: %(columns)s)",
+                    missing=", ".join(missing),
+                    columns=";".join(COLUMNS),
+                ),
+            )
+        )
         return report
     if not rows:
-        report.errors.append((1, "Keine Zeilen nach der Kopfzeile"))
+        report.errors.append((1, Msg("Keine Zeilen nach der Kopfzeile")))
         return report
     if len(rows) > MAX_ROWS:
-        report.errors.append((1, f"Zu viele Zeilen: {len(rows)}, höchstens {MAX_ROWS} auf einmal"))
+        report.errors.append(
+            (1, Msg("Zu viele Zeilen: %(n)d, höchstens %(max)d auf einmal", n=len(rows), max=MAX_ROWS))
+        )
         return report
     for line, row in enumerate(rows, start=2):
         try:
@@ -116,7 +128,9 @@ def _import_row(
 ) -> tuple[Post, list[str]]:
     fold_text = row.get("zeitversatz", "").lower()
     if fold_text not in FOLDS:
-        raise LocalTimeError(f"zeitversatz „{fold_text}“: erlaubt sind „erste“ oder „zweite“")
+        raise LocalTimeError(
+            Msg("zeitversatz „%(value)s“: erlaubt sind „erste“ oder „zweite“", value=fold_text)
+        )
     when = parse_local(row.get("datum", ""), row.get("uhrzeit", ""), settings.timezone, FOLDS[fold_text])
     channels = [c.strip() for c in re.split(r"[|,]", row.get("kanaele", "")) if c.strip()]
     data = PostInput(

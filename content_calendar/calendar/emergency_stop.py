@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
 from content_calendar.calendar.settings import get_value, set_value
+from content_calendar.catalogues import Msg
 from publisher.db import utcnow
 
 KEY = "community_stop"
@@ -48,9 +49,9 @@ def active_stop(session: Session) -> StopState | None:
 def suspend(session: Session, reason: str, user_id: int, user_name: str) -> StopState:
     reason = reason.strip()
     if len(reason) < 5:
-        raise StopError("Bitte einen Grund für den Stopp angeben (mindestens 5 Zeichen)")
+        raise StopError(Msg("Bitte einen Grund für den Stopp angeben (mindestens 5 Zeichen)"))
     if active_stop(session):
-        raise StopError("Der Stopp ist bereits aktiv", status=409)
+        raise StopError(Msg("Der Stopp ist bereits aktiv"), status=409)
     now = utcnow()
     set_value(session, KEY, {"active": True, "reason": reason, "by": user_name, "at": now.isoformat()})
     audit(session, "community.suspended", user_id, None, reason=reason)
@@ -60,6 +61,6 @@ def suspend(session: Session, reason: str, user_id: int, user_name: str) -> Stop
 def resume(session: Session, user_id: int) -> None:
     state = active_stop(session)
     if state is None:
-        raise StopError("Es ist kein Stopp aktiv", status=409)
+        raise StopError(Msg("Es ist kein Stopp aktiv"), status=409)
     set_value(session, KEY, {"active": False})
     audit(session, "community.resumed", user_id, None, reason=state.reason)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from content_calendar.catalogues import Msg
+
 TITLE_MAX = 200  # posts.title is String(200)
 TEXT_MAX = 10_000  # far above every platform limit; guards storage and rendering
 THEME_MAX = 100  # posts.theme is String(100)
@@ -20,14 +22,14 @@ VARIABLES_MAX = 50  # placeholders of one alert template
 JSON_DEPTH_MAX = 16  # our request bodies nest two levels; anything deeper is an attack or a bug
 
 LINK_SCHEMES = ("http", "https")
-LINK_MESSAGE = "Link muss mit http:// oder https:// beginnen"
+LINK_MESSAGE = Msg("Link muss mit http:// oder https:// beginnen")
 
 
 def too_long(label: str, value: str, maximum: int) -> str | None:
     """The German message for a text over its limit, or None when it fits."""
     if len(value) <= maximum:
         return None
-    return f"{label}: {len(value)} von höchstens {maximum} Zeichen"
+    return Msg("%(label)s: %(n)d von höchstens %(max)d Zeichen", label=label, n=len(value), max=maximum)
 
 
 def link_problem(link: str) -> str | None:
@@ -37,10 +39,10 @@ def link_problem(link: str) -> str | None:
     arbitrary content for everyone who follows it.
     """
     if any(c.isspace() for c in link):
-        return "Link darf keine Leerzeichen enthalten"
+        return Msg("Link darf keine Leerzeichen enthalten")
     parts = urlsplit(link)
     if parts.scheme.lower() not in LINK_SCHEMES:
         return LINK_MESSAGE
     if not parts.netloc:
-        return "Link ohne Adresse: nach http:// oder https:// fehlt der Server"
-    return too_long("Link", link, LINK_MAX)
+        return Msg("Link ohne Adresse: nach http:// oder https:// fehlt der Server")
+    return too_long(Msg("Link"), link, LINK_MAX)

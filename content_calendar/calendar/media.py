@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from content_calendar.catalogues import Msg
 from publisher.settings import Settings
 
 MAX_BYTES = 8 * 1024 * 1024  # Instagram's limit for JPEG; the strictest common one
@@ -60,25 +61,35 @@ def check_alt(alt: str) -> str:
     alt = (alt or "").strip()
     if not alt:
         raise MediaError(
-            "Alternativtext fehlt: Bitte beschreiben Sie, was auf dem Bild zu sehen ist "
-            "(Barrierefreiheit, BITV 2.0)"
+            Msg(
+                "Alternativtext fehlt: Bitte beschreiben Sie, was auf dem Bild zu sehen ist "
+                "(Barrierefreiheit, BITV 2.0)"
+            )
         )
     if len(alt) > MAX_ALT:
-        raise MediaError(f"Alternativtext zu lang: {len(alt)} von höchstens {MAX_ALT} Zeichen")
+        raise MediaError(
+            Msg("Alternativtext zu lang: %(n)d von höchstens %(max)d Zeichen", n=len(alt), max=MAX_ALT)
+        )
     return alt
 
 
 def store_image(data: bytes, alt: str, settings: Settings) -> StoredImage:
     alt = check_alt(alt)
     if not data:
-        raise MediaError("Keine Bilddatei ausgewählt")
+        raise MediaError(Msg("Keine Bilddatei ausgewählt"))
     if len(data) > MAX_BYTES:
         raise MediaError(
-            f"Bild zu groß: {len(data) / 1024 / 1024:.1f} MB, höchstens {MAX_BYTES // 1024 // 1024} MB"
+            Msg(
+                "Bild zu groß: %(size).1f MB, höchstens %(max)d MB",
+                size=len(data) / 1024 / 1024,
+                max=MAX_BYTES // 1024 // 1024,
+            )
         )
     found = sniff(data)
     if found is None:
-        raise MediaError("Dateityp nicht unterstützt: bitte JPEG, PNG, GIF oder WebP hochladen", status=415)
+        raise MediaError(
+            Msg("Dateityp nicht unterstützt: bitte JPEG, PNG, GIF oder WebP hochladen"), status=415
+        )
     mime, ext = found
     name = f"{secrets.token_hex(16)}.{ext}"
     settings.media_dir.mkdir(parents=True, exist_ok=True)

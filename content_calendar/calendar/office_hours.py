@@ -14,6 +14,7 @@ import holidays
 
 from content_calendar.calendar.settings import OfficeHours
 from content_calendar.calendar.timeutil import WEEKDAY_LABELS, parse_clock, to_local
+from content_calendar.catalogues import Msg
 
 
 @lru_cache(maxsize=64)
@@ -32,12 +33,19 @@ def outside_reason(when_utc: datetime, hours: OfficeHours, tz_name: str) -> str 
     local = to_local(when_utc, tz_name)
     holiday = holiday_name(local.date(), hours.state)
     if holiday:
-        return f"{local:%d.%m.%Y} ist ein Feiertag ({holiday})"
+        return Msg("%(day)s ist ein Feiertag (%(holiday)s)", day=f"{local:%d.%m.%Y}", holiday=holiday)
     if local.weekday() not in hours.weekdays:
-        return f"{WEEKDAY_LABELS[local.weekday()]} ist kein Arbeitstag der Redaktion"
+        return Msg(
+            "%(weekday)s ist kein Arbeitstag der Redaktion", weekday=Msg(WEEKDAY_LABELS[local.weekday()])
+        )
     start, end = parse_clock(hours.start), parse_clock(hours.end)
     if not start <= local.time() < end:
-        return f"{local:%H:%M} Uhr liegt außerhalb der Antwortzeiten ({hours.start}–{hours.end} Uhr)"
+        return Msg(
+            "%(time)s Uhr liegt außerhalb der Antwortzeiten (%(start)s–%(end)s Uhr)",
+            time=f"{local:%H:%M}",
+            start=hours.start,
+            end=hours.end,
+        )
     return None
 
 
@@ -46,4 +54,6 @@ def office_hours_warning(when_utc: datetime, hours: OfficeHours, tz_name: str) -
     reason = outside_reason(when_utc, hours, tz_name)
     if reason is None:
         return None
-    return f"Außerhalb der Antwortzeiten: {reason} — niemand kann auf Kommentare antworten."
+    return Msg(
+        "Außerhalb der Antwortzeiten: %(reason)s — niemand kann auf Kommentare antworten.", reason=reason
+    )

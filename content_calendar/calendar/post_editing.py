@@ -22,6 +22,7 @@ from content_calendar.calendar.posts import PostError, PostInput, check_post, dr
 from content_calendar.calendar.scheduling import message_for_post
 from content_calendar.calendar.settings import office_hours, themes
 from content_calendar.calendar.timeutil import Recurrence, expand
+from content_calendar.catalogues import N_, Msg
 from publisher.channels.base import ChannelAdapter, Message
 from publisher.db import utcnow
 from publisher.models import Channel
@@ -75,8 +76,8 @@ def check_channels(channels: list[Channel], message: Message, settings: Settings
         counter = counting_adapter(adapter)
         text = counter.render_text(message)
         rendered = counter.render(message)
-        unit = {"graphemes": "Zeichen (Grapheme)", "weighted": "Zeichen (gewichtet)"}.get(
-            counter.limits.counted_as, "Zeichen"
+        unit = {"graphemes": N_("Zeichen (Grapheme)"), "weighted": N_("Zeichen (gewichtet)")}.get(
+            counter.limits.counted_as, N_("Zeichen")
         )
         results.append(
             ChannelCheck(
@@ -116,7 +117,8 @@ def schedule_warnings(session: Session, when: datetime, settings: Settings) -> l
 
 def _check_theme(session: Session, theme: str | None) -> None:
     if theme and theme not in themes(session):
-        raise PostError(f"Unbekanntes Thema „{theme}“", {"theme": f"Unbekanntes Thema „{theme}“"})
+        unknown = Msg("Unbekanntes Thema „%(theme)s“", theme=theme)
+        raise PostError(unknown, {"theme": unknown})
 
 
 def save_post(
@@ -146,7 +148,10 @@ def save_post(
     else:
         if post.state not in EDITABLE:
             raise PostError(
-                f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht mehr bearbeitet werden",
+                Msg(
+                    "Ein Beitrag im Zustand „%(state)s“ kann nicht mehr bearbeitet werden",
+                    state=Msg(P.LABELS[post.state]),
+                ),
                 status=409,
             )
         for name in ("title", "text", "theme", "link", "variants", "media", "publish_at", "channel_ids"):
@@ -165,7 +170,7 @@ def save_post(
 def add_comment(session: Session, post: Post, user_id: int, text: str, kind: str = "comment") -> PostComment:
     text = text.strip()
     if not text:
-        raise PostError("Kommentar ist leer", {"comment": "Bitte einen Kommentar eingeben"})
+        raise PostError(Msg("Kommentar ist leer"), {"comment": Msg("Bitte einen Kommentar eingeben")})
     comment = PostComment(post_id=post.id, user_id=user_id, kind=kind, text=text)
     session.add(comment)
     audit(session, "post.comment", user_id, post, kind=kind)
@@ -182,7 +187,7 @@ def send_back(session: Session, post: Post, user_id: int, roles: list[str], reas
     """An approver returns a post to its author with the reason what to change."""
     if not reason.strip():
         raise PostError(
-            "Bitte begründen, was geändert werden soll", {"comment": "Begründung fehlt"}, status=422
+            Msg("Bitte begründen, was geändert werden soll"), {"comment": Msg("Begründung fehlt")}, status=422
         )
     transition(session, post, P.DRAFT, user_id, roles, comment=reason)
     add_comment(session, post, user_id, reason, kind="returned")
@@ -196,7 +201,9 @@ def approve(session: Session, post: Post, user_id: int, roles: list[str], commen
 
 def _future(when: datetime) -> None:
     if when <= utcnow():
-        raise PostError("Der Zeitpunkt liegt in der Vergangenheit", {"publish_at": "Zeitpunkt vorbei"})
+        raise PostError(
+            Msg("Der Zeitpunkt liegt in der Vergangenheit"), {"publish_at": Msg("Zeitpunkt vorbei")}
+        )
 
 
 def decide_held(
@@ -210,14 +217,14 @@ def decide_held(
 ) -> list[str]:
     """A person's decision on a held post: publish now, reschedule, or discard."""
     if post.state != P.HELD:
-        raise PostError("Nur angehaltene Beiträge warten auf diese Entscheidung", status=409)
+        raise PostError(Msg("Nur angehaltene Beiträge warten auf diese Entscheidung"), status=409)
     if decision == "publish_now":
         transition(session, post, P.APPROVED, user_id, roles, comment="jetzt veröffentlichen")
         post.publish_at = utcnow()
         return []
     if decision == "reschedule":
         if new_time is None:
-            raise PostError("Neue Zeit fehlt", {"publish_at": "Bitte neue Zeit angeben"})
+            raise PostError(Msg("Neue Zeit fehlt"), {"publish_at": Msg("Bitte neue Zeit angeben")})
         _future(new_time)
         warnings = schedule_warnings(session, new_time, settings)
         transition(session, post, P.APPROVED, user_id, roles, comment="neu geplant")
@@ -226,7 +233,7 @@ def decide_held(
     if decision == "discard":
         transition(session, post, P.CANCELLED, user_id, roles, comment="verworfen")
         return []
-    raise PostError(f"Unbekannte Entscheidung „{decision}“", status=400)
+    raise PostError(Msg("Unbekannte Entscheidung „%(decision)s“", decision=decision), status=400)
 
 
 def move_post(
@@ -235,7 +242,11 @@ def move_post(
     """Quick move on the calendar. The approval stays: the content did not change."""
     if post.state not in MOVABLE:
         raise PostError(
-            f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht verschoben werden", status=409
+            Msg(
+                "Ein Beitrag im Zustand „%(state)s“ kann nicht verschoben werden",
+                state=Msg(P.LABELS[post.state]),
+            ),
+            status=409,
         )
     _future(new_time)
     warnings = schedule_warnings(session, new_time, settings)

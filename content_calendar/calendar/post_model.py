@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from content_calendar.accounts.models import User
+from content_calendar.catalogues import N_
 from publisher.db import Base, UTCDateTime, utcnow
 
 
@@ -24,17 +25,17 @@ class PostState:
     HELD = "held"  # late or crisis: a person decides
     CANCELLED = "cancelled"
 
-    LABELS = {
-        DRAFT: "Entwurf",
-        REVIEW: "In Prüfung",
-        APPROVED: "Freigegeben",
-        PUBLISHING: "Wird veröffentlicht",
-        PUBLISHED: "Veröffentlicht",
-        PARTLY_FAILED: "Teilweise fehlgeschlagen",
-        FAILED: "Fehlgeschlagen",
-        EXPIRED: "Abgelaufen",
-        HELD: "Angehalten",
-        CANCELLED: "Abgebrochen",
+    LABELS = {  # marked for translation; pages show them with _()
+        DRAFT: N_("Entwurf"),
+        REVIEW: N_("In Prüfung"),
+        APPROVED: N_("Freigegeben"),
+        PUBLISHING: N_("Wird veröffentlicht"),
+        PUBLISHED: N_("Veröffentlicht"),
+        PARTLY_FAILED: N_("Teilweise fehlgeschlagen"),
+        FAILED: N_("Fehlgeschlagen"),
+        EXPIRED: N_("Abgelaufen"),
+        HELD: N_("Angehalten"),
+        CANCELLED: N_("Abgebrochen"),
     }
 
 

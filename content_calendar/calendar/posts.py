@@ -14,6 +14,7 @@ from content_calendar.accounts.policy import Permission, allows, refusal
 from content_calendar.calendar.limits import TEXT_MAX, THEME_MAX, TITLE_MAX, link_problem, too_long
 from content_calendar.calendar.post_model import Post, PostState, Setting
 from content_calendar.calendar.scheduling import message_for_post
+from content_calendar.catalogues import Msg
 from publisher.db import utcnow
 from publisher.models import Channel
 from publisher.outbox import validate_for
@@ -78,38 +79,41 @@ def community_channels(session: Session, names: list[str]) -> list[Channel]:
     }
     missing = [n for n in names if n not in found]
     if missing:
-        raise PostError(
-            f"Unbekannter oder inaktiver Kanal: {', '.join(missing)}",
-            {"channels": f"Unbekannter oder inaktiver Kanal: {', '.join(missing)}"},
-        )
+        unknown = Msg("Unbekannter oder inaktiver Kanal: %(names)s", names=", ".join(missing))
+        raise PostError(unknown, {"channels": unknown})
     return [found[n] for n in names]
 
 
 def limit_problems(data: PostInput) -> dict[str, str]:
     """The shared input limits (calendar/limits.py): refused with a message, never cut off."""
     found = {
-        "title": too_long("Titel", data.title, TITLE_MAX),
-        "text": too_long("Text", data.text, TEXT_MAX),
-        "theme": too_long("Thema", data.theme or "", THEME_MAX),
+        "title": too_long(Msg("Titel"), data.title, TITLE_MAX),
+        "text": too_long(Msg("Text"), data.text, TEXT_MAX),
+        "theme": too_long(Msg("Thema"), data.theme or "", THEME_MAX),
         "link": link_problem(data.link) if data.link else None,
     }
-    found.update({f"variant:{k}": too_long(f"Text für {k}", v, TEXT_MAX) for k, v in data.variants.items()})
+    found.update(
+        {
+            f"variant:{k}": too_long(Msg("Text für %(channel)s", channel=k), v, TEXT_MAX)
+            for k, v in data.variants.items()
+        }
+    )
     return {field: message for field, message in found.items() if message}
 
 
 def check_post(session: Session, data: PostInput, settings: Settings) -> tuple[Post, list[Channel]]:
     problems: dict[str, str] = {}
     if not data.text.strip():
-        problems["text"] = "Text fehlt"
+        problems["text"] = Msg("Text fehlt")
     problems.update(limit_problems(data))
     if not data.channel_names:
-        problems["channels"] = "Mindestens einen Kanal wählen"
+        problems["channels"] = Msg("Mindestens einen Kanal wählen")
     if data.publish_at.tzinfo is None:
-        problems["publish_at"] = "Zeit ohne Zeitzone"
+        problems["publish_at"] = Msg("Zeit ohne Zeitzone")
     elif data.publish_at <= utcnow():
-        problems["publish_at"] = "Zeitpunkt liegt in der Vergangenheit"
+        problems["publish_at"] = Msg("Zeitpunkt liegt in der Vergangenheit")
     if problems:
-        raise PostError("Beitrag unvollständig oder ungültig", problems)
+        raise PostError(Msg("Beitrag unvollständig oder ungültig"), problems)
     channels = community_channels(session, data.channel_names)
     post = draft_post(data, [c.id for c in channels])
     message = message_for_post(post)
@@ -118,7 +122,7 @@ def check_post(session: Session, data: PostInput, settings: Settings) -> tuple[P
         if found:
             problems[f"channel:{channel.name}"] = "; ".join(p.text for p in found)
     if problems:
-        raise PostError("Text passt nicht in alle gewählten Kanäle", problems)
+        raise PostError(Msg("Text passt nicht in alle gewählten Kanäle"), problems)
     return post, channels
 
 
@@ -146,14 +150,22 @@ def transition(
     if target == P.CANCELLED:
         if post.state not in CANCELLABLE:
             raise PostError(
-                f"Ein Beitrag im Zustand „{P.LABELS[post.state]}“ kann nicht abgebrochen werden", status=409
+                Msg(
+                    "Ein Beitrag im Zustand „%(state)s“ kann nicht abgebrochen werden",
+                    state=Msg(P.LABELS[post.state]),
+                ),
+                status=409,
             )
         needed = frozenset({Permission.CANCEL_POSTS})
     else:
         allowed = TRANSITIONS.get((post.state, target))
         if allowed is None:
             raise PostError(
-                f"Von „{P.LABELS[post.state]}“ nach „{P.LABELS[target]}“ ist nicht möglich",
+                Msg(
+                    "Von „%(old)s“ nach „%(new)s“ ist nicht möglich",
+                    old=Msg(P.LABELS[post.state]),
+                    new=Msg(P.LABELS[target]),
+                ),
                 status=409,
             )
         needed = allowed
@@ -162,11 +174,13 @@ def transition(
     if target == P.APPROVED and post.state == P.REVIEW:
         if post.author_id == user_id and not self_approval_allowed(session):
             raise PostError(
-                "Vier-Augen-Prinzip: Eigene Beiträge kann nur eine zweite Person freigeben",
+                Msg("Vier-Augen-Prinzip: Eigene Beiträge kann nur eine zweite Person freigeben"),
                 status=403,
             )
         if post.publish_at <= utcnow():
-            raise PostError("Der Veröffentlichungszeitpunkt ist schon vorbei — bitte neu planen", status=409)
+            raise PostError(
+                Msg("Der Veröffentlichungszeitpunkt ist schon vorbei — bitte neu planen"), status=409
+            )
         post.approver_id = user_id
         post.approved_at = utcnow()
     if target == P.APPROVED and post.state == P.HELD:

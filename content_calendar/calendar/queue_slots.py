@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from content_calendar.calendar.models import QueueSlot
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.timeutil import LocalTimeError, local_to_utc, parse_clock, to_local
+from content_calendar.catalogues import Msg
 from publisher.db import utcnow
 
 P = PostState
@@ -83,24 +84,26 @@ def next_free_slot(
     slots = slots_for(session, channel_ids)
     if not slots:
         raise NoFreeSlot(
-            "Für die gewählten Kanäle sind keine Sendezeiten (Warteschlange) eingerichtet — "
-            "bitte unter „Einstellungen“ anlegen oder eine Zeit eingeben"
+            Msg(
+                "Für die gewählten Kanäle sind keine Sendezeiten (Warteschlange) eingerichtet — "
+                "bitte unter „Planung“ anlegen oder eine Zeit eingeben"
+            )
         )
     instants = [
         i for i in candidate_instants(slots, to_local(now, tz_name).date(), tz_name, SEARCH_WEEKS) if i > now
     ]
     if not instants:
-        raise NoFreeSlot("Keine Sendezeit in den nächsten Wochen gefunden")
+        raise NoFreeSlot(Msg("Keine Sendezeit in den nächsten Wochen gefunden"))
     taken = _occupied(session, channel_ids, instants[0], instants[-1], post_id)
     for instant in instants:
         if instant not in taken:
             return instant
-    raise NoFreeSlot(f"Alle Sendezeiten der nächsten {SEARCH_WEEKS} Wochen sind belegt")
+    raise NoFreeSlot(Msg("Alle Sendezeiten der nächsten %(weeks)d Wochen sind belegt", weeks=SEARCH_WEEKS))
 
 
 def add_slot(session: Session, channel_id: int, weekday: int, time_text: str) -> QueueSlot:
     if weekday not in range(7):
-        raise NoFreeSlot("Wochentag ungültig")
+        raise NoFreeSlot(Msg("Wochentag ungültig"))
     try:
         clock = parse_clock(time_text)
     except LocalTimeError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from content_calendar.calendar.post_model import Setting
+from content_calendar.catalogues import N_
 from publisher.db import utcnow
 
 # The topic groups that worked in the vhw/Fraunhofer IAO study (editable by admins).
@@ -28,30 +29,30 @@ DEFAULT_THEMES = [
 ]
 
 FRIEND_TYPES = {
-    "gespraechig": "gesprächiger Freund (täglich oder öfter, drei Kanäle)",
-    "verlaesslich": "verlässlicher Freund (alle 3–5 Tage bis täglich)",
-    "ruhig": "ruhiger Freund (höchstens wöchentlich, höchstens zwei Kanäle)",
+    "gespraechig": N_("gesprächiger Freund (täglich oder öfter, drei Kanäle)"),
+    "verlaesslich": N_("verlässlicher Freund (alle 3–5 Tage bis täglich)"),
+    "ruhig": N_("ruhiger Freund (höchstens wöchentlich, höchstens zwei Kanäle)"),
 }
 
 # German federal states as the ``holidays`` package names them.
 STATES = {
-    "": "nur bundesweite Feiertage",
-    "BW": "Baden-Württemberg",
-    "BY": "Bayern",
-    "BE": "Berlin",
-    "BB": "Brandenburg",
-    "HB": "Bremen",
-    "HH": "Hamburg",
-    "HE": "Hessen",
-    "MV": "Mecklenburg-Vorpommern",
-    "NI": "Niedersachsen",
-    "NW": "Nordrhein-Westfalen",
-    "RP": "Rheinland-Pfalz",
-    "SL": "Saarland",
-    "SN": "Sachsen",
-    "ST": "Sachsen-Anhalt",
-    "SH": "Schleswig-Holstein",
-    "TH": "Thüringen",
+    "": N_("nur bundesweite Feiertage"),
+    "BW": N_("Baden-Württemberg"),
+    "BY": N_("Bayern"),
+    "BE": N_("Berlin"),
+    "BB": N_("Brandenburg"),
+    "HB": N_("Bremen"),
+    "HH": N_("Hamburg"),
+    "HE": N_("Hessen"),
+    "MV": N_("Mecklenburg-Vorpommern"),
+    "NI": N_("Niedersachsen"),
+    "NW": N_("Nordrhein-Westfalen"),
+    "RP": N_("Rheinland-Pfalz"),
+    "SL": N_("Saarland"),
+    "SN": N_("Sachsen"),
+    "ST": N_("Sachsen-Anhalt"),
+    "SH": N_("Schleswig-Holstein"),
+    "TH": N_("Thüringen"),
 }
 
 

@@ -20,8 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 
+from content_calendar.catalogues import N_, Msg
+
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-WEEKDAY_LABELS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+WEEKDAY_LABELS = (
+    N_("Montag"), N_("Dienstag"), N_("Mittwoch"), N_("Donnerstag"),
+    N_("Freitag"), N_("Samstag"), N_("Sonntag"),
+)  # fmt: skip
 MAX_OCCURRENCES = 104  # two years of a weekly series; more is almost always a typo
 
 
@@ -41,6 +46,15 @@ class AmbiguousLocalTime(LocalTimeError):
         self.options = options
 
 
+# (fold, summer time?) -> how the choice reads; "erste" is the earlier instant.
+FOLD_LABELS = {
+    (0, True): N_("erste (Sommerzeit, %(offset)s)"),
+    (0, False): N_("erste (Winterzeit, %(offset)s)"),
+    (1, True): N_("zweite (Sommerzeit, %(offset)s)"),
+    (1, False): N_("zweite (Winterzeit, %(offset)s)"),
+}
+
+
 @dataclass(frozen=True)
 class FoldOption:
     fold: int  # 0 = first occurrence (summer time), 1 = second (winter time)
@@ -52,7 +66,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise LocalTimeError(f"Unbekannte Zeitzone „{name}“") from exc
+        raise LocalTimeError(Msg("Unbekannte Zeitzone „%(name)s“", name=name)) from exc
 
 
 def _offset_label(value: datetime) -> str:
@@ -67,9 +81,8 @@ def fold_options(naive: datetime, tz: ZoneInfo) -> list[FoldOption]:
     options = []
     for fold in (0, 1):
         local = naive.replace(tzinfo=tz, fold=fold)
-        kind = "Sommerzeit" if local.dst() else "Winterzeit"
-        ordinal = "erste" if fold == 0 else "zweite"
-        options.append(FoldOption(fold, f"{ordinal} ({kind}, {_offset_label(local)})", local.astimezone(UTC)))
+        label = Msg(FOLD_LABELS[fold, bool(local.dst())], offset=_offset_label(local))
+        options.append(FoldOption(fold, label, local.astimezone(UTC)))
     return options
 
 
@@ -90,20 +103,26 @@ def local_to_utc(naive: datetime, tz_name: str, fold: int | None = None) -> date
     for the autumn fold unless ``fold`` (0 or 1) says which one is meant.
     """
     if naive.tzinfo is not None:
-        raise LocalTimeError("Interner Fehler: Ortszeit darf keine Zeitzone tragen")
+        raise LocalTimeError(Msg("Interner Fehler: Ortszeit darf keine Zeitzone tragen"))
     tz = zone(tz_name)
     when = naive.strftime("%d.%m.%Y %H:%M")
     if is_gap(naive, tz):
         raise LocalTimeError(
-            f"{when} Uhr gibt es nicht: In dieser Nacht wird die Uhr auf Sommerzeit vorgestellt "
-            "(von 2:00 direkt auf 3:00). Bitte eine andere Uhrzeit wählen, z. B. 3:00 Uhr."
+            Msg(
+                "%(when)s Uhr gibt es nicht: In dieser Nacht wird die Uhr auf Sommerzeit vorgestellt "
+                "(von 2:00 direkt auf 3:00). Bitte eine andere Uhrzeit wählen, z. B. 3:00 Uhr.",
+                when=when,
+            )
         )
     if is_fold(naive, tz):
         if fold not in (0, 1):
             raise AmbiguousLocalTime(
-                f"{when} Uhr gibt es zweimal: In dieser Nacht wird die Uhr von 3:00 auf 2:00 "
-                "zurückgestellt. Bitte wählen: erste (Sommerzeit, +02:00) oder zweite "
-                "(Winterzeit, +01:00).",
+                Msg(
+                    "%(when)s Uhr gibt es zweimal: In dieser Nacht wird die Uhr von 3:00 auf 2:00 "
+                    "zurückgestellt. Bitte wählen: erste (Sommerzeit, +02:00) oder zweite "
+                    "(Winterzeit, +01:00).",
+                    when=when,
+                ),
                 fold_options(naive, tz),
             )
         return naive.replace(tzinfo=tz, fold=fold).astimezone(UTC)
@@ -124,12 +143,16 @@ def parse_date(text: str) -> date:
             return datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise LocalTimeError(f"Datum „{raw}“ nicht erkannt — bitte als TT.MM.JJJJ angeben (z. B. 24.12.2026)")
+    raise LocalTimeError(
+        Msg("Datum „%(raw)s“ nicht erkannt — bitte als TT.MM.JJJJ angeben (z. B. 24.12.2026)", raw=raw)
+    )
 
 
 # What a time field accepts, said the same way wherever a time is refused.
-CLOCK_FORMS = "HH:MM (z. B. 14:30, 14.30 oder 14 Uhr)"
-MOMENT_FORMS = (
+# The refusals below repeat these texts literally (one msgid each for the translation);
+# tests/calendar/test_time_words.py checks that they agree.
+CLOCK_FORMS = N_("HH:MM (z. B. 14:30, 14.30 oder 14 Uhr)")
+MOMENT_FORMS = N_(
     "sofort, 14 Uhr, 14:30 (HH:MM), heute/morgen/übermorgen 9 Uhr, 24.12. 18:30 oder 24.12.2026 18:30"
 )
 NOW_WORDS = frozenset({"sofort", "ab sofort", "jetzt", "umgehend"})
@@ -162,7 +185,13 @@ def parse_clock(text: str) -> time:
     clock = _clock_or_none(_words(text))
     if clock is None:
         shown = (text or "").strip()
-        raise LocalTimeError(f"Uhrzeit „{shown}“ nicht erkannt — bitte als {CLOCK_FORMS} angeben")
+        raise LocalTimeError(
+            Msg(
+                "Uhrzeit „%(shown)s“ nicht erkannt — bitte als HH:MM (z. B. 14:30, 14.30 oder 14 Uhr) "
+                "angeben",
+                shown=shown,
+            )
+        )
     return clock
 
 
@@ -205,7 +234,13 @@ def parse_moment(text: str, now: datetime) -> datetime:
     clock = _clock_or_none(raw)
     if clock is not None:
         return datetime.combine(now.date(), clock)
-    raise LocalTimeError(f"Zeit „{(text or '').strip()}“ nicht erkannt — möglich sind {MOMENT_FORMS}")
+    raise LocalTimeError(
+        Msg(
+            "Zeit „%(shown)s“ nicht erkannt — möglich sind sofort, 14 Uhr, 14:30 (HH:MM), "
+            "heute/morgen/übermorgen 9 Uhr, 24.12. 18:30 oder 24.12.2026 18:30",
+            shown=(text or "").strip(),
+        )
+    )
 
 
 def format_moment(moment: datetime, now: datetime) -> str:
@@ -251,14 +286,14 @@ def expand(
     be; one in the autumn fold takes ``fold`` (default: the first, summer time).
     """
     if recurrence.freq not in ("weekly", "monthly"):
-        raise LocalTimeError("Wiederholung: nur wöchentlich oder monatlich möglich")
+        raise LocalTimeError(Msg("Wiederholung: nur wöchentlich oder monatlich möglich"))
     if not recurrence.count and not recurrence.until:
-        raise LocalTimeError("Wiederholung: bitte Anzahl oder Enddatum angeben")
+        raise LocalTimeError(Msg("Wiederholung: bitte Anzahl oder Enddatum angeben"))
     if recurrence.interval < 1:
-        raise LocalTimeError("Wiederholung: Abstand muss mindestens 1 sein")
+        raise LocalTimeError(Msg("Wiederholung: Abstand muss mindestens 1 sein"))
     unknown = [d for d in recurrence.byweekday if d not in WEEKDAYS]
     if unknown:
-        raise LocalTimeError(f"Wiederholung: unbekannter Wochentag {', '.join(unknown)}")
+        raise LocalTimeError(Msg("Wiederholung: unbekannter Wochentag %(days)s", days=", ".join(unknown)))
     weekdays = [weekday(WEEKDAYS.index(d)) for d in recurrence.byweekday] or None
     rule = rrule(
         WEEKLY if recurrence.freq == "weekly" else MONTHLY,
@@ -272,6 +307,6 @@ def expand(
     occurrences = []
     for index, naive in enumerate(rule):
         if index >= MAX_OCCURRENCES:
-            raise LocalTimeError(f"Wiederholung: höchstens {MAX_OCCURRENCES} Termine auf einmal")
+            raise LocalTimeError(Msg("Wiederholung: höchstens %(n)d Termine auf einmal", n=MAX_OCCURRENCES))
         occurrences.append(local_to_utc(naive, tz_name, 0 if fold is None else fold))
     return occurrences

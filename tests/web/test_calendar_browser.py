@@ -85,8 +85,7 @@ def test_plan_with_image_approve_as_second_user_and_see_it_published(
         expect(editor.locator("#counters [data-channel=vorschau]")).to_contain_text("Zeichen")
         editor.set_input_files("#image", str(image))
         editor.fill("#image_alt", "Grauer Kater auf einer roten Decke")
-        editor.fill("#date", when.strftime("%Y-%m-%d"))
-        editor.fill("#time", when.strftime("%H:%M"))
+        editor.fill("#when", when.strftime("%d.%m.%Y %H:%M"))
         editor.click("button[value=submit]")
         expect(editor.locator("#post-state")).to_have_text("In Prüfung")
         post_url = editor.url
@@ -140,8 +139,7 @@ def test_editor_refuses_too_long_text_for_x_with_the_specific_message(live_serve
         counter = page.locator("#counters [data-channel=x]")
         expect(counter).to_contain_text("281 / 280")
         expect(counter).to_contain_text("X: 281 von 280 Zeichen")
-        page.fill("#date", day.strftime("%Y-%m-%d"))
-        page.fill("#time", "10:00")
+        page.fill("#when", day.strftime("%d.%m.%Y") + " 10 Uhr")
         page.click("button[value=submit]")
         # Server side: the same check refuses the save, the text is kept.
         expect(page.locator(".channel-problem")).to_contain_text("X: 281 von 280 Zeichen")

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 from flask import Flask
+from flask_babel import get_locale
+
+from content_calendar.catalogues import DEFAULT_LANGUAGE
+from content_calendar.web.i18n import short_date
 
 
 def register_calendar(app: Flask) -> None:
@@ -22,3 +30,35 @@ def register_calendar(app: Flask) -> None:
         calendar_io,
     ):
         app.register_blueprint(module.bp)
+    app.context_processor(_calendar_context)
+
+
+# -- dates on the calendar pages, in the reader's language (Babel) ---------------------------
+
+
+def reader_locale() -> Locale:
+    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+
+
+def day_month(day: date) -> str:
+    """``07.12.`` in German, ``12/07`` in English."""
+    return str(format_skeleton("MMdd", day, locale=reader_locale()))
+
+
+def month_name(day: date) -> str:
+    """The month standing alone: ``Dezember`` / ``December``."""
+    return str(format_date(day, "LLLL", locale=reader_locale()))
+
+
+def month_year(day: date) -> str:
+    """``Dezember 2026`` / ``December 2026``."""
+    return str(format_skeleton("yMMMM", day, locale=reader_locale()))
+
+
+def _calendar_context() -> dict[str, object]:
+    return {
+        "day_month": day_month,
+        "month_name": month_name,
+        "month_year": month_year,
+        "short_date": short_date,
+    }

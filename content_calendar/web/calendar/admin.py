@@ -24,8 +24,9 @@ from content_calendar.calendar.settings import (
     set_value,
     themes,
 )
-from content_calendar.calendar.timeutil import WEEKDAY_LABELS, LocalTimeError, parse_clock
+from content_calendar.calendar.timeutil import CLOCK_FORMS, LocalTimeError, parse_clock
 from content_calendar.web.helpers import db_session, permission_required
+from content_calendar.web.i18n import gettext, localize, weekday_names
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/planung", template_folder="templates")
 
@@ -49,20 +50,21 @@ def index() -> ResponseReturnValue:
         channels=channels,
         channel_names={c.id: c.name for c in channels},
         slots=list(slots),
-        WEEKDAYS=WEEKDAY_LABELS,
+        WEEKDAYS=weekday_names(),
+        CLOCK_FORMS=CLOCK_FORMS,
         stop=active_stop(session),
     )
 
 
 def _done(message: str) -> ResponseReturnValue:
     db_session().commit()
-    flash(message, "info")
+    flash(localize(message), "info")
     return redirect(url_for("calendar_admin.index"))
 
 
 def _refuse(message: str, status: int = 422) -> ResponseReturnValue:
     db_session().rollback()
-    flash(message, "error")
+    flash(localize(message), "error")
     return index(), status  # type: ignore[return-value]
 
 
@@ -72,12 +74,12 @@ def save_themes() -> ResponseReturnValue:
     lines = [line.strip() for line in request.form.get("themes", "").splitlines()]
     values = list(dict.fromkeys(line for line in lines if line))
     if not values:
-        return _refuse("Mindestens ein Thema angeben")
+        return _refuse(gettext("Mindestens ein Thema angeben"))
     if any(len(v) > 100 for v in values):
-        return _refuse("Ein Thema darf höchstens 100 Zeichen haben")
+        return _refuse(gettext("Ein Thema darf höchstens %(max)d Zeichen haben", max=100))
     set_value(db_session(), "themes", values)
     audit(db_session(), "settings.themes", current_user.id, None, count=len(values))
-    return _done("Themenliste gespeichert.")
+    return _done(gettext("Themenliste gespeichert."))
 
 
 @bp.post("/takt")
@@ -85,10 +87,10 @@ def save_themes() -> ResponseReturnValue:
 def save_friend_type() -> ResponseReturnValue:
     value = request.form.get("friend_type", "")
     if value not in FRIEND_TYPES:
-        return _refuse("Unbekannter Freundestyp")
+        return _refuse(gettext("Unbekannter Freundestyp"))
     set_value(db_session(), "friend_type", value)
     audit(db_session(), "settings.friend_type", current_user.id, None, value=value)
-    return _done("Ziel-Takt gespeichert.")
+    return _done(gettext("Ziel-Takt gespeichert."))
 
 
 @bp.post("/antwortzeiten")
@@ -101,14 +103,14 @@ def save_office_hours() -> ResponseReturnValue:
     except LocalTimeError as exc:
         return _refuse(exc.message)
     if start >= end:
-        return _refuse("Ende der Antwortzeit muss nach dem Beginn liegen")
+        return _refuse(gettext("Ende der Antwortzeit muss nach dem Beginn liegen"))
     state = request.form.get("state", "")
     if state not in STATES:
-        return _refuse("Unbekanntes Bundesland")
+        return _refuse(gettext("Unbekanntes Bundesland"))
     hours = OfficeHours(tuple(days), start, end, state, request.form.get("block") == "1")
     set_value(db_session(), "office_hours", hours.to_json())
     audit(db_session(), "settings.office_hours", current_user.id, None, **hours.to_json())
-    return _done("Antwortzeiten gespeichert.")
+    return _done(gettext("Antwortzeiten gespeichert."))
 
 
 @bp.post("/vier-augen")
@@ -117,7 +119,9 @@ def save_four_eyes() -> ResponseReturnValue:
     allowed = request.form.get("allow_self_approval") == "1"
     set_value(db_session(), "allow_self_approval", allowed)
     audit(db_session(), "settings.allow_self_approval", current_user.id, None, value=allowed)
-    return _done("Eigenfreigabe erlaubt (kleines Team)." if allowed else "Vier-Augen-Prinzip gilt.")
+    return _done(
+        gettext("Eigenfreigabe erlaubt (kleines Team).") if allowed else gettext("Vier-Augen-Prinzip gilt.")
+    )
 
 
 @bp.post("/sendezeiten")
@@ -128,15 +132,15 @@ def add_queue_slot() -> ResponseReturnValue:
     channel = request.form.get("channel", "")
     weekday = request.form.get("weekday", "")
     if channel not in names:
-        return _refuse("Unbekannter Kanal")
+        return _refuse(gettext("Unbekannter Kanal"))
     if not weekday.isdigit():
-        return _refuse("Wochentag fehlt")
+        return _refuse(gettext("Wochentag fehlt"))
     try:
         slot = add_slot(session, names[channel], int(weekday), request.form.get("time", ""))
     except NoFreeSlot as exc:
         return _refuse(exc.message)
     audit(session, "slot.added", current_user.id, slot, channel=channel, weekday=slot.weekday, time=slot.time)
-    return _done("Sendezeit angelegt.")
+    return _done(gettext("Sendezeit angelegt."))
 
 
 @bp.post("/sendezeiten/<int:slot_id>/loeschen")
@@ -147,7 +151,7 @@ def delete_queue_slot(slot_id: int) -> ResponseReturnValue:
         abort(404)
     audit(db_session(), "slot.deleted", current_user.id, slot, weekday=slot.weekday, time=slot.time)
     db_session().delete(slot)
-    return _done("Sendezeit gelöscht.")
+    return _done(gettext("Sendezeit gelöscht."))
 
 
 @bp.post("/notstopp")
@@ -157,10 +161,12 @@ def emergency_stop() -> ResponseReturnValue:
     try:
         if request.form.get("action") == "resume":
             resume(session, current_user.id)
-            message = "Community-Beiträge laufen wieder. Angehaltene Beiträge bitte einzeln entscheiden."
+            message = gettext(
+                "Community-Beiträge laufen wieder. Angehaltene Beiträge bitte einzeln entscheiden."
+            )
         else:
             suspend(session, request.form.get("reason", ""), current_user.id, current_user.display_name)
-            message = "Notstopp aktiv: fällige Community-Beiträge werden angehalten."
+            message = gettext("Notstopp aktiv: fällige Community-Beiträge werden angehalten.")
     except StopError as exc:
         return _refuse(exc.message, exc.status)
     return _done(message)

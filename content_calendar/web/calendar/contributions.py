@@ -11,6 +11,7 @@ from content_calendar.calendar.contributions import ContributionError, decline, 
 from content_calendar.calendar.models import Contribution
 from content_calendar.calendar.settings import themes
 from content_calendar.web.helpers import db_session, permission_required
+from content_calendar.web.i18n import gettext
 
 bp = Blueprint("contributions", __name__, url_prefix="/ideen", template_folder="templates")
 FIELDS = ("title", "text", "department", "theme", "wanted_date", "link")
@@ -44,7 +45,7 @@ def submit() -> ResponseReturnValue:
         session.rollback()
         return _page(values, exc.problems, 422)
     session.commit()
-    flash("Danke! Die Redaktion hat Ihre Idee erhalten.", "info")
+    flash(gettext("Danke! Die Redaktion hat Ihre Idee erhalten."), "info")
     return redirect(url_for("contributions.index"))
 
 
@@ -57,5 +58,5 @@ def reject(idea_id: int) -> ResponseReturnValue:
         abort(404)
     decline(session, idea, current_user.id)
     session.commit()
-    flash("Idee abgelehnt.", "info")
+    flash(gettext("Idee abgelehnt."), "info")
     return redirect(url_for("contributions.index"))

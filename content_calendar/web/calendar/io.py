@@ -11,7 +11,9 @@ from content_calendar.accounts.policy import Permission
 from content_calendar.calendar import csv_io
 from content_calendar.calendar.csv_io import COLUMNS, import_csv
 from content_calendar.calendar.ical_feed import calendar_bytes, feed_token, rotate, user_for_feed_token
+from content_calendar.calendar.timeutil import CLOCK_FORMS
 from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.i18n import gettext, ngettext
 
 bp = Blueprint("calendar_io", __name__, template_folder="templates")
 
@@ -36,7 +38,7 @@ def feed_rotate() -> ResponseReturnValue:
     rotate(db_session(), current_user.id)
     audit(db_session(), "feed_token.rotated", current_user.id, None)
     db_session().commit()
-    flash("Neue Abo-Adresse erzeugt; die alte funktioniert nicht mehr.", "info")
+    flash(gettext("Neue Abo-Adresse erzeugt; die alte funktioniert nicht mehr."), "info")
     return redirect(url_for("calendar_io.feed_info"))
 
 
@@ -64,7 +66,13 @@ def export_csv() -> ResponseReturnValue:
 @bp.get("/kalender/import")
 @permission_required(Permission.PLAN_POSTS)
 def import_form() -> ResponseReturnValue:
-    return render_template("calendar_import.html", columns=COLUMNS, report=None)
+    return _import_page(None)
+
+
+def _import_page(report: csv_io.ImportReport | None, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "calendar_import.html", columns=COLUMNS, report=report, CLOCK_FORMS=CLOCK_FORMS
+    ), status
 
 
 @bp.post("/kalender/import")
@@ -72,8 +80,8 @@ def import_form() -> ResponseReturnValue:
 def import_upload() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("Bitte eine CSV-Datei auswählen.", "error")
-        return render_template("calendar_import.html", columns=COLUMNS, report=None), 422
+        flash(gettext("Bitte eine CSV-Datei auswählen."), "error")
+        return _import_page(None, 422)
     session = db_session()
     report = import_csv(
         session,
@@ -85,8 +93,8 @@ def import_upload() -> ResponseReturnValue:
     )
     if not report.ok:
         session.rollback()
-        flash("Nichts importiert: bitte die markierten Zeilen korrigieren.", "error")
-        return render_template("calendar_import.html", columns=COLUMNS, report=report), 422
+        flash(gettext("Nichts importiert: bitte die markierten Zeilen korrigieren."), "error")
+        return _import_page(report, 422)
     session.commit()
-    flash(f"{report.imported} Beiträge importiert.", "info")
-    return render_template("calendar_import.html", columns=COLUMNS, report=report)
+    flash(ngettext("%(num)d Beitrag importiert.", "%(num)d Beiträge importiert.", report.imported), "info")
+    return _import_page(report)

@@ -32,7 +32,8 @@ from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.posts import PostError, transition
 from content_calendar.calendar.queue_slots import NoFreeSlot, next_free_slot
 from content_calendar.calendar.settings import allow_self_approval, themes
-from content_calendar.calendar.timeutil import LocalTimeError
+from content_calendar.calendar.timeutil import MOMENT_FORMS, LocalTimeError, parse_date
+from content_calendar.catalogues import N_
 from content_calendar.web.calendar.editor_form import (
     EditorForm,
     attach_upload,
@@ -43,13 +44,20 @@ from content_calendar.web.calendar.editor_form import (
     publish_time,
     read_form,
     recurrence,
+    typed_moment,
 )
 from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.i18n import gettext, localize, ngettext
 from publisher.db import utcnow
 from publisher.models import Delivery
 
 bp = Blueprint("post_editor", __name__, template_folder="templates")
 P = PostState
+HELD_DONE = {
+    "publish_now": N_("Wird jetzt veröffentlicht."),
+    "reschedule": N_("Neu geplant."),
+    "discard": N_("Verworfen."),
+}
 
 
 def _render(form: EditorForm, post: Post | None = None, status: int = 200) -> ResponseReturnValue:
@@ -76,6 +84,7 @@ def _render(form: EditorForm, post: Post | None = None, status: int = 200) -> Re
             editable=(post is None or post.state in EDITABLE) and current_user.can(Permission.PLAN_POSTS),
             own_post=post is not None and post.author_id == current_user.id and not can_approve_own,
             P=P,
+            MOMENT_FORMS=MOMENT_FORMS,
         ),
         status,
     )
@@ -102,13 +111,19 @@ def new() -> ResponseReturnValue:
             idea.link or "",
         )
         form.contribution_id = str(idea.id)
-        form.date = idea.wanted_date or ""
-        form.time = "10:00" if idea.wanted_date else ""
+        form.when = _day_at(idea.wanted_date, "10:00") if idea.wanted_date else ""
     day = request.args.get("date", "")
     if day:
-        form.date = day
-        form.time = request.args.get("time", "10:00")
+        form.when = _day_at(day, request.args.get("time", "10:00"))
     return _render(form)
+
+
+def _day_at(day: str, clock: str) -> str:
+    """A day from a link (ISO) and a time as the time field shows them; as given if unreadable."""
+    try:
+        return f"{parse_date(day):%d.%m.%Y} {clock}".strip()
+    except LocalTimeError:
+        return f"{day} {clock}".strip()
 
 
 @bp.get("/posts/<int:post_id>")
@@ -148,7 +163,7 @@ def _save(post: Post | None) -> ResponseReturnValue:
             _, posts, warnings = create_series(
                 session,
                 post_input(form, when),
-                local_start(form),
+                local_start(form, conf.timezone),
                 series,
                 conf,
                 current_user.id,
@@ -157,7 +172,7 @@ def _save(post: Post | None) -> ResponseReturnValue:
                 current_user.roles,
             )
             saved = posts[0]
-            flash(f"{len(posts)} Termine angelegt.", "info")
+            flash(ngettext("%(num)d Termin angelegt.", "%(num)d Termine angelegt.", len(posts)), "info")
         else:
             saved, warnings = save_post(
                 session, post, post_input(form, when), conf, current_user.id, submit, current_user.roles
@@ -178,8 +193,8 @@ def _save(post: Post | None) -> ResponseReturnValue:
         form.errors["repeat"] = exc.message
         return _refuse(form, post)
     for warning in warnings:
-        flash(warning, "warning")
-    flash("Zur Freigabe eingereicht." if submit else "Entwurf gespeichert.", "info")
+        flash(localize(warning), "warning")
+    flash(gettext("Zur Freigabe eingereicht.") if submit else gettext("Entwurf gespeichert."), "info")
     return redirect(url_for("post_editor.show", post_id=saved.id))
 
 
@@ -187,7 +202,7 @@ def _queue_time(form: EditorForm, post: Post | None) -> datetime | None:
     session = db_session()
     ids = [c.id for c in community_channel_list(session) if c.name in form.channels]
     if not ids:
-        form.errors["channels"] = "Mindestens einen Kanal wählen"
+        form.errors["channels"] = gettext("Mindestens einen Kanal wählen")
         return None
     try:
         return next_free_slot(session, ids, settings().timezone, post_id=post.id if post else None)
@@ -197,7 +212,7 @@ def _queue_time(form: EditorForm, post: Post | None) -> datetime | None:
 
 
 def _refuse(form: EditorForm, post: Post | None, status: int = 422) -> ResponseReturnValue:
-    flash("Bitte die markierten Angaben prüfen — es wurde nichts veröffentlicht.", "error")
+    flash(gettext("Bitte die markierten Angaben prüfen — es wurde nichts veröffentlicht."), "error")
     return _render(form, post, status if 400 <= status < 500 else 422)
 
 
@@ -212,15 +227,15 @@ def check() -> ResponseReturnValue:
     chosen = [c for c in channels if c.name in form.channels] or channels
     message = preview_message(post_input(form, utcnow() + timedelta(days=1)))
     result: dict[str, object] = {"channels": [c.to_json() for c in check_channels(chosen, message, conf)]}
-    if form.date and form.time:
+    if form.when:
         when = publish_time(form, conf.timezone)
-        result["time_problem"] = form.errors.get("publish_at")
-        result["fold_options"] = [o.label for o in form.fold_options]
+        result["time_problem"] = localize(form.errors.get("publish_at", "")) or None
+        result["fold_options"] = [localize(o.label) for o in form.fold_options]
         if when is not None:
             try:
-                result["warnings"] = schedule_warnings(session, when, conf)
+                result["warnings"] = [localize(w) for w in schedule_warnings(session, when, conf)]
             except PostError as exc:
-                result["time_problem"] = exc.message
+                result["time_problem"] = localize(exc.message)
     return jsonify(result)
 
 
@@ -235,25 +250,25 @@ def review(post_id: int) -> ResponseReturnValue:
     try:
         if action == "approve":
             approve(session, post, current_user.id, current_user.roles, comment)
-            message = "Freigegeben."
+            message = gettext("Freigegeben.")
         elif action == "send_back":
             send_back(session, post, current_user.id, current_user.roles, comment)
-            message = "Zur Überarbeitung zurückgeschickt."
+            message = gettext("Zur Überarbeitung zurückgeschickt.")
         elif action == "comment":
             add_comment(session, post, current_user.id, comment)
-            message = "Kommentar gespeichert."
+            message = gettext("Kommentar gespeichert.")
         elif action == "submit":
             transition(session, post, P.REVIEW, current_user.id, current_user.roles)
-            message = "Zur Freigabe eingereicht."
+            message = gettext("Zur Freigabe eingereicht.")
         elif action == "cancel":
             transition(session, post, P.CANCELLED, current_user.id, current_user.roles, comment)
-            message = "Beitrag abgebrochen."
+            message = gettext("Beitrag abgebrochen.")
         else:
             abort(400)
         session.commit()
     except PostError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(localize(exc.message), "error")
         return _render(
             form_from_post(post, community_channel_list(session), settings().timezone), post, exc.status
         )
@@ -271,12 +286,11 @@ def held(post_id: int) -> ResponseReturnValue:
     form = form_from_post(post, community_channel_list(session), settings().timezone)
     new_time = None
     if decision == "reschedule":
-        form.date = request.form.get("date", "").strip()
-        form.time = request.form.get("time", "").strip()
+        form.when = typed_moment(request.form)
         form.fold = request.form.get("fold", "")
         new_time = publish_time(form, settings().timezone)
         if new_time is None:
-            flash(form.errors["publish_at"], "error")
+            flash(localize(form.errors["publish_at"]), "error")
             return _render(form, post, 422)
     try:
         warnings = decide_held(
@@ -285,16 +299,11 @@ def held(post_id: int) -> ResponseReturnValue:
         session.commit()
     except PostError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(localize(exc.message), "error")
         return _render(form, post, exc.status)
     for warning in warnings:
-        flash(warning, "warning")
-    flash(
-        {"publish_now": "Wird jetzt veröffentlicht.", "reschedule": "Neu geplant.", "discard": "Verworfen."}[
-            decision
-        ],
-        "info",
-    )
+        flash(localize(warning), "warning")
+    flash(gettext(HELD_DONE[decision]), "info")
     return redirect(url_for("post_editor.show", post_id=post.id))
 
 

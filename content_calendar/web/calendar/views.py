@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,21 +16,21 @@ from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.calendar.posts import PostError
 from content_calendar.calendar.query import by_day, entries_between, month_weeks, week_days
 from content_calendar.calendar.timeutil import (
+    MOMENT_FORMS,
     AmbiguousLocalTime,
     LocalTimeError,
+    local_to_utc,
+    parse_clock,
     parse_date,
-    parse_local,
     to_local,
 )
-from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.calendar.editor_form import typed_local_time, typed_moment
+from content_calendar.web.helpers import db_session, local_time, permission_required, settings
+from content_calendar.web.i18n import gettext, localize
 from publisher.db import utcnow
 
 bp = Blueprint("calendar_views", __name__, url_prefix="/kalender", template_folder="templates")
 P = PostState
-MONTHS = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
 
 
 def _today() -> date:
@@ -50,7 +50,7 @@ def _anchor() -> date:
 def _common() -> dict[str, object]:
     # One url_for, not one per post: the month view may show hundreds of posts.
     post_base = url_for("post_editor.show", post_id=0)[:-1]
-    return {"stop": active_stop(db_session()), "today": _today(), "MONTHS": MONTHS, "post_base": post_base}
+    return {"stop": active_stop(db_session()), "today": _today(), "post_base": post_base}
 
 
 @bp.get("/")
@@ -97,7 +97,14 @@ def listing() -> ResponseReturnValue:
     if state in P.LABELS:
         entries = [e for e in entries if e.state == state]
     return render_template(
-        "calendar_list.html", entries=entries, start=start, days=days, state=state, P=P, **_common()
+        "calendar_list.html",
+        entries=entries,
+        start=start,
+        days=days,
+        state=state,
+        P=P,
+        MOMENT_FORMS=MOMENT_FORMS,
+        **_common(),
     )
 
 
@@ -123,23 +130,23 @@ def move(post_id: int) -> ResponseReturnValue:
     if post is None:
         abort(404)
     tz_name = settings().timezone
-    local = to_local(post.publish_at, tz_name)
-    day = request.form.get("date", "").strip()
-    clock = request.form.get("time", "").strip() or local.strftime("%H:%M")
     fold_raw = request.form.get("fold", "")
     try:
-        when = parse_local(day, clock, tz_name, int(fold_raw) if fold_raw in ("0", "1") else None)
+        when = local_to_utc(
+            _moved_to(post, tz_name), tz_name, int(fold_raw) if fold_raw in ("0", "1") else None
+        )
         warnings = move_post(session, post, when, current_user.id, settings())
         session.commit()
     except AmbiguousLocalTime as exc:
-        return _move_error(exc.message, 422, wants_json, [o.label for o in exc.options])
+        return _move_error(exc.message, 422, wants_json, [localize(o.label) for o in exc.options])
     except LocalTimeError as exc:
         return _move_error(exc.message, 422, wants_json)
     except PostError as exc:
         session.rollback()
         return _move_error(exc.message, exc.status, wants_json)
     new_local = to_local(when, tz_name)
-    message = f"Verschoben auf {new_local:%d.%m.%Y %H:%M} Uhr."
+    message = gettext("Verschoben auf %(when)s.", when=local_time(when))
+    warnings = [localize(w) for w in warnings]
     if wants_json:
         return jsonify(ok=True, message=message, warnings=warnings, local=new_local.isoformat())
     for warning in warnings:
@@ -150,12 +157,24 @@ def move(post_id: int) -> ResponseReturnValue:
     )
 
 
+def _moved_to(post: Post, tz_name: str) -> datetime:
+    """The new local time: typed in one field (the list), or a new day keeping the time (dragging).
+
+    The typed time is read by the one parser of the crisis console: "morgen 9 Uhr", "14:30" …
+    """
+    if "when" not in request.form:
+        day = request.form.get("date", "").strip()
+        clock = request.form.get("time", "").strip() or to_local(post.publish_at, tz_name).strftime("%H:%M")
+        return datetime.combine(parse_date(day), parse_clock(clock))
+    return typed_local_time(typed_moment(request.form), tz_name)
+
+
 def _move_error(
     message: str, status: int, wants_json: bool, options: list[str] | None = None
 ) -> ResponseReturnValue:
     if wants_json:
-        return jsonify(ok=False, error=message, fold_options=options or []), status
-    flash(message, "error")
+        return jsonify(ok=False, error=localize(message), fold_options=options or []), status
+    flash(localize(message), "error")
     return redirect(_back() or url_for("calendar_views.week")), 303
 
 

@@ -24,7 +24,7 @@
       c.problems.forEach(function (p) { row.appendChild(text("p", "problems", p)); });
       if (c.preview) {
         var details = document.createElement("details");
-        details.appendChild(text("summary", "", "So erscheint es"));
+        details.appendChild(text("summary", "", box.dataset.shownAs || "So erscheint es"));
         details.appendChild(text("pre", "preview", c.preview));
         row.appendChild(details);
       }
