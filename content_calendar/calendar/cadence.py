@@ -160,7 +160,7 @@ def _judge(
             Msg(
                 "diese Woche %(planned)d geplant, Ziel mindestens %(goal)s (%(label)s)",
                 planned=current.planned,
-                goal=f"{target.min_per_week:g}",
+                goal=format(target.min_per_week, "g"),
                 label=Msg(target.label),
             )
         )
@@ -169,7 +169,7 @@ def _judge(
             Msg(
                 "diese Woche %(planned)d geplant, Ziel höchstens %(goal)s (%(label)s)",
                 planned=current.planned,
-                goal=f"{target.max_per_week:g}",
+                goal=format(target.max_per_week, "g"),
                 label=Msg(target.label),
             )
         )

@@ -33,7 +33,7 @@ def outside_reason(when_utc: datetime, hours: OfficeHours, tz_name: str) -> str 
     local = to_local(when_utc, tz_name)
     holiday = holiday_name(local.date(), hours.state)
     if holiday:
-        return Msg("%(day)s ist ein Feiertag (%(holiday)s)", day=f"{local:%d.%m.%Y}", holiday=holiday)
+        return Msg("%(day)s ist ein Feiertag (%(holiday)s)", day=local.strftime("%d.%m.%Y"), holiday=holiday)
     if local.weekday() not in hours.weekdays:
         return Msg(
             "%(weekday)s ist kein Arbeitstag der Redaktion", weekday=Msg(WEEKDAY_LABELS[local.weekday()])
@@ -42,7 +42,7 @@ def outside_reason(when_utc: datetime, hours: OfficeHours, tz_name: str) -> str 
     if not start <= local.time() < end:
         return Msg(
             "%(time)s Uhr liegt außerhalb der Antwortzeiten (%(start)s–%(end)s Uhr)",
-            time=f"{local:%H:%M}",
+            time=local.strftime("%H:%M"),
             start=hours.start,
             end=hours.end,
         )

@@ -216,7 +216,7 @@ def recurrence(form: EditorForm) -> Recurrence | None:
         except LocalTimeError as exc:
             form.errors["repeat"] = exc.message
     if not count and not until:
-        form.errors["repeat"] = Msg("Wiederholung: bitte Anzahl oder Enddatum angeben")
+        form.errors.setdefault("repeat", Msg("Wiederholung: bitte Anzahl oder Enddatum angeben"))
     return Recurrence(form.repeat, count=count, until=until)
 
 
