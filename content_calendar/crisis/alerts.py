@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from content_calendar.catalogues import Msg
 from content_calendar.crisis.compose import PRIMARY_LANGUAGE, alert_message
 from content_calendar.crisis.models import Alert, AlertTemplate
 from publisher.channels.base import Message
@@ -57,11 +58,18 @@ def find_template(session: Session, key: str) -> AlertTemplate:
     if template is None:
         draft = session.scalar(select(AlertTemplate).where(AlertTemplate.key == key).limit(1))
         if draft is not None:
-            raise AlertError(f"Vorlage {key!r} ist noch nicht freigegeben (Vier-Augen-Prinzip)", status=409)
-        raise AlertError(f"Unbekannte Vorlage {key!r}", status=404)
+            raise AlertError(
+                Msg("Vorlage %(key)r ist noch nicht freigegeben (Vier-Augen-Prinzip)", key=key), status=409
+            )
+        raise AlertError(Msg("Unbekannte Vorlage %(key)r", key=key), status=404)
     if not template.usable:
         raise AlertError(
-            f"Vorlage {key!r} (Version {template.version}) ist noch nicht freigegeben", status=409
+            Msg(
+                "Vorlage %(key)r (Version %(version)s) ist noch nicht freigegeben",
+                key=key,
+                version=template.version,
+            ),
+            status=409,
         )
     return template
 

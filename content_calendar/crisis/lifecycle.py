@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from content_calendar import busy
 from content_calendar.accounts.models import audit
+from content_calendar.catalogues import Msg
 from content_calendar.crisis.alerts import (
     AlertError,
     AlertResult,
@@ -103,10 +104,12 @@ def active_alert(session: Session, alert_id: int) -> Alert:
     """The alert a follow-up refers to; refused with a German reason if it cannot take one."""
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise AlertError(f"Warnung {alert_id} nicht gefunden", status=404)
+        raise AlertError(Msg("Warnung %(id)s nicht gefunden", id=alert_id), status=404)
     if not alert.active:
         label = STATE_LABELS.get(alert.state, alert.state)
-        raise AlertError(f"Warnung {alert_id} ist nicht mehr aktiv ({label})", status=409)
+        raise AlertError(
+            Msg("Warnung %(id)s ist nicht mehr aktiv (%(state)s)", id=alert_id, state=Msg(label)), status=409
+        )
     return alert
 
 
@@ -124,8 +127,12 @@ def end(
     allowed = TRANSITIONS.get(AlertState(alert.state), frozenset())
     if state not in allowed:
         raise AlertError(
-            f"Warnung {alert.id}: von „{STATE_LABELS.get(alert.state, alert.state)}“ "
-            f"nach „{STATE_LABELS[state]}“ ist nicht möglich",
+            Msg(
+                "Warnung %(id)s: von „%(before)s“ nach „%(after)s“ ist nicht möglich",
+                id=alert.id,
+                before=Msg(STATE_LABELS.get(alert.state, alert.state)),
+                after=Msg(STATE_LABELS[state]),
+            ),
             status=409,
         )
     was_crisis = crisis_active(session, settings)
@@ -158,7 +165,9 @@ def _referenced(session: Session, msg_type: str, references_id: int | None) -> A
     if msg_type == CapMsgType.ALERT:
         return None
     if references_id is None:
-        raise AlertError("Bezug fehlt: Aktualisierung und Entwarnung gehören zu einer Warnung", status=400)
+        raise AlertError(
+            Msg("Bezug fehlt: Aktualisierung und Entwarnung gehören zu einer Warnung"), status=400
+        )
     return active_alert(session, references_id)
 
 
@@ -205,9 +214,9 @@ def issue(
     ``approved_hash`` (what the person saw in the preview), a text that differs is refused.
     """
     if not idempotency_key or len(idempotency_key) > 200:
-        raise AlertError("Idempotenzschlüssel fehlt oder ist länger als 200 Zeichen", status=400)
+        raise AlertError(Msg("Idempotenzschlüssel fehlt oder ist länger als 200 Zeichen"), status=400)
     if msg_type not in tuple(CapMsgType):
-        raise AlertError(f"Unbekannte Meldungsart {msg_type!r}", status=400)
+        raise AlertError(Msg("Unbekannte Meldungsart %(kind)r", kind=msg_type), status=400)
     with db.session() as session:
         seen = _seen(session, idempotency_key)
         if seen is not None:
@@ -217,19 +226,26 @@ def issue(
         if earlier is not None:
             drill = earlier.status == CapStatus.EXERCISE  # a drill's follow-ups are drills too
         if msg_type == CapMsgType.CANCEL and template.level != AlertLevel.ALLCLEAR:
-            raise AlertError("Für die Entwarnung bitte eine Entwarnungs-Vorlage wählen", status=422)
+            raise AlertError(Msg("Für die Entwarnung bitte eine Entwarnungs-Vorlage wählen"), status=422)
         try:
             values = validate_values(template.placeholders, variables)
         except PlaceholderError as exc:
-            raise AlertError("Angaben unvollständig oder ungültig", exc.problems) from exc
+            raise AlertError(Msg("Angaben unvollständig oder ungültig"), exc.problems) from exc
         if msg_type == CapMsgType.ALERT and not confirm_parallel:
             running = parallel_alerts(session, template.key)
             if running:
                 named = ", ".join(f"#{a.id}" for a in running)
                 raise AlertError(
-                    f"Aus dieser Vorlage ist schon eine Warnung aktiv ({named}). Meinen Sie eine "
-                    "Aktualisierung? Sonst bitte bestätigen, dass eine zweite Warnung gewollt ist.",
-                    {"confirm_parallel": f"Bestätigung nötig: Warnung {named} ist noch aktiv"},
+                    Msg(
+                        "Aus dieser Vorlage ist schon eine Warnung aktiv (%(named)s). Meinen Sie eine "
+                        "Aktualisierung? Sonst bitte bestätigen, dass eine zweite Warnung gewollt ist.",
+                        named=named,
+                    ),
+                    {
+                        "confirm_parallel": Msg(
+                            "Bestätigung nötig: Warnung %(named)s ist noch aktiv", named=named
+                        )
+                    },
                     status=409,
                 )
         texts = fill_texts(template.texts, values)
@@ -263,13 +279,15 @@ def issue(
             return again
         channels = alert_channels(session, template, drill)
         if not channels:
-            raise AlertError("Kein aktiver Kanal für diese Vorlage konfiguriert", status=409)
+            raise AlertError(Msg("Kein aktiver Kanal für diese Vorlage konfiguriert"), status=409)
         message = message_for_alert(session, alert)
         renderings = render_for(channels, message, settings)
         if approved_hash is not None and approved_hash != approval_hash(renderings):
             raise AlertError(
-                "Der Text hat sich seit der Vorschau geändert (Vorlage oder Kanäle). "
-                "Bitte die Vorschau erneut prüfen und dann senden.",
+                Msg(
+                    "Der Text hat sich seit der Vorschau geändert (Vorlage oder Kanäle). "
+                    "Bitte die Vorschau erneut prüfen und dann senden."
+                ),
                 status=409,
             )
         problems = {
@@ -278,7 +296,7 @@ def issue(
             if r.problems or r.config_problems
         }
         if len(problems) == len(channels):
-            raise AlertError("Text passt in keinen Kanal", problems)
+            raise AlertError(Msg("Text passt in keinen Kanal"), problems)
         # One misconfigured or too-short channel must not stop the alert everywhere else:
         # it is recorded as not sent, with its reason, and plan B takes over for it.
         deliveries = [
@@ -338,7 +356,9 @@ def update(
             return seen
         alert = active_alert(session, alert_id)
         if alert.template is None:
-            raise AlertError(f"Warnung {alert_id} hat keine Vorlage; bitte neu auslösen", status=409)
+            raise AlertError(
+                Msg("Warnung %(id)s hat keine Vorlage; bitte neu auslösen", id=alert_id), status=409
+            )
         template_key = alert.template.key
         values = {**(alert.variables or {}), **variables}
     return issue(
@@ -367,8 +387,12 @@ def allclear_template(session: Session, key: str | None) -> AlertTemplate:
         query = query.where(AlertTemplate.key == key)
     found = session.scalars(query.order_by(AlertTemplate.key)).all()
     if not found:
-        named = f" „{key}“" if key else ""
-        raise AlertError(f"Keine freigegebene Entwarnungs-Vorlage{named} vorhanden", status=409)
+        missing = (
+            Msg("Keine freigegebene Entwarnungs-Vorlage „%(key)s“ vorhanden", key=key)
+            if key
+            else Msg("Keine freigegebene Entwarnungs-Vorlage vorhanden")
+        )
+        raise AlertError(missing, status=409)
     return next((t for t in found if t.key == "entwarnung"), found[0])
 
 
@@ -404,7 +428,8 @@ def all_clear(
         if note is not None:
             hint = next((name for name, meta in spec.items() if not meta.get("required", True)), None)
             if hint is None:
-                raise AlertError(f"Die Vorlage „{template.key}“ hat kein Feld für einen Hinweis", status=422)
+                no_hint = Msg("Die Vorlage „%(key)s“ hat kein Feld für einen Hinweis", key=template.key)
+                raise AlertError(no_hint, status=422)
             values[hint] = note
         key = template.key
     return issue(
@@ -429,11 +454,16 @@ def close(
     """End an alert quietly: no public message; pending deliveries are withdrawn, the banner cleared."""
     reason = (reason or "").strip()
     if not reason:
-        raise AlertError("Bitte einen Grund angeben (wird protokolliert)", {"reason": "Angabe fehlt"}, 400)
+        no_reason = Msg("Bitte einen Grund angeben (wird protokolliert)")
+        raise AlertError(no_reason, {"reason": Msg("Angabe fehlt")}, 400)
     if len(reason) > MAX_REASON:
         raise AlertError(
-            f"Grund: {len(reason)} von höchstens {MAX_REASON} Zeichen — bitte kürzer",
-            {"reason": "zu lang"},
+            Msg(
+                "Grund: %(length)d von höchstens %(limit)d Zeichen — bitte kürzer",
+                length=len(reason),
+                limit=MAX_REASON,
+            ),
+            {"reason": Msg("zu lang")},
             422,
         )
     with db.session() as session:

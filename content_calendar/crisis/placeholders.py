@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from content_calendar.calendar.timeutil import MOMENT_FORMS, LocalTimeError, format_moment, parse_moment
+from content_calendar.catalogues import Msg
 
 TYPES = ("text", "area", "place", "place_list", "time", "phone", "url")
 MAX_VALUE = 300
@@ -31,7 +32,7 @@ def fields_in(text: str) -> set[str]:
 
 def _text(value: str) -> str:
     if "\n" in value.strip() and len(value) > 120:
-        raise ValueError("bitte ohne Zeilenumbrüche")
+        raise ValueError(Msg("bitte ohne Zeilenumbrüche"))
     return value.strip()
 
 
@@ -59,23 +60,23 @@ def _phone(value: str) -> str:
     try:
         number = phonenumbers.parse(value, "DE")
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("keine gültige Telefonnummer") from exc
+        raise ValueError(Msg("keine gültige Telefonnummer")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("keine gültige Telefonnummer")
+        raise ValueError(Msg("keine gültige Telefonnummer"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _url(value: str) -> str:
     value = value.strip()
     if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
-        raise ValueError("Link muss mit https:// beginnen und darf keine Leerzeichen enthalten")
+        raise ValueError(Msg("Link muss mit https:// beginnen und darf keine Leerzeichen enthalten"))
     return value
 
 
 def _place_list(value: str) -> str:
     items = [item.strip() for item in re.split(r"[;\n]", value) if item.strip()]
     if not items:
-        raise ValueError("mindestens einen Ort angeben (mehrere mit ; trennen)")
+        raise ValueError(Msg("mindestens einen Ort angeben (mehrere mit ; trennen)"))
     return ", ".join(items)
 
 
@@ -105,17 +106,22 @@ def validate_values(
         raw = values.get(name)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if meta.get("required", True):
-                problems[name] = f"{label}: Angabe fehlt"
+                problems[name] = Msg("%(label)s: Angabe fehlt", label=label)
             else:
                 clean[name] = ""
             continue
         if not isinstance(raw, str | int | float):
-            problems[name] = f"{label}: Text erwartet"
+            problems[name] = Msg("%(label)s: Text erwartet", label=label)
             continue
         raw = str(raw)
         limit = int(meta.get("max_length", MAX_VALUE))
         if len(raw.strip()) > limit:
-            problems[name] = f"{label}: {len(raw.strip())} von höchstens {limit} Zeichen — bitte kürzer"
+            problems[name] = Msg(
+                "%(label)s: %(length)d von höchstens %(limit)d Zeichen — bitte kürzer",
+                label=label,
+                length=len(raw.strip()),
+                limit=limit,
+            )
             continue
         try:
             kind = meta.get("type", "text")
@@ -125,10 +131,12 @@ def validate_values(
             else:
                 clean[name] = CHECKS[kind](raw)
         except ValueError as exc:
-            problems[name] = f"{label}: {exc}"
+            problems[name] = Msg(
+                "%(label)s: %(problem)s", label=label, problem=exc.args[0] if exc.args else str(exc)
+            )
     unknown = sorted(set(values) - set(spec))
     for name in unknown:
-        problems[name] = f"{name}: unbekanntes Feld in dieser Vorlage"
+        problems[name] = Msg("%(name)s: unbekanntes Feld in dieser Vorlage", name=name)
     if problems:
         raise PlaceholderError(problems)
     return clean

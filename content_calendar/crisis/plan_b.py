@@ -22,6 +22,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from content_calendar.accounts.models import audit
+from content_calendar.catalogues import Msg
 from content_calendar.crisis.alerts import earlier_in_thread, effective_type, message_for_alert
 from content_calendar.crisis.models import Alert
 from content_calendar.subscribers.audience import audience_filter, count_query
@@ -274,7 +275,10 @@ def send_via_fallback(session: Session, alert: Alert, settings: Settings, user_i
 def retry_delivery(session: Session, delivery: Delivery, user_id: int) -> tuple[int, str]:
     """A person's "erneut senden": back to pending now, with one more attempt allowed."""
     if delivery.state not in (S.DEAD, S.UNKNOWN, S.FAILED):
-        raise ValueError(f"Zustellung im Zustand {delivery.state!r} kann nicht erneut gesendet werden")
+        not_now = Msg(
+            "Zustellung im Zustand %(state)r kann nicht erneut gesendet werden", state=delivery.state
+        )
+        raise ValueError(not_now)
     now = utcnow()
     delivery.state = S.PENDING
     delivery.next_attempt_at = now

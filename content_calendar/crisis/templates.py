@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
+from content_calendar.catalogues import N_, Msg
 from content_calendar.crisis.compose import alert_message, fill_texts
 from content_calendar.crisis.models import Alert, AlertTemplate
 from content_calendar.crisis.placeholders import TYPES, fields_in, sample_values
@@ -41,14 +42,14 @@ CAP_VALUES = {
     },
 }  # fmt: skip
 LANGUAGE_LABELS = {
-    "de": "Deutsch",
-    "en": "Englisch",
-    "de-x-ls": "Leichte Sprache",
-    "tr": "Türkisch",
-    "ar": "Arabisch",
-    "uk": "Ukrainisch",
-    "ru": "Russisch",
-    "pl": "Polnisch",
+    "de": N_("Deutsch"),
+    "en": N_("Englisch"),
+    "de-x-ls": N_("Leichte Sprache"),
+    "tr": N_("Türkisch"),
+    "ar": N_("Arabisch"),
+    "uk": N_("Ukrainisch"),
+    "ru": N_("Russisch"),
+    "pl": N_("Polnisch"),
 }
 KEY_RE = re.compile(r"^[a-z0-9_]{2,60}$")
 SMS_MAX_SEGMENTS = 2
@@ -71,45 +72,56 @@ def validate_spec(spec: dict[str, Any]) -> dict[str, str]:
     """Every problem with a template's content, keyed by field, in German."""
     problems: dict[str, str] = {}
     if not KEY_RE.match(str(spec.get("key", ""))):
-        problems["key"] = "Kürzel: 2–60 Kleinbuchstaben, Ziffern oder _"
-    for name, label in (("name", "Name"), ("event", "Ereignis")):
+        problems["key"] = Msg("Kürzel: 2–60 Kleinbuchstaben, Ziffern oder _")
+    for name, label in (("name", Msg("Name")), ("event", Msg("Ereignis"))):
         value = str(spec.get(name) or "").strip()
         if not value:
-            problems[name] = f"{label} fehlt"
+            problems[name] = Msg("%(label)s fehlt", label=label)
         elif len(value) > 200:
-            problems[name] = f"{label}: höchstens 200 Zeichen"
+            problems[name] = Msg("%(label)s: höchstens 200 Zeichen", label=label)
     if spec.get("level") not in LEVELS:
-        problems["level"] = f"Warnstufe wählen: {', '.join(LEVELS.values())}"
+        problems["level"] = Msg("Warnstufe wählen: %(levels)s", levels=", ".join(LEVELS.values()))
     cap = spec.get("cap") or {}
     for name, allowed in CAP_VALUES.items():
         if cap.get(name) not in allowed:
-            problems[f"cap.{name}"] = f"CAP {name}: einer von {', '.join(sorted(allowed))}"
+            allowed_text = ", ".join(sorted(allowed))
+            problems[f"cap.{name}"] = Msg(
+                "CAP %(name)s: einer von %(allowed)s", name=name, allowed=allowed_text
+            )
     placeholders = spec.get("placeholders") or {}
     for name, meta in placeholders.items():
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", name):
-            problems[f"placeholder.{name}"] = f"Platzhalter {name!r}: nur Kleinbuchstaben, Ziffern, _"
+            problems[f"placeholder.{name}"] = Msg(
+                "Platzhalter %(name)r: nur Kleinbuchstaben, Ziffern, _", name=name
+            )
         elif meta.get("type", "text") not in TYPES:
-            problems[f"placeholder.{name}"] = f"Platzhalter {name}: unbekannter Typ {meta.get('type')!r}"
+            problems[f"placeholder.{name}"] = Msg(
+                "Platzhalter %(name)s: unbekannter Typ %(type)r", name=name, type=meta.get("type")
+            )
     texts = spec.get("texts") or {}
     for lang in REQUIRED_LANGUAGES:
         if lang not in texts:
-            problems[f"texts.{lang}"] = f"Text in {LANGUAGE_LABELS[lang]} fehlt"
+            problems[f"texts.{lang}"] = Msg("Text in %(language)s fehlt", language=Msg(LANGUAGE_LABELS[lang]))
     for lang, parts in texts.items():
-        label = LANGUAGE_LABELS.get(lang, lang)
+        label = Msg(LANGUAGE_LABELS.get(lang, lang))
         if not str(parts.get("headline") or "").strip():
-            problems[f"texts.{lang}.headline"] = f"{label}: Überschrift fehlt"
+            problems[f"texts.{lang}.headline"] = Msg("%(language)s: Überschrift fehlt", language=label)
         if not str(parts.get("text") or "").strip():
-            problems[f"texts.{lang}.text"] = f"{label}: Text fehlt"
+            problems[f"texts.{lang}.text"] = Msg("%(language)s: Text fehlt", language=label)
         for part, text in parts.items():
             try:
                 used = fields_in(str(text))
             except ValueError:
-                problems[f"texts.{lang}.{part}"] = f"{label}: geschweifte Klammern passen nicht zusammen"
+                problems[f"texts.{lang}.{part}"] = Msg(
+                    "%(language)s: geschweifte Klammern passen nicht zusammen", language=label
+                )
                 continue
             unknown = sorted(used - set(placeholders))
             if unknown:
-                problems[f"texts.{lang}.{part}"] = (
-                    f"{label}: Platzhalter {', '.join('{' + u + '}' for u in unknown)} ist nicht definiert"
+                problems[f"texts.{lang}.{part}"] = Msg(
+                    "%(language)s: Platzhalter %(names)s ist nicht definiert",
+                    language=label,
+                    names=", ".join("{" + u + "}" for u in unknown),
                 )
     return problems
 
@@ -143,7 +155,7 @@ def create_version(
     """Add a new, unapproved version of ``spec['key']`` (version 1 for a new template)."""
     problems = validate_spec(spec)
     if problems:
-        raise TemplateError("Vorlage unvollständig oder ungültig", problems)
+        raise TemplateError(Msg("Vorlage unvollständig oder ungültig"), problems)
     latest = session.scalar(select(func.max(AlertTemplate.version)).where(AlertTemplate.key == spec["key"]))
     template = AlertTemplate(
         key=spec["key"],
@@ -265,20 +277,23 @@ def check_renderings(session: Session, template: AlertTemplate, settings: Settin
 def approve(session: Session, template: AlertTemplate, approver_id: int, settings: Settings) -> CheckReport:
     """Four eyes: a second person approves after every channel accepted the renderings."""
     if template.approved_at is not None:
-        raise TemplateError(f"Version {template.version} ist bereits freigegeben", status=409)
+        raise TemplateError(
+            Msg("Version %(version)s ist bereits freigegeben", version=template.version), status=409
+        )
     newest = versions(session, template.key)[0]
     if newest.id != template.id:
-        raise TemplateError(f"Es gibt eine neuere Version ({newest.version}); bitte diese prüfen", status=409)
+        newer = Msg("Es gibt eine neuere Version (%(version)s); bitte diese prüfen", version=newest.version)
+        raise TemplateError(newer, status=409)
     if template.created_by_id is not None and template.created_by_id == approver_id:
         raise TemplateError(
-            "Vier-Augen-Prinzip: Wer eine Vorlage bearbeitet hat, kann sie nicht selbst freigeben",
+            Msg("Vier-Augen-Prinzip: Wer eine Vorlage bearbeitet hat, kann sie nicht selbst freigeben"),
             status=403,
         )
     report = check_renderings(session, template, settings)
     template.check_report = report.as_dict()
     if report.problems:
         audit(session, "template.check_failed", approver_id, template, problems=report.problems)
-        raise TemplateError("Die Vorlage passt nicht in alle Kanäle", report.problems)
+        raise TemplateError(Msg("Die Vorlage passt nicht in alle Kanäle"), report.problems)
     for older in versions(session, template.key):
         older.current = False
     template.current = True

@@ -33,12 +33,18 @@ def state_label(state: str) -> str:
         return state
 
 
+def post_state_label(state: str) -> str:
+    """The label of a post state in the reader's language (the labels live on ``PostState``)."""
+    label = PostState.LABELS.get(state)
+    return gettext(label) if label else state
+
+
 @bp.app_context_processor
 def _helpers() -> dict[str, object]:
     return {
         "local_time": local_time,
         "state_label": state_label,
-        "post_state_label": PostState.LABELS.get,
+        "post_state_label": post_state_label,
     }
 
 

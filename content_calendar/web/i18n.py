@@ -57,8 +57,9 @@ def localize(message: str) -> str:
     string is looked up as a msgid (a static text marked with ``N_``) and otherwise shown as
     it is (a platform's own error text, say).
     """
-    if isinstance(message, Msg):
-        return gettext(message.msgid, **message.params)
+    if isinstance(message, Msg):  # a value that is itself a Msg (a label) is shown translated too
+        params = {k: localize(v) if isinstance(v, Msg) else v for k, v in message.params.items()}
+        return gettext(message.msgid, **params)
     return str(flask_babel.gettext(message)) if message else message
 
 

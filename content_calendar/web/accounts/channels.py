@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from content_calendar.accounts.models import audit
 from content_calendar.accounts.policy import Permission
 from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.i18n import gettext, localize
 from publisher.models import Channel
 from publisher.outbox import adapter_for
 
@@ -42,14 +43,18 @@ def check(channel_id: int) -> Response:
     session = db_session()
     channel = session.get(Channel, channel_id)
     if channel is None:
-        flash("Kanal nicht gefunden.", "error")
+        flash(gettext("Kanal nicht gefunden."), "error")
         return redirect(url_for("channel_admin.index"))
     try:
         result = adapter_for(channel, settings()).check()
         ok, text = result.ok, result.text
     except Exception as exc:  # a check must report, never crash the page
-        ok, text = False, f"Prüfung fehlgeschlagen: {type(exc).__name__}"
+        ok, text = False, gettext("Prüfung fehlgeschlagen: %(error)s", error=type(exc).__name__)
     audit(session, "channel.checked", None, channel, ok=ok)
     session.commit()
-    flash(f"{channel.name}: {'in Ordnung' if ok else 'FEHLER'} – {text}", "info" if ok else "error")
+    shown = {"channel": channel.name, "text": localize(text)}
+    if ok:
+        flash(gettext("%(channel)s: in Ordnung – %(text)s", **shown), "info")
+    else:
+        flash(gettext("%(channel)s: FEHLER – %(text)s", **shown), "error")
     return redirect(url_for("channel_admin.index"))

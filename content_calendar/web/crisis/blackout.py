@@ -16,6 +16,7 @@ from content_calendar.crisis.blackout import (
 )
 from content_calendar.crisis.models import Alert
 from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.i18n import gettext
 from publisher.db import utcnow
 from publisher.outputs.cap import CapError
 
@@ -25,7 +26,7 @@ bp = Blueprint("blackout", __name__, url_prefix="/krise", template_folder="templ
 def _alert(alert_id: int) -> Alert:
     alert = db_session().get(Alert, alert_id)
     if alert is None:
-        abort(404, f"Warnung {alert_id} nicht gefunden")
+        abort(404, gettext("Warnung %(id)s nicht gefunden", id=alert_id))
     return alert
 
 
@@ -55,7 +56,7 @@ def announcement_text_view(alert_id: int) -> Response:
 def announcement_audio_view(alert_id: int) -> Response:
     audio = announcement_audio(_alert(alert_id), settings().city_name)
     if audio is None:
-        abort(404, "Sprachausgabe nicht verfügbar: espeak-ng ist auf dem Server nicht installiert")
+        abort(404, gettext("Sprachausgabe nicht verfügbar: espeak-ng ist auf dem Server nicht installiert"))
     return _download(audio, "audio/wav", f"durchsage-{alert_id}.wav")
 
 
@@ -73,6 +74,6 @@ def cap_xml_view(alert_id: int) -> Response:
     try:
         data = cap_for_alert(db_session(), _alert(alert_id))
     except CapError as exc:  # e.g. an ARS that is not 12 digits: say what to fix
-        message = f"CAP-Datei für MoWaS nicht erstellt: {exc}"
+        message = gettext("CAP-Datei für MoWaS nicht erstellt: %(reason)s", reason=str(exc))
         return Response(render_template("error.html", code=422, message=message), status=422)
     return _download(data, "application/cap+xml", f"warnung-{alert_id}.cap.xml")

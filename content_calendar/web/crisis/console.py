@@ -46,8 +46,9 @@ from content_calendar.crisis.models import Alert, AlertTemplate
 from content_calendar.crisis.placeholders import TYPE_LABELS, PlaceholderError, validate_values
 from content_calendar.crisis.plan_b import sms_channels
 from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
+from content_calendar.web.errors import BUSY_MESSAGE
 from content_calendar.web.helpers import database, db_session, dispatcher, permission_required, settings
-from content_calendar.web.i18n import gettext, translated_labels
+from content_calendar.web.i18n import gettext, localize, translated_labels
 from publisher.db import utcnow
 from publisher.outbox.live import DeliveryFeed, confirmation, delivery_event
 from publisher.readiness import down_now, plan_b, readiness
@@ -166,10 +167,10 @@ def send(key: str) -> ResponseReturnValue:
         select(AlertTemplate).where(AlertTemplate.key == key, AlertTemplate.current.is_(True))
     )
     if template is None or not template.usable:
-        abort(404, "Vorlage nicht gefunden oder nicht freigegeben")
+        abort(404, gettext("Vorlage nicht gefunden oder nicht freigegeben"))
     msg_type = request.values.get("art", "Alert")
     if msg_type not in (CapMsgType.ALERT, *FOLLOW_UPS):
-        abort(400, "Unbekannte Meldungsart")
+        abort(400, gettext("Unbekannte Meldungsart"))
     ref = None
     if msg_type != CapMsgType.ALERT:
         ref = session.get(Alert, request.values.get("bezug", type=int) or 0)
@@ -192,7 +193,7 @@ def send(key: str) -> ResponseReturnValue:
         try:
             clean = validate_values(template.placeholders, values)
         except PlaceholderError as exc:
-            errors, status = exc.problems, 422
+            errors, status = shown_problems(exc.problems), 422
         else:
             values = clean  # shown normalised ("sofort" -> "14:32"), so send repeats the preview
             previews, preview_hash = _preview(template, clean, drill, ref, msg_type)
@@ -215,8 +216,8 @@ def send(key: str) -> ResponseReturnValue:
                         confirm_parallel=bool(request.form.get("confirm_parallel")),
                     )
                 except AlertError as exc:
-                    errors = exc.problems or {"alert": exc.message}
-                    flash(exc.message, "error")
+                    errors = shown_problems(exc.problems) or {"alert": alert_error_text(exc)}
+                    flash(alert_error_text(exc), "error")
                     status = exc.status
                     if isinstance(exc, DatabaseBusy):  # the form keeps every input; send again
                         headers["Retry-After"] = str(exc.retry_after)
@@ -248,6 +249,18 @@ def send(key: str) -> ResponseReturnValue:
     )
 
 
+def shown_problems(problems: dict[str, str]) -> dict[str, str]:
+    """Each field's problem (a domain ``Msg``) in the reader's language."""
+    return {field: localize(text) for field, text in problems.items()}
+
+
+def alert_error_text(exc: AlertError) -> str:
+    """Why an alert request was refused, in the reader's language."""
+    if isinstance(exc, DatabaseBusy):
+        return gettext(BUSY_MESSAGE, seconds=exc.retry_after)
+    return localize(exc.message)
+
+
 def readiness_now() -> dict[str, Any]:
     """For the alert form: crisis channels down now, and the plan-B outputs that take over."""
     rows = readiness(db_session())
@@ -268,7 +281,7 @@ def close_quietly(alert_id: int) -> ResponseReturnValue:
             via="web",
         )
     except AlertError as exc:
-        flash(exc.message, "error")
+        flash(alert_error_text(exc), "error")
     else:
         closed = gettext(
             "Warnung still beendet: keine öffentliche Meldung, offene Zustellungen zurückgezogen."
@@ -358,7 +371,7 @@ def live() -> Response:
     after = int(since) if since.isdigit() else 0
     pool = slots()
     if not pool.take():
-        return Response("Zu viele offene Live-Ansichten", status=503, headers={"Retry-After": "5"})
+        return Response(gettext("Zu viele offene Live-Ansichten"), status=503, headers={"Retry-After": "5"})
     source = feed()
     lifetime = float(current_app.config.get("SSE_MAX_SECONDS", 300))
     keepalive = float(current_app.config.get("SSE_KEEPALIVE_SECONDS", 15))

@@ -26,6 +26,7 @@ from content_calendar.crisis.templates import (
     versions,
 )
 from content_calendar.web.helpers import db_session, permission_required, settings
+from content_calendar.web.i18n import gettext, localize, ngettext, translated_labels
 
 bp = Blueprint("template_admin", __name__, url_prefix="/vorlagen", template_folder="templates")
 
@@ -41,7 +42,12 @@ def index() -> str:
 def load() -> ResponseReturnValue:
     added = load_library(db_session(), current_user.id)
     db_session().commit()
-    flash(f"{len(added)} mitgelieferte Vorlagen angelegt — sie brauchen noch eine Freigabe.", "info")
+    created = ngettext(
+        "%(num)d mitgelieferte Vorlage angelegt — sie braucht noch eine Freigabe.",
+        "%(num)d mitgelieferte Vorlagen angelegt — sie brauchen noch eine Freigabe.",
+        len(added),
+    )
+    flash(created, "info")
     return redirect(url_for("template_admin.index"))
 
 
@@ -51,7 +57,7 @@ def detail(key: str) -> str:
     session = db_session()
     items = versions(session, key)
     if not items:
-        abort(404, f"Vorlage {key!r} nicht gefunden")
+        abort(404, gettext("Vorlage %(key)r nicht gefunden", key=key))
     names = {u.id: u.display_name for u in session.scalars(select(User))}
     return render_template(
         "template_detail.html",
@@ -60,7 +66,7 @@ def detail(key: str) -> str:
         names=names,
         levels=LEVELS,
         languages=LANGUAGE_LABELS,
-        type_labels=TYPE_LABELS,
+        type_labels=translated_labels(TYPE_LABELS),
     )
 
 
@@ -74,13 +80,18 @@ def placeholders_from(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
         parts = [p.strip() for p in line.split("|")]
         if len(parts) < 3:
             errors.append(
-                f"Platzhalter Zeile {number}: Format name | Typ | Bezeichnung [| Länge] [| optional]"
+                gettext(
+                    "Platzhalter Zeile %(number)d: Format name | Typ | Bezeichnung [| Länge] [| optional]",
+                    number=number,
+                )
             )
             continue
         meta: dict[str, Any] = {"type": parts[1], "label": parts[2]}
         if len(parts) > 3 and parts[3]:
             if not parts[3].isdigit():
-                errors.append(f"Platzhalter Zeile {number}: Länge muss eine Zahl sein")
+                errors.append(
+                    gettext("Platzhalter Zeile %(number)d: Länge muss eine Zahl sein", number=number)
+                )
                 continue
             meta["max_length"] = int(parts[3])
         if len(parts) > 4 and parts[4].lower() == "optional":
@@ -144,7 +155,7 @@ def edit(key: str) -> ResponseReturnValue:
     session = db_session()
     items = versions(session, key) if key else []
     if key and not items:
-        abort(404, f"Vorlage {key!r} nicht gefunden")
+        abort(404, gettext("Vorlage %(key)r nicht gefunden", key=key))
     spec: dict[str, Any] = (
         template_spec(items[0])
         if items
@@ -164,14 +175,15 @@ def edit(key: str) -> ResponseReturnValue:
             try:
                 created = create_version(session, spec, current_user.id, request.form.get("note", ""))
             except TemplateError as exc:
-                problems = exc.problems
+                problems = {field: localize(text) for field, text in exc.problems.items()}
             else:
                 session.commit()
-                flash(
-                    f"Version {created.version} gespeichert. Sie ist erst nach Freigabe "
+                saved = gettext(
+                    "Version %(version)s gespeichert. Sie ist erst nach Freigabe "
                     "durch eine zweite Person nutzbar.",
-                    "info",
+                    version=created.version,
                 )
+                flash(saved, "info")
                 return redirect(url_for("template_admin.detail", key=created.key), code=303)
         status = 422
     return (
@@ -198,13 +210,17 @@ def approve_view(key: str, version: int) -> ResponseReturnValue:
         select(AlertTemplate).where(AlertTemplate.key == key, AlertTemplate.version == version)
     )
     if template is None:
-        abort(404, "Version nicht gefunden")
+        abort(404, gettext("Version nicht gefunden"))
     try:
         approve(session, template, current_user.id, settings())
     except TemplateError as exc:
         session.commit()  # keep the check report and the audit event of the failed check
-        flash(exc.message + "".join(f" — {k}: {v}" for k, v in exc.problems.items()), "error")
+        details = "".join(f" — {field}: {localize(text)}" for field, text in exc.problems.items())
+        flash(localize(exc.message) + details, "error")
         return detail(key), exc.status
     session.commit()
-    flash(f"Version {version} freigegeben: ab jetzt in der Krisenkonsole nutzbar.", "info")
+    flash(
+        gettext("Version %(version)s freigegeben: ab jetzt in der Krisenkonsole nutzbar.", version=version),
+        "info",
+    )
     return redirect(url_for("template_admin.detail", key=key), code=303)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from content_calendar.accounts.models import audit
 from content_calendar.accounts.policy import Permission
+from content_calendar.catalogues import N_, Msg
 from content_calendar.subscribers.models import SmsSubscriber
 from content_calendar.subscribers.signup import (
     LANGUAGES,
@@ -125,11 +126,11 @@ def admin() -> ResponseReturnValue:
         try:
             phone = normalise_phone(request.form.get("phone", ""))
         except SubscriptionError as exc:
-            error = exc.message
+            error = Msg(exc.message_id, **exc.params)  # shown with |localize
         else:
             found = session.scalar(select(SmsSubscriber).where(SmsSubscriber.phone == phone))
             if found is None:
-                error = "Diese Nummer ist nicht gespeichert."
+                error = N_("Diese Nummer ist nicht gespeichert.")
             elif request.form.get("action") == "export":
                 audit(session, "subscriber.exported", current_user.id, found, how="gdpr")  # no number
                 session.commit()
@@ -142,7 +143,7 @@ def admin() -> ResponseReturnValue:
                 delete_subscriber(session, found, "gdpr")
                 session.commit()
                 found = None
-                error = "Gelöscht."
+                error = N_("Gelöscht.")
             else:
                 abort(400)
     status = 422 if error and error != "Gelöscht." else 200
