@@ -232,4 +232,4 @@ def store(session: Session, channel_id: int, found: list[tuple[str, str, Found]]
 
 def channels_for_searches(session: Session) -> list[str]:
     """Names of the channels that can run searches (for the rumours page)."""
-    return [c.name for c in inbox_channels(session) if c.type in ("mastodon", "bluesky")]
+    return sorted(c.name for c in inbox_channels(session) if c.type in ("mastodon", "bluesky"))
