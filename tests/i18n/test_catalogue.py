@@ -136,6 +136,10 @@ TRANSLATED_SO_FAR = (
     "content_calendar/calendar/cadence.py",
     "content_calendar/calendar/office_hours.py",
     "content_calendar/calendar/settings.py",
+    # dialog: rumour watch (page, view, the keyword-list messages)
+    "content_calendar/web/dialog/templates/dialog_rumours.html",
+    "content_calendar/web/dialog/rumour_pages.py",
+    "content_calendar/dialog/rumours.py",
 )
 TEMPLATE_FILES = [name for name in TRANSLATED_SO_FAR if name.endswith(".html")]
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "Msg": None, "lazy_gettext": None}
