@@ -50,7 +50,7 @@ _QUERY_CHAR = rf"[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@\^{_UCHARS}]"
 _QUERY_END = rf"[a-z0-9_&=#/\-{_UCHARS}]"
 URL_RE = regex.compile(
     rf"(?:{valid_url_preceding_chars.pattern})"
-    rf"(?P<url>(?:{'|'.join(PROTOCOLS)})://"
+    rf"(?P<url>(?P<scheme>(?:{'|'.join(PROTOCOLS)})://)?"
     rf"(?:{valid_domain.pattern})(?::(?:{valid_port_number.pattern}))?"
     rf"(?:/{_PATH}*)?(?:\?{_QUERY_CHAR}*{_QUERY_END})?)",
     regex.IGNORECASE | regex.VERSION0,
@@ -100,8 +100,12 @@ def _positive(value: Any, default: int) -> int:
 
 
 def _links(text: str, url_length: int) -> list[Entity]:
+    """Links with a scheme. As on the server, a scheme-less match is no link but still
+    consumes its text: "ühttp://a.de" is no link, the scan goes on after "a.de"."""
     placeholder = "x" * url_length
-    return [Entity(m.start("url"), m.end("url"), placeholder) for m in URL_RE.finditer(text)]
+    return [
+        Entity(m.start("url"), m.end("url"), placeholder) for m in URL_RE.finditer(text) if m.group("scheme")
+    ]
 
 
 def _mentions(text: str) -> list[Entity]:

@@ -126,8 +126,23 @@ def reply_to(text: str) -> str | None:
 
 
 def _outside_urls(tags: list[Tag], text: str) -> list[Tag]:
-    urls = extract_urls(text)
-    return [t for t in tags if not any(start < t.end and t.start < end for start, end in urls)]
+    """Tags and URLs in order of their start; one overlapping the entity before it is dropped.
+
+    So a URL inside a hashtag's text loses ("#bürgerbüro.de" stays a hashtag) and a "#"
+    inside a URL is none ("stadt.de/#anker"), as twitter-text's removeOverlappingEntities.
+    """
+    entities: list[tuple[int, int, Tag | None]] = [(t.start, t.end, t) for t in tags]
+    entities += [(start, end, None) for start, end in extract_urls(text)]
+    entities.sort(key=lambda entity: entity[0])  # stable: a tag before a URL at the same start
+    kept: list[Tag] = []
+    previous_end = -1
+    for start, end, tag in entities:
+        if start < previous_end:
+            continue
+        previous_end = end
+        if tag is not None:
+            kept.append(tag)
+    return kept
 
 
 def hashtags(text: str, *, check_url_overlap: bool = True) -> list[Tag]:

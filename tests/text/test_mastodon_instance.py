@@ -27,7 +27,8 @@ LINK = "https://www.stadt-musterhausen.de/aktuelles/hochwasser"
 
 @pytest.fixture
 def instance(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
-    server = FakeMastodon(token="tok", max_characters=1000, characters_reserved_per_url=30).start()
+    server = FakeMastodon(token="tok", max_characters=1000, characters_reserved_per_url=30)
+    server.start()
     monkeypatch.setenv("T_MASTODON", "tok")
     monkeypatch.setattr(mastodon_module, "_INSTANCE_CACHE", {})
     yield server
