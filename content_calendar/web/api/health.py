@@ -7,19 +7,21 @@ system may ask as often as it likes without a single request reaching a platform
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Self
 
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from content_calendar.accounts.policy import Permission
 from content_calendar.web.api import bp
+from content_calendar.web.api.schemas import RowOut
 from content_calendar.web.api.spec import operation
 from content_calendar.web.helpers import db_session
 from publisher.readiness import ChannelReadiness, down_now, plan_b, readiness
 from publisher.vocabulary import ChannelCategory, ReadinessState
 
 
-class ChannelHealthOut(BaseModel):
+class ChannelHealthOut(RowOut):
     channel: str
     type: str
     category: ChannelCategory
@@ -33,26 +35,14 @@ class ChannelHealthOut(BaseModel):
     token_expires_at: datetime | None
     changed_at: datetime | None
     balance: float | None
-    currency: str | None
+    currency: Annotated[str | None, BeforeValidator(lambda currency: currency or None)]
 
     @classmethod
-    def of(cls, row: ChannelReadiness) -> ChannelHealthOut:
-        return cls(
-            channel=row.channel,
-            type=row.type,
-            category=row.category,
-            crisis=row.crisis,
-            state=row.state,
-            label=row.label,
-            reason=row.reason,
-            checked_at=row.checked_at,
-            last_success_at=row.last_ok_at,
-            last_post_at=row.last_post_at,
-            token_expires_at=row.expires_at,
-            changed_at=row.changed_at,
-            balance=row.balance,
-            currency=row.currency or None,
-        )
+    def of(cls, row: object) -> Self:
+        assert isinstance(row, ChannelReadiness)
+        named = {"last_success_at": row.last_ok_at, "token_expires_at": row.expires_at}
+        fields = {name: getattr(row, name) for name in cls.model_fields if name not in named}
+        return cls.model_validate(fields | named)
 
 
 class HealthOut(BaseModel):

@@ -6,7 +6,8 @@ so they are validated and appear in /api/v1/openapi.json like every other operat
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from flask import Response
 from flask.typing import ResponseReturnValue
@@ -104,6 +105,27 @@ def _missing_key() -> ResponseReturnValue:
     )
 
 
+def _follow_up(send: Callable[..., AlertResult], body_key: str | None, **details: Any) -> ResponseReturnValue:
+    """An update or all-clear: the same key rules, nothing held open, the same answers."""
+    key = _key(body_key)
+    if not key:
+        return _missing_key()
+    db_session().close()  # the lifecycle commits before it dispatches; hold nothing open
+    try:
+        result = send(
+            database(),
+            settings(),
+            dispatcher(),
+            idempotency_key=key,
+            user_id=api_user().id,
+            via="api",
+            **details,
+        )
+    except AlertError as exc:
+        return alert_refusal(exc)
+    return _answer(result)
+
+
 @bp.post("/alerts/<int(min=1):alert_id>/update")
 @operation(
     body=UpdateIn,
@@ -114,24 +136,9 @@ def _missing_key() -> ResponseReturnValue:
 def alert_update(alert_id: int) -> ResponseReturnValue:
     """Aktualisierung einer aktiven Warnung (200: mit diesem Schlüssel schon gesendet)"""
     body = validated(UpdateIn)
-    key = _key(body.idempotency_key)
-    if not key:
-        return _missing_key()
-    db_session().close()  # the lifecycle commits before it dispatches; hold nothing open
-    try:
-        result = lifecycle.update(
-            database(),
-            settings(),
-            dispatcher(),
-            alert_id=alert_id,
-            variables=body.variables or {},
-            idempotency_key=key,
-            user_id=api_user().id,
-            via="api",
-        )
-    except AlertError as exc:
-        return alert_refusal(exc)
-    return _answer(result)
+    return _follow_up(
+        lifecycle.update, body.idempotency_key, alert_id=alert_id, variables=body.variables or {}
+    )
 
 
 @bp.post("/alerts/<int(min=1):alert_id>/all-clear")
@@ -144,26 +151,14 @@ def alert_update(alert_id: int) -> ResponseReturnValue:
 def alert_all_clear(alert_id: int) -> ResponseReturnValue:
     """Entwarnung (CAP Cancel) für eine aktive Warnung"""
     body = validated(AllClearIn)
-    key = _key(body.idempotency_key)
-    if not key:
-        return _missing_key()
-    db_session().close()
-    try:
-        result = lifecycle.all_clear(
-            database(),
-            settings(),
-            dispatcher(),
-            alert_id=alert_id,
-            idempotency_key=key,
-            user_id=api_user().id,
-            via="api",
-            note=body.note,
-            template_key=body.template,
-            variables=body.variables,
-        )
-    except AlertError as exc:
-        return alert_refusal(exc)
-    return _answer(result)
+    return _follow_up(
+        lifecycle.all_clear,
+        body.idempotency_key,
+        alert_id=alert_id,
+        note=body.note,
+        template_key=body.template,
+        variables=body.variables,
+    )
 
 
 @bp.post("/alerts/<int(min=1):alert_id>/close")

@@ -9,7 +9,7 @@ inside a list or mapping field gets.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -24,7 +24,6 @@ from content_calendar.calendar.limits import (
     VARIABLES_MAX,
     link_problem,
 )
-from content_calendar.calendar.post_model import Post
 from content_calendar.crisis.models import Alert
 from publisher.models import Delivery
 from publisher.vocabulary import AlertLevel, AlertState, CapMsgType, CapStatus, DeliveryState
@@ -174,28 +173,25 @@ class Problem(BaseModel):
     problems: dict[str, str] | None = None
 
 
-class PostOut(BaseModel):
+class RowOut(BaseModel):
+    """An answer read from an object's attributes of the same names (a row, a dataclass)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object) -> Self:
+        return cls.model_validate(row)
+
+
+class PostOut(RowOut):
     id: int
     title: str
     text: str
     theme: str | None
     state: str
     publish_at: datetime
-    channel_ids: list[int]
+    channel_ids: Annotated[list[int], BeforeValidator(lambda ids: list(ids or []))]
     held_reason: str | None
-
-    @classmethod
-    def of(cls, post: Post) -> PostOut:
-        return cls(
-            id=post.id,
-            title=post.title,
-            text=post.text,
-            theme=post.theme,
-            state=post.state,
-            publish_at=post.publish_at,
-            channel_ids=list(post.channel_ids or []),
-            held_reason=post.held_reason,
-        )
 
 
 class DeliverySource(BaseModel):
