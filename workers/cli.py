@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from publisher.settings import Settings, SettingsError, load_settings
-from workers import account_cli, alert_cli, audit_cli, inbox_cli
+from workers import account_cli, alert_cli, audit_cli, drill_cli, inbox_cli
 from workers.logs import configure_logging
 
 
@@ -145,6 +145,7 @@ def check_channels_now(settings: Settings) -> int:
     }
     for name, verdict in sorted(verdicts.items()):
         print(f"{marks[verdict.state]} {name:<20} {verdict.reason}")
+    drill_cli.print_results(settings)  # the last planned test alerts, per channel
     failing = sorted(name for name, v in verdicts.items() if v.state == ReadinessState.FAILING)
     if failing:
         print(f"Gestörte Kanäle: {', '.join(failing)}", file=sys.stderr)
@@ -269,6 +270,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     token.add_argument("--label", default="cli")
     alert_cli.add_parser(sub)
     inbox_cli.add_parser(sub, COMMANDS)
+    drill_cli.add_parser(sub, COMMANDS)
     audit_cli.add_parser(sub)
     banner = sub.add_parser("banner", help="Website-Banner setzen oder entfernen (ohne Datenbank)")
     banner.add_argument("action", choices=["set", "clear"])

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
-from content_calendar.catalogues import N_
+from content_calendar.catalogues import N_, Msg
 from content_calendar.crisis.alerts import AlertError, alert_deliveries, find_template
 from content_calendar.crisis.drill_plan import (
     DrillError,
@@ -33,7 +33,9 @@ from content_calendar.crisis.drill_plan import (
     filled,
     find_plan,
     last_occurrence,
+    next_occurrence,
     no_drill_channel,
+    plan_problem,
 )
 from content_calendar.crisis.lifecycle import DatabaseBusy, issue
 from content_calendar.crisis.models import Alert
@@ -406,3 +408,32 @@ def tick(db: Database, settings: Settings, dispatcher: Dispatcher, now: datetime
         issue_run(db, settings, dispatcher, run_id)
     evaluate(db, settings, now)
     return runs
+
+
+@dataclass(frozen=True)
+class PlanView:
+    name: str
+    template_key: str
+    description: Msg
+    enabled: bool
+    next_at: datetime | None
+    problem: str | None  # why its drill would reach nobody (flagged in readiness)
+
+
+def plans(session: Session, settings: Settings, now: datetime | None = None) -> list[PlanView]:
+    """Every plan with its next date, and a problem when its drill would go nowhere."""
+    now = now or utcnow()
+    views = []
+    for plan in session.scalars(select(DrillPlan).order_by(DrillPlan.name)):
+        found = next_occurrence(plan, now, settings.timezone) if plan.enabled else None
+        views.append(
+            PlanView(
+                plan.name,
+                plan.template_key,
+                plan.description,
+                plan.enabled,
+                found[1] if found else None,
+                plan_problem(session, plan),
+            )
+        )
+    return views

@@ -158,6 +158,7 @@ def deliveries_list() -> ResponseReturnValue:
     return DeliveryList(deliveries=[DeliveryOut.of(d) for d in rows]).model_dump(mode="json")
 
 
+from content_calendar.web.api import drills as _drills  # noqa: E402, F401  (registers GET /channels/drills on bp)
 from content_calendar.web.api import health as _health  # noqa: E402, F401  (registers GET /channels/health on bp)
 from content_calendar.web.api import lifecycle as _lifecycle  # noqa: E402, F401  (registers the lifecycle routes on bp)
 from content_calendar.web.dialog import api as _dialog_api  # noqa: E402, F401  (registers /inbox routes on bp)

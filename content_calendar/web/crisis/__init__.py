@@ -10,12 +10,14 @@ from publisher.settings import load_settings
 def register_crisis(app: Flask) -> None:
     from content_calendar.web.crisis import blackout as blackout_views
     from content_calendar.web.crisis import console as crisis_console
+    from content_calendar.web.crisis import drills as drill_views
     from content_calendar.web.crisis import fallback as fallback_console
     from content_calendar.web.crisis import template_admin
     from content_calendar.web.helpers import db_session
     from content_calendar.web.public import sms_subscribe
 
-    for module in (crisis_console, template_admin, fallback_console, blackout_views, sms_subscribe):
+    pages = (crisis_console, template_admin, fallback_console, blackout_views, sms_subscribe, drill_views)
+    for module in pages:
         app.register_blueprint(module.bp)
     from content_calendar.web import csrf
 
