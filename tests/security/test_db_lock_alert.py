@@ -163,7 +163,7 @@ def test_the_cli_keeps_trying_while_the_database_is_locked_and_says_so(
         action="send", target="unwetter", var=[f"{k}={v}" for k, v in VARS.items()], key=None,
         drill=False, confirm=False, reason=None, note=None, template=None,
     )
-    with write_lock(db, release_after=1.2):
+    with write_lock(db, release_after=2.0):
         code = cmd_alert(instance, args)
     err = capsys.readouterr().err
     assert code == 0, err
