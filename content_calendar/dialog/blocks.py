@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
+from content_calendar.catalogues import Msg
 from content_calendar.crisis.placeholders import TYPES, fields_in, fill, sample_values, validate_values
 from content_calendar.dialog.models import ReplyBlock
 from publisher.db import utcnow
@@ -48,29 +49,35 @@ def validate_spec(spec: BlockSpec) -> dict[str, str]:
     """Every problem with a block's content, keyed by field, in German."""
     problems: dict[str, str] = {}
     if not KEY_RE.match(spec.key):
-        problems["key"] = "Kürzel: 2–60 Kleinbuchstaben, Ziffern oder _"
+        problems["key"] = Msg("Kürzel: 2–60 Kleinbuchstaben, Ziffern oder _")
     if not spec.name.strip():
-        problems["name"] = "Name fehlt"
+        problems["name"] = Msg("Name fehlt")
     elif len(spec.name) > 200:
-        problems["name"] = "Name: höchstens 200 Zeichen"
+        problems["name"] = Msg("Name: höchstens 200 Zeichen")
     if not spec.text.strip():
-        problems["text"] = "Antworttext fehlt"
+        problems["text"] = Msg("Antworttext fehlt")
     elif len(spec.text) > TEXT_MAX:
-        problems["text"] = f"Antworttext: {len(spec.text)} von höchstens {TEXT_MAX} Zeichen"
+        problems["text"] = Msg(
+            "Antworttext: %(used)d von höchstens %(max)d Zeichen", used=len(spec.text), max=TEXT_MAX
+        )
     for name, meta in spec.placeholders.items():
         if not NAME_RE.fullmatch(name):
-            problems[f"placeholder.{name}"] = f"Platzhalter {name!r}: nur Kleinbuchstaben, Ziffern, _"
+            problems[f"placeholder.{name}"] = Msg(
+                "Platzhalter %(name)s: nur Kleinbuchstaben, Ziffern, _", name=repr(name)
+            )
         elif meta.get("type", "text") not in TYPES:
-            problems[f"placeholder.{name}"] = f"Platzhalter {name}: unbekannter Typ {meta.get('type')!r}"
+            problems[f"placeholder.{name}"] = Msg(
+                "Platzhalter %(name)s: unbekannter Typ %(type)s", name=name, type=repr(meta.get("type"))
+            )
     if "text" not in problems:
         try:
             unknown = sorted(fields_in(spec.text) - set(spec.placeholders))
         except ValueError:
-            problems["text"] = "Antworttext: geschweifte Klammern passen nicht zusammen"
+            problems["text"] = Msg("Antworttext: geschweifte Klammern passen nicht zusammen")
         else:
             if unknown:
                 names = ", ".join("{" + u + "}" for u in unknown)
-                problems["text"] = f"Antworttext: Platzhalter {names} ist nicht definiert"
+                problems["text"] = Msg("Antworttext: Platzhalter %(names)s ist nicht definiert", names=names)
     return problems
 
 
@@ -78,7 +85,7 @@ def create_version(session: Session, spec: BlockSpec, user_id: int | None, note:
     """A new, unapproved version of ``spec.key`` (version 1 for a new block)."""
     problems = validate_spec(spec)
     if problems:
-        raise BlockError("Antwortbaustein unvollständig oder ungültig", problems)
+        raise BlockError(Msg("Antwortbaustein unvollständig oder ungültig"), problems)
     latest = session.scalar(select(func.max(ReplyBlock.version)).where(ReplyBlock.key == spec.key))
     block = ReplyBlock(
         key=spec.key,
@@ -107,19 +114,28 @@ def versions(session: Session, key: str) -> list[ReplyBlock]:
 def approve(session: Session, block: ReplyBlock, approver_id: int) -> None:
     """Four eyes: a second person approves; the filled text must fit the shortest reply limit."""
     if block.approved_at is not None:
-        raise BlockError(f"Version {block.version} ist bereits freigegeben", status=409)
+        raise BlockError(
+            Msg("Version %(version)d ist bereits freigegeben", version=block.version), status=409
+        )
     if versions(session, block.key)[0].id != block.id:
-        raise BlockError("Es gibt eine neuere Version; bitte diese prüfen", status=409)
+        raise BlockError(Msg("Es gibt eine neuere Version; bitte diese prüfen"), status=409)
     if block.created_by_id is not None and block.created_by_id == approver_id:
         raise BlockError(
-            "Vier-Augen-Prinzip: Wer einen Antwortbaustein bearbeitet hat, kann ihn nicht selbst freigeben",
+            Msg(
+                "Vier-Augen-Prinzip: Wer einen Antwortbaustein bearbeitet hat, "
+                "kann ihn nicht selbst freigeben"
+            ),
             status=403,
         )
     longest = fill(block.text, sample_values(block.placeholders))
     if len(longest) > SHORTEST_REPLY:
         raise BlockError(
-            f"Mit den längsten erlaubten Angaben hat die Antwort {len(longest)} Zeichen; "
-            f"sie muss in {SHORTEST_REPLY} Zeichen passen (Bluesky)",
+            Msg(
+                "Mit den längsten erlaubten Angaben hat die Antwort %(used)d Zeichen; "
+                "sie muss in %(max)d Zeichen passen (Bluesky)",
+                used=len(longest),
+                max=SHORTEST_REPLY,
+            ),
             {"text": longest},
         )
     for older in versions(session, block.key):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from content_calendar.calendar.office_hours import holiday_name, outside_reason
 from content_calendar.calendar.settings import OfficeHours, office_hours
 from content_calendar.calendar.timeutil import parse_clock, zone
+from content_calendar.catalogues import Msg
 
 SHORT_DAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
@@ -62,10 +63,10 @@ def age_text(received: datetime, now: datetime | None = None) -> str:
     """``vor 5 Min.``, ``vor 3 Std.``, ``vor 2 Tagen``: age since arrival, in plain time."""
     seconds = ((now or datetime.now(UTC)) - received).total_seconds()
     if seconds < 3600:
-        return f"vor {max(0, int(seconds // 60))} Min."
+        return Msg("vor %(n)d Min.", n=max(0, int(seconds // 60)))
     if seconds < 86400 * 2:
-        return f"vor {int(seconds // 3600)} Std."
-    return f"vor {int(seconds // 86400)} Tagen"
+        return Msg("vor %(n)d Std.", n=int(seconds // 3600))
+    return Msg("vor %(n)d Tagen", n=int(seconds // 86400))
 
 
 def next_opening(now: datetime, hours: OfficeHours, tz_name: str) -> datetime | None:

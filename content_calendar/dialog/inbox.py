@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
+from content_calendar.catalogues import Msg
 from content_calendar.crisis.models import Alert
 from content_calendar.dialog.models import AutoReply, InboxCursor, InboxItem
 from publisher.channels.base import ChannelAdapter
@@ -230,13 +231,13 @@ def listing(session: Session, wanted: InboxFilter) -> tuple[list[InboxItem], int
 def get_item(session: Session, item_id: int) -> InboxItem:
     item = session.get(InboxItem, item_id)
     if item is None:
-        raise InboxError(f"Eintrag {item_id} nicht gefunden", status=404)
+        raise InboxError(Msg("Eintrag %(id)d nicht gefunden", id=item_id), status=404)
     return item
 
 
 def assign(session: Session, item: InboxItem, assignee_id: int, by_id: int) -> None:
     if item.state not in OPEN_INBOX_STATES:
-        raise InboxError(f"Eintrag ist schon {InboxState(item.state).label}", status=409)
+        raise InboxError(Msg("Eintrag ist schon %(state)s", state=InboxState(item.state).label), status=409)
     item.state = InboxState.ASSIGNED
     item.assigned_to_id = assignee_id
     audit(session, "inbox.assigned", by_id, item, assignee=assignee_id)
@@ -244,7 +245,7 @@ def assign(session: Session, item: InboxItem, assignee_id: int, by_id: int) -> N
 
 def close(session: Session, item: InboxItem, by_id: int, reason: str = "") -> None:
     if item.state == InboxState.CLOSED:
-        raise InboxError("Eintrag ist schon geschlossen", status=409)
+        raise InboxError(Msg("Eintrag ist schon geschlossen"), status=409)
     item.state = InboxState.CLOSED
     item.closed_at = utcnow()
     audit(session, "inbox.closed", by_id, item, reason=reason[:500])

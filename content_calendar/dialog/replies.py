@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from content_calendar.accounts.models import audit
 from content_calendar.calendar.settings import get_value, set_value
 from content_calendar.calendar.timeutil import to_local
+from content_calendar.catalogues import Msg
 from content_calendar.crisis.models import Alert
 from content_calendar.crisis.placeholders import PlaceholderError
 from content_calendar.dialog import blocks, hours
@@ -62,18 +63,20 @@ def reply(
     existing = session.scalar(select(InboxReply).where(InboxReply.idempotency_key == key))
     if existing is not None:
         if existing.item_id != item.id:
-            raise InboxError("Dieser Idempotenzschlüssel gehört zu einer anderen Antwort", status=409)
+            raise InboxError(Msg("Dieser Idempotenzschlüssel gehört zu einer anderen Antwort"), status=409)
         return ReplyResult(existing, False, _delivery_of(session, existing))
     if item.state == InboxState.CLOSED:
-        raise InboxError("Der Eintrag ist geschlossen; bitte erst wieder öffnen", status=409)
+        raise InboxError(Msg("Der Eintrag ist geschlossen; bitte erst wieder öffnen"), status=409)
     if bool(block_key) == bool(text and text.strip()):
-        raise InboxError("Bitte entweder einen Antwortbaustein oder einen freien Text angeben")
+        raise InboxError(Msg("Bitte entweder einen Antwortbaustein oder einen freien Text angeben"))
     block = None
     values: dict[str, str] = {}
     if block_key:
         block = blocks.usable(session, block_key)
         if block is None:
-            raise InboxError(f"Antwortbaustein „{block_key}“ gibt es nicht oder er ist nicht freigegeben")
+            raise InboxError(
+                Msg("Antwortbaustein „%(key)s“ gibt es nicht oder er ist nicht freigegeben", key=block_key)
+            )
         try:
             body, values = blocks.filled(block, variables or {})
         except PlaceholderError as exc:
@@ -81,7 +84,9 @@ def reply(
     else:
         body = (text or "").strip()
         if len(body) > TEXT_MAX:
-            raise InboxError(f"Antwort: {len(body)} von höchstens {TEXT_MAX} Zeichen")
+            raise InboxError(
+                Msg("Antwort: %(used)d von höchstens %(max)d Zeichen", used=len(body), max=TEXT_MAX)
+            )
     message = reply_message(item, body)
     _check_fits(session, settings, item, message)
     answer = InboxReply(
@@ -105,10 +110,10 @@ def reply(
 def approve(session: Session, settings: Settings, answer: InboxReply, approver_id: int) -> Delivery:
     """Four eyes for free text: a second person approves, then it goes to the outbox."""
     if answer.state != ReplyState.AWAITING_APPROVAL:
-        raise InboxError("Diese Antwort wartet nicht auf Freigabe", status=409)
+        raise InboxError(Msg("Diese Antwort wartet nicht auf Freigabe"), status=409)
     if answer.written_by_id == approver_id:
         raise InboxError(
-            "Vier-Augen-Prinzip: Wer eine Antwort geschrieben hat, kann sie nicht selbst freigeben",
+            Msg("Vier-Augen-Prinzip: Wer eine Antwort geschrieben hat, kann sie nicht selbst freigeben"),
             status=403,
         )
     answer.approved_by_id = approver_id
@@ -118,7 +123,7 @@ def approve(session: Session, settings: Settings, answer: InboxReply, approver_i
 
 def reject(session: Session, answer: InboxReply, by_id: int) -> None:
     if answer.state != ReplyState.AWAITING_APPROVAL:
-        raise InboxError("Diese Antwort wartet nicht auf Freigabe", status=409)
+        raise InboxError(Msg("Diese Antwort wartet nicht auf Freigabe"), status=409)
     answer.state = ReplyState.REJECTED
     audit(session, "inbox.reply_rejected", by_id, answer.item, reply=answer.id)
 

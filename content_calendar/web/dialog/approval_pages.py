@@ -13,6 +13,7 @@ from content_calendar.dialog.inbox import InboxError
 from content_calendar.dialog.models import InboxReply
 from content_calendar.web.dialog.common import item_view, reply_preview, user_names
 from content_calendar.web.helpers import db_session, dispatcher, permission_required, settings
+from content_calendar.web.i18n import gettext, localize
 from publisher.db import utcnow
 from publisher.vocabulary import ReplyState
 
@@ -48,7 +49,7 @@ def index() -> ResponseReturnValue:
 def _reply_or_404(reply_id: int) -> InboxReply:
     answer = db_session().get(InboxReply, reply_id)
     if answer is None:
-        abort(404, f"Antwort {reply_id} nicht gefunden")
+        abort(404, gettext("Antwort %(id)d nicht gefunden", id=reply_id))
     return answer
 
 
@@ -63,10 +64,10 @@ def approve(reply_id: int) -> ResponseReturnValue:
         session.commit()
     except InboxError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(localize(exc.message), "error")
         return _page(exc.status)
     dispatcher().enqueue(due)  # after the commit, never before
-    flash("Antwort freigegeben und an den Kanal übergeben.", "info")
+    flash(gettext("Antwort freigegeben und an den Kanal übergeben."), "info")
     return redirect(url_for("dialog_approvals.index"), code=303)
 
 
@@ -80,7 +81,7 @@ def send_back(reply_id: int) -> ResponseReturnValue:
         session.commit()
     except InboxError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(localize(exc.message), "error")
         return _page(exc.status)
-    flash("Antwort zurückgegeben: sie geht nicht hinaus; der Eintrag bleibt offen.", "info")
+    flash(gettext("Antwort zurückgegeben: sie geht nicht hinaus; der Eintrag bleibt offen."), "info")
     return redirect(url_for("dialog_approvals.index"), code=303)

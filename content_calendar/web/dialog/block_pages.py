@@ -20,6 +20,7 @@ from content_calendar.dialog.models import ReplyBlock
 from content_calendar.web.crisis.template_admin import placeholders_from, placeholders_text
 from content_calendar.web.dialog.common import user_names
 from content_calendar.web.helpers import db_session, permission_required
+from content_calendar.web.i18n import gettext, localize, ngettext, translated_labels
 
 bp = Blueprint("dialog_blocks", __name__, url_prefix="/dialog/bausteine", template_folder="templates")
 NOTE_MAX = 500
@@ -46,7 +47,14 @@ def index() -> ResponseReturnValue:
 def load_shipped() -> ResponseReturnValue:
     added = blocks.load_shipped(db_session(), current_user.id)
     db_session().commit()
-    flash(f"{len(added)} mitgelieferte Bausteine angelegt — sie brauchen noch eine Freigabe.", "info")
+    flash(
+        ngettext(
+            "%(num)d mitgelieferter Baustein angelegt — er braucht noch eine Freigabe.",
+            "%(num)d mitgelieferte Bausteine angelegt — sie brauchen noch eine Freigabe.",
+            len(added),
+        ),
+        "info",
+    )
     return redirect(url_for("dialog_blocks.index"), code=303)
 
 
@@ -54,7 +62,7 @@ def _detail(key: str, status: int = 200) -> ResponseReturnValue:
     session = db_session()
     items = blocks.versions(session, key)
     if not items:
-        abort(404, f"Antwortbaustein „{key[:60]}“ nicht gefunden")
+        abort(404, gettext("Antwortbaustein „%(key)s“ nicht gefunden", key=key[:60]))
     return (
         render_template(
             "dialog_block_detail.html",
@@ -62,7 +70,7 @@ def _detail(key: str, status: int = 200) -> ResponseReturnValue:
             newest=items[0],
             names=user_names(session),
             templates=_template_names(),
-            type_labels=TYPE_LABELS,
+            type_labels=translated_labels(TYPE_LABELS),
         ),
         status,
     )
@@ -90,12 +98,14 @@ def _spec_and_problems(values: dict[str, str]) -> tuple[BlockSpec, dict[str, str
     placeholders, lines = placeholders_from(values["placeholders"])
     problems: dict[str, str] = {}
     if lines:
-        problems["placeholders"] = "; ".join(lines)
+        problems["placeholders"] = "; ".join(localize(line) for line in lines)
     template_key = values["alert_template_key"]
     if template_key and template_key not in _template_names():
-        problems["alert_template_key"] = f"Warnvorlage „{template_key[:60]}“ gibt es nicht"
+        problems["alert_template_key"] = gettext("Warnvorlage „%(key)s“ gibt es nicht", key=template_key[:60])
     if len(values["note"]) > NOTE_MAX:
-        problems["note"] = f"Änderungsnotiz: {len(values['note'])} von höchstens {NOTE_MAX} Zeichen"
+        problems["note"] = gettext(
+            "Änderungsnotiz: %(used)d von höchstens %(max)d Zeichen", used=len(values["note"]), max=NOTE_MAX
+        )
     spec = BlockSpec(
         key=values["key"],
         name=values["name"],
@@ -103,7 +113,8 @@ def _spec_and_problems(values: dict[str, str]) -> tuple[BlockSpec, dict[str, str
         placeholders=placeholders,
         alert_template_key=template_key or None,
     )
-    for name, text in blocks.validate_spec(spec).items():
+    for name, problem in blocks.validate_spec(spec).items():
+        text = localize(problem)
         field_name = "placeholders" if name.startswith("placeholder.") else name
         problems[field_name] = f"{problems[field_name]}; {text}" if field_name in problems else text
     return spec, problems
@@ -116,7 +127,7 @@ def edit(key: str) -> ResponseReturnValue:
     session = db_session()
     items = blocks.versions(session, key) if key else []
     if key and not items:
-        abort(404, f"Antwortbaustein „{key[:60]}“ nicht gefunden")
+        abort(404, gettext("Antwortbaustein „%(key)s“ nicht gefunden", key=key[:60]))
     newest: ReplyBlock | None = items[0] if items else None
     values = {
         "key": key,
@@ -131,13 +142,18 @@ def edit(key: str) -> ResponseReturnValue:
         values = _form_values(key)
         spec, problems = _spec_and_problems(values)
         if not key and not problems.get("key") and blocks.versions(session, spec.key):
-            problems["key"] = f"Das Kürzel „{spec.key}“ ist schon vergeben; bitte dort bearbeiten"
+            problems["key"] = gettext(
+                "Das Kürzel „%(key)s“ ist schon vergeben; bitte dort bearbeiten", key=spec.key
+            )
         if not problems:
             created = blocks.create_version(session, spec, current_user.id, values["note"].strip())
             session.commit()
             flash(
-                f"Version {created.version} gespeichert. Sie ist erst nach Freigabe durch eine "
-                "zweite Person nutzbar.",
+                gettext(
+                    "Version %(version)d gespeichert. Sie ist erst nach Freigabe durch eine "
+                    "zweite Person nutzbar.",
+                    version=created.version,
+                ),
                 "info",
             )
             return redirect(url_for("dialog_blocks.detail", key=created.key), code=303)
@@ -160,13 +176,15 @@ def approve(key: str, version: int) -> ResponseReturnValue:
     session = db_session()
     block = session.scalar(select(ReplyBlock).where(ReplyBlock.key == key, ReplyBlock.version == version))
     if block is None:
-        abort(404, f"Version {version} von „{key[:60]}“ nicht gefunden")
+        abort(404, gettext("Version %(version)d von „%(key)s“ nicht gefunden", version=version, key=key[:60]))
     try:
         blocks.approve(session, block, current_user.id)
     except BlockError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(localize(exc.message), "error")
         return _detail(key, exc.status)
     session.commit()
-    flash(f"Version {version} freigegeben: ab jetzt im Posteingang nutzbar.", "info")
+    flash(
+        gettext("Version %(version)d freigegeben: ab jetzt im Posteingang nutzbar.", version=version), "info"
+    )
     return redirect(url_for("dialog_blocks.detail", key=key), code=303)

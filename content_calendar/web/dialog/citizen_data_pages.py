@@ -18,6 +18,7 @@ from content_calendar.dialog import inbox
 from content_calendar.dialog.inbox import InboxError
 from content_calendar.dialog.models import InboxItem
 from content_calendar.web.helpers import db_session, permission_required
+from content_calendar.web.i18n import gettext, localize, ngettext
 
 bp = Blueprint("dialog_citizen_data", __name__, url_prefix="/dialog")
 
@@ -26,7 +27,7 @@ def _item(item_id: int) -> InboxItem:
     try:
         return inbox.get_item(db_session(), item_id)
     except InboxError as exc:
-        abort(exc.status, exc.message)
+        abort(exc.status, localize(exc.message))
 
 
 @bp.post("/<int:item_id>/daten-export")
@@ -49,9 +50,14 @@ def delete(item_id: int) -> ResponseReturnValue:
     session = db_session()
     item = _item(item_id)
     if request.form.get("bestaetigt") != "1":
-        flash("Bitte bestätigen, dass alle Einträge dieser Person gelöscht werden sollen.", "error")
+        flash(gettext("Bitte bestätigen, dass alle Einträge dieser Person gelöscht werden sollen."), "error")
         return redirect(url_for("dialog.thread", item_id=item_id, _anchor="citizen-data-h"), code=303)
     count = inbox.delete_author(session, item.author_handle, current_user.id)
     session.commit()
-    flash(f"{count} Einträge dieser Person gelöscht.", "info")
+    flash(
+        ngettext(
+            "%(num)d Eintrag dieser Person gelöscht.", "%(num)d Einträge dieser Person gelöscht.", count
+        ),
+        "info",
+    )
     return redirect(url_for("dialog.index"), code=303)

@@ -17,14 +17,19 @@ from sqlalchemy.orm import Session
 from content_calendar.accounts.models import User
 from content_calendar.accounts.policy import Permission, allows
 from content_calendar.calendar.post_editing import check_channels
+from content_calendar.catalogues import N_
 from content_calendar.crisis.models import Alert
 from content_calendar.dialog import hours, inbox, replies
 from content_calendar.dialog.models import InboxItem, ReplyBlock
 from content_calendar.web.helpers import settings
+from content_calendar.web.i18n import gettext, localize
 from publisher.outbox import validate_for
 from publisher.vocabulary import OPEN_INBOX_STATES, InboxState
 
-HIDDEN_NAME = "Bürger:in"
+HIDDEN_NAME = N_("Bürger:in")
+REDACTED = N_("[Telefonnummer]")  # what content_calendar.dialog.inbox.redacted puts in place of a number
+# publisher.vocabulary.INBOX_STATE_LABELS, marked for extraction (tests/dialog checks they match)
+INBOX_STATE_LABEL_IDS = (N_("neu"), N_("zugewiesen"), N_("beantwortet"), N_("ohne Antwort geschlossen"))
 
 
 def shows_names() -> bool:
@@ -57,13 +62,18 @@ def item_view(session: Session, item: InboxItem, now: datetime) -> ItemView:
     )
     return ItemView(
         item=item,
-        text=item.text if names else inbox.redacted(item.text),
-        author=_author(item) if names else HIDDEN_NAME,
+        text=item.text if names else redacted(item.text),
+        author=_author(item) if names else gettext(HIDDEN_NAME),
         url=item.url if names else None,
-        age=hours.age_text(item.received_at, now),
+        age=localize(hours.age_text(item.received_at, now)),
         overdue=late,
-        state_label=InboxState(item.state).label,
+        state_label=gettext(InboxState(item.state).label),
     )
+
+
+def redacted(text: str) -> str:
+    """The inbox's own redaction (one place decides what is hidden), its mark in the reader's language."""
+    return inbox.redacted(text).replace(REDACTED, gettext(REDACTED))
 
 
 def _author(item: InboxItem) -> str:
@@ -99,7 +109,7 @@ def reply_preview(item: InboxItem, body: str) -> ReplyPreview:
     message = replies.reply_message(item, body)
     check = check_channels([item.channel], message, settings())[0]
     problems = [
-        p.text
+        localize(p.text)
         for p in validate_for(item.channel, message, settings())
         if p.code not in replies.NOT_FOR_REPLIES
     ]
@@ -109,7 +119,7 @@ def reply_preview(item: InboxItem, body: str) -> ReplyPreview:
         text=check.preview,
         used=check.used,
         limit=check.limit,
-        unit=check.unit,
+        unit=localize(check.unit),
         problems=problems,
     )
 

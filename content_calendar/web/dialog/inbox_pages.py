@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from content_calendar.accounts.models import User
 from content_calendar.accounts.policy import Permission, allows
+from content_calendar.catalogues import N_
 from content_calendar.crisis.placeholders import TYPE_LABELS, PlaceholderError
 from content_calendar.dialog import blocks, inbox, replies, rumours
 from content_calendar.dialog.inbox import InboxError, InboxFilter
@@ -32,6 +33,7 @@ from content_calendar.web.dialog.common import (
     user_names,
 )
 from content_calendar.web.helpers import db_session, dispatcher, permission_required, settings
+from content_calendar.web.i18n import gettext, localize, translated_labels
 from publisher.db import utcnow
 from publisher.models import Channel
 from publisher.vocabulary import InboxState, ReplyState
@@ -41,38 +43,45 @@ bp = Blueprint("dialog", __name__, url_prefix="/dialog", template_folder="templa
 PAGE_SIZE = 100
 PAGE_MAX = 100_000
 STATE_FILTERS = {
-    "open": "offen (neu oder zugewiesen)",
-    InboxState.NEW.value: "neu",
-    InboxState.ASSIGNED.value: "zugewiesen",
-    InboxState.ANSWERED.value: "beantwortet",
-    InboxState.CLOSED.value: "geschlossen",
-    "all": "alle",
+    "open": N_("offen (neu oder zugewiesen)"),
+    InboxState.NEW.value: N_("neu"),
+    InboxState.ASSIGNED.value: N_("zugewiesen"),
+    InboxState.ANSWERED.value: N_("beantwortet"),
+    InboxState.CLOSED.value: N_("geschlossen"),
+    "all": N_("alle"),
 }
 REASON_MAX = 500
-NO_BLOCK = "Antwortbaustein „{}“ gibt es nicht oder er ist nicht freigegeben"
-CLOSED = "Der Eintrag ist geschlossen; er kann nicht mehr beantwortet werden"
-NOT_AN_ANSWERER = "Bitte eine Person wählen, die Bürger:innen antworten darf"
+NO_BLOCK = N_("Antwortbaustein „%(key)s“ gibt es nicht oder er ist nicht freigegeben")
+CLOSED = N_("Der Eintrag ist geschlossen; er kann nicht mehr beantwortet werden")
+NOT_AN_ANSWERER = N_("Bitte eine Person wählen, die Bürger:innen antworten darf")
+REPLY_STATES = {
+    ReplyState.AWAITING_APPROVAL.value: N_("wartet auf Freigabe"),
+    ReplyState.QUEUED.value: N_("an den Kanal übergeben"),
+    ReplyState.REJECTED.value: N_("zurückgegeben"),
+}
 
 
 # -- the list --------------------------------------------------------------------------------
 
 
 def _filters() -> tuple[InboxFilter, dict[str, str], dict[str, str]]:
-    """The list's filters from the query string, and a German problem per bad one."""
+    """The list's filters from the query string, and a problem per bad one (reader's language)."""
     errors: dict[str, str] = {}
     state = request.args.get("status", "open")
     if state not in STATE_FILTERS:
-        errors["status"] = f"Unbekannter Status „{state[:40]}“; bitte aus der Liste wählen"
+        errors["status"] = gettext(
+            "Unbekannter Status „%(state)s“; bitte aus der Liste wählen", state=state[:40]
+        )
         state = "open"
     channel = request.args.get("kanal", "")
     names = set(db_session().scalars(select(Channel.name)))
     if channel and channel not in names:
-        errors["kanal"] = f"Kanal „{channel[:40]}“ gibt es nicht"
+        errors["kanal"] = gettext("Kanal „%(channel)s“ gibt es nicht", channel=channel[:40])
         channel = ""
     page_text = request.args.get("seite", "1")
     page = int(page_text) if page_text.isascii() and page_text.isdigit() else 0
     if not 1 <= page <= PAGE_MAX:
-        errors["seite"] = f"Seite muss eine Zahl von 1 bis {PAGE_MAX} sein"
+        errors["seite"] = gettext("Seite muss eine Zahl von 1 bis %(max)d sein", max=PAGE_MAX)
         page = 1
     wanted = InboxFilter(
         state=None if state == "all" else state,
@@ -98,7 +107,7 @@ def index() -> ResponseReturnValue:
             total=total,
             chosen=chosen,
             errors=errors,
-            states=STATE_FILTERS,
+            states=translated_labels(STATE_FILTERS),
             channels=sorted({c.name for c in channels} | {i.channel.name for i in items}),
             answerers=answerers(session),
             names=user_names(session),
@@ -129,7 +138,7 @@ def _item_or_404(item_id: int) -> InboxItem:
     try:
         return inbox.get_item(db_session(), item_id)
     except InboxError as exc:
-        abort(exc.status, exc.message)
+        abort(exc.status, localize(exc.message))
 
 
 def _usable_blocks() -> list[ReplyBlock]:
@@ -150,12 +159,8 @@ def _thread(item: InboxItem, form: ReplyForm, status: int = 200) -> ResponseRetu
             blocks=_usable_blocks(),
             answerers=answerers(session),
             names=user_names(session),
-            type_labels=TYPE_LABELS,
-            reply_states={
-                ReplyState.AWAITING_APPROVAL.value: "wartet auf Freigabe",
-                ReplyState.QUEUED.value: "an den Kanal übergeben",
-                ReplyState.REJECTED.value: "zurückgegeben",
-            },
+            type_labels=translated_labels(TYPE_LABELS),
+            reply_states=translated_labels(REPLY_STATES),
             text_max=TEXT_MAX,
             reason_max=REASON_MAX,
         ),
@@ -172,7 +177,7 @@ def thread(item_id: int) -> ResponseReturnValue:
     if chosen:
         form.block = blocks.usable(db_session(), chosen)
         if form.block is None:
-            form.errors["baustein"] = NO_BLOCK.format(chosen[:60])
+            form.errors["baustein"] = gettext(NO_BLOCK, key=chosen[:60])
             return _thread(item, form, 422)
         form.values = {name: "" for name in form.block.placeholders}
     return _thread(item, form)
@@ -184,22 +189,26 @@ def _read_reply_form(item: InboxItem) -> ReplyForm:
     if chosen:
         form.block = blocks.usable(db_session(), chosen)
         if form.block is None:
-            form.errors["baustein"] = NO_BLOCK.format(chosen[:60])
+            form.errors["baustein"] = gettext(NO_BLOCK, key=chosen[:60])
             return form
         form.values = {name: request.form.get(f"v_{name}", "") for name in form.block.placeholders}
         try:
             body, form.values = blocks.filled(form.block, form.values)
         except PlaceholderError as exc:
-            form.errors.update({f"v_{name}": text for name, text in exc.problems.items()})
+            form.errors.update({f"v_{name}": localize(text) for name, text in exc.problems.items()})
             return form
     else:
         form.text = request.form.get("text", "")
         body = form.text.strip()
         if not body:
-            form.errors["text"] = "Antworttext fehlt: bitte einen Text schreiben oder einen Baustein wählen"
+            form.errors["text"] = gettext(
+                "Antworttext fehlt: bitte einen Text schreiben oder einen Baustein wählen"
+            )
             return form
         if len(body) > TEXT_MAX:
-            form.errors["text"] = f"Antwort: {len(body)} von höchstens {TEXT_MAX} Zeichen"
+            form.errors["text"] = gettext(
+                "Antwort: %(used)d von höchstens %(max)d Zeichen", used=len(body), max=TEXT_MAX
+            )
             return form
     form.preview = reply_preview(item, body)
     if form.preview.problems:
@@ -212,7 +221,7 @@ def _read_reply_form(item: InboxItem) -> ReplyForm:
 def answer(item_id: int) -> ResponseReturnValue:
     item = _item_or_404(item_id)
     if item.state == InboxState.CLOSED:
-        form = ReplyForm(errors={"reply": CLOSED})
+        form = ReplyForm(errors={"reply": gettext(CLOSED)})
         return _thread(item, form, 409)
     form = _read_reply_form(item)
     if form.errors:
@@ -240,14 +249,16 @@ def _send(item: InboxItem, form: ReplyForm) -> ResponseReturnValue:
         session.commit()
     except InboxError as exc:
         session.rollback()
-        form.errors["reply"] = exc.message
+        form.errors["reply"] = localize(exc.message)
         return _thread(item, form, exc.status)
     if due:
         dispatcher().enqueue(due)  # after the commit, never before
     if waiting:
-        flash("Antwort gespeichert: Sie geht hinaus, sobald eine zweite Person sie freigibt.", "info")
+        flash(
+            gettext("Antwort gespeichert: Sie geht hinaus, sobald eine zweite Person sie freigibt."), "info"
+        )
     else:
-        flash("Antwort mit freigegebenem Baustein an den Kanal übergeben.", "info")
+        flash(gettext("Antwort mit freigegebenem Baustein an den Kanal übergeben."), "info")
     return redirect(url_for("dialog.thread", item_id=item.id), code=303)
 
 
@@ -261,16 +272,16 @@ def assign(item_id: int) -> ResponseReturnValue:
     if chosen:
         user = session.get(User, int(chosen)) if chosen.isascii() and chosen.isdigit() else None
         if user is None or not user.active or not allows(user.role_list(), Permission.ANSWER_CITIZENS):
-            return _thread(item, ReplyForm(errors={"an": NOT_AN_ANSWERER}), 422)
+            return _thread(item, ReplyForm(errors={"an": gettext(NOT_AN_ANSWERER)}), 422)
         assignee_id = user.id
     try:
         inbox.assign(session, item, assignee_id, current_user.id)
         session.commit()
     except InboxError as exc:
         session.rollback()
-        return _thread(item, ReplyForm(errors={"an": exc.message}), exc.status)
+        return _thread(item, ReplyForm(errors={"an": localize(exc.message)}), exc.status)
     names = user_names(session)
-    flash(f"Zugewiesen an {names.get(assignee_id, 'mich')}.", "info")
+    flash(gettext("Zugewiesen an %(name)s.", name=names.get(assignee_id) or gettext("mich")), "info")
     if request.form.get("zurueck") == "liste":
         return redirect(url_for("dialog.index"), code=303)
     return redirect(url_for("dialog.thread", item_id=item.id), code=303)
@@ -284,9 +295,11 @@ def close(item_id: int) -> ResponseReturnValue:
     reason = request.form.get("grund", "").strip()
     form = ReplyForm(reason=reason)
     if not reason:
-        form.errors["grund"] = "Bitte einen Grund angeben (z. B. Werbung, anderswo beantwortet)"
+        form.errors["grund"] = gettext("Bitte einen Grund angeben (z. B. Werbung, anderswo beantwortet)")
     elif len(reason) > REASON_MAX:
-        form.errors["grund"] = f"Grund: {len(reason)} von höchstens {REASON_MAX} Zeichen"
+        form.errors["grund"] = gettext(
+            "Grund: %(used)d von höchstens %(max)d Zeichen", used=len(reason), max=REASON_MAX
+        )
     if form.errors:
         return _thread(item, form, 422)
     try:
@@ -294,7 +307,7 @@ def close(item_id: int) -> ResponseReturnValue:
         session.commit()
     except InboxError as exc:
         session.rollback()
-        form.errors["grund"] = exc.message
+        form.errors["grund"] = localize(exc.message)
         return _thread(item, form, exc.status)
-    flash("Ohne Antwort geschlossen.", "info")
+    flash(gettext("Ohne Antwort geschlossen."), "info")
     return redirect(url_for("dialog.index"), code=303)
