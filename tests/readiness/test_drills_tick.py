@@ -241,3 +241,23 @@ def test_a_drill_is_skipped_and_recorded_while_a_real_alert_is_active(
         assert session.scalar(select(Alert).where(Alert.status == "Exercise")) is None
     page_runs = drills_api(db)["runs"]
     assert [r["state"] for r in page_runs] == ["skipped"]  # type: ignore[index, union-attr]
+
+
+def test_a_plan_whose_drill_channels_are_gone_is_flagged_and_its_drill_not_sent_into_nothing(
+    db: Database, drill_setup: Settings, uebung: FakeMastodon, mastodon: FakeMastodon
+) -> None:
+    settings = drill_setup
+    plan_due_now(db, settings)
+    no_drill = CHANNELS.replace("drill = true\n", "")
+    configure_channels(db, no_drill.format(public=mastodon.url, test=uebung.url))
+    [plan] = drills_api(db)["plans"]  # type: ignore[misc]
+    assert "erreicht keinen Übungskanal" in plan["problem"]
+    client = create_test_app().test_client()
+    login(client, "krisenstab")
+    page = client.get("/krise/").get_data(as_text=True)
+    assert 'data-plan="monatlich" class="readiness-red"' in page and "erreicht keinen Übungskanal" in page
+
+    tick(settings, Dispatcher(settings, db))
+    assert uebung.posted() == [] and mastodon.posted() == []
+    [run] = drills_api(db)["runs"]  # type: ignore[misc]
+    assert run["state"] == "failed" and "erreicht keinen Übungskanal" in run["reason"]
