@@ -237,7 +237,9 @@ def get_item(session: Session, item_id: int) -> InboxItem:
 
 def assign(session: Session, item: InboxItem, assignee_id: int, by_id: int) -> None:
     if item.state not in OPEN_INBOX_STATES:
-        raise InboxError(Msg("Eintrag ist schon %(state)s", state=InboxState(item.state).label), status=409)
+        raise InboxError(
+            Msg("Eintrag ist schon %(state)s", state=Msg(InboxState(item.state).label)), status=409
+        )
     item.state = InboxState.ASSIGNED
     item.assigned_to_id = assignee_id
     audit(session, "inbox.assigned", by_id, item, assignee=assignee_id)

@@ -96,6 +96,10 @@ def test_the_reply_forms_refuse_bad_input_in_english(
     assert "Reply saved: it goes out as soon as a second person approves it." in page
     assert "awaiting approval" in page
     assert client.get("/dialog/999999").status_code == 404
+    assert client.post(f"/dialog/{item_id}/schliessen", data={"grund": "Werbung"}).status_code == 303
+    late = client.post(f"/dialog/{item_id}/zuweisen", data={"an": ""})
+    assert late.status_code == 409  # the state inside the domain's message is translated too
+    assert "The entry is already closed without a reply" in late.get_data(as_text=True)
 
 
 def test_a_domain_refusal_reaches_the_approver_in_english(
