@@ -29,6 +29,6 @@
         if (data.ok) { location.reload(); return; }
         if (status) { status.textContent = data.error; status.className = "flash error"; }
       })
-      .catch(function () { if (status) { status.textContent = "Verschieben fehlgeschlagen"; } });
+      .catch(function () { if (status) { status.textContent = status.dataset.failed || "Verschieben fehlgeschlagen"; } });
   });
 })();
