@@ -8,8 +8,9 @@ of the IANA list: "stadt.de" weighs 23, not 8.
 
 The counting and URL extraction come from ``twitter-text-parser``, a port of X's own
 twitter-text library that passes every URL, TLD and weighting case of the official
-conformance data (tests/text/test_x_conformance.py runs all of them). This module only
-states X's limits as data and gives the rest of the project one small typed interface.
+conformance data (tests/text/test_x.py runs all of them). This module only states X's
+limits as data and gives the rest of the project one small typed interface; mentions,
+hashtags and cashtags are found by :mod:`publisher.text.x_entities`.
 """
 
 from __future__ import annotations

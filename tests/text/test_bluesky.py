@@ -119,7 +119,8 @@ def test_adding_text_never_lowers_the_grapheme_count(text: str, tail: str) -> No
 
 @pytest.fixture
 def bsky(instance: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBluesky]:
-    fake = FakeBluesky(password="abcd-efgh-ijkl-mnop").start()
+    fake = FakeBluesky(password="abcd-efgh-ijkl-mnop")
+    fake.start()
     monkeypatch.setenv("TEST_BSKY_PASSWORD", "abcd-efgh-ijkl-mnop")
     monkeypatch.setattr(bluesky_module, "_memory_cache", {})  # no session of another fake
     yield fake

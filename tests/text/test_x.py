@@ -89,7 +89,7 @@ def _weighting(version: str) -> dict[str, Any]:
 
 
 V3 = "WeightedTweetsWithDiscountedEmojiCounterTest"
-COUNTED = ("weightedLength", "valid", "permillage", "displayRangeStart", "displayRangeEnd")
+COUNTED: tuple[str, ...] = ("weightedLength", "valid", "permillage", "displayRangeStart", "displayRangeEnd")
 COUNTED += ("validRangeStart", "validRangeEnd")
 
 
