@@ -176,7 +176,7 @@ def _judge(
 
 
 def _channel_notes(target: Target, count: int) -> list[str]:
-    notes = []
+    notes: list[str] = []
     if target.min_channels and count < target.min_channels:
         notes.append(
             Msg(
