@@ -4,13 +4,20 @@ Runs the real embedded stack (`ernstfall up`: Redis, Celery workers, scheduler, 
 in a temporary instance folder, sends N alerts one after another through the API and
 prints the distribution.
 
+With ``--profile N`` it instead profiles N alert requests in-process (cProfile, the Flask
+test client, the eight bench platforms as channels; nothing is sent: the dispatcher only
+collects the ids) and prints where the request's time goes.
+
     .venv/bin/python -m bench.alert_latency [--runs 20]
+    .venv/bin/python -m bench.alert_latency --profile 30 [--top 25]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import signal
 import statistics
 import subprocess
@@ -27,10 +34,73 @@ from workers.supervisor import free_port
 REPO = Path(__file__).resolve().parent.parent
 
 
+def profile_requests(count: int, top: int) -> None:
+    """``count`` alert API requests in this process under cProfile; the sends are not made."""
+    from bench.platforms import SECRETS, Platforms
+
+    platforms = Platforms(0.0).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "instance"
+        home.mkdir()
+        (home / "channels.toml").write_text(platforms.channels_toml())
+        os.environ.pop("REDIS_URL", None)
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.update(
+            SECRETS, ERNSTFALL_HOME=str(home), ERNSTFALL_PUBLIC_URL="https://warnung.bench.example"
+        )
+        run = [sys.executable, "-m", "workers.cli"]
+        subprocess.run([*run, "init", "--demo"], env=os.environ, check=True, capture_output=True)
+        token = subprocess.run(
+            [*run, "token", "krisenstab"], env=os.environ, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        from content_calendar.web import create_app
+
+        app = create_app({"TESTING": True})
+        collected: list[tuple[int, str]] = []
+        app.extensions["ernstfall_dispatcher"].enqueue = collected.extend  # no sending here
+        client = app.test_client()
+
+        def post(index: int) -> float:
+            started = time.perf_counter()
+            response = client.post(
+                "/api/v1/alerts",
+                json={
+                    "template": "unwetter",
+                    "idempotency_key": f"profile-{index}",
+                    "confirm_parallel": True,
+                    "variables": {"gebiet": f"Bezirk {index}", "von": "10:00", "bis": "12:00"},
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code in (200, 201), response.get_data(as_text=True)[:500]
+            return (time.perf_counter() - started) * 1000
+
+        for index in range(3):  # warm-up: imports, statement caches, first adapter use
+            post(-1 - index)
+        profiler = cProfile.Profile()
+        times = []
+        for index in range(count):
+            profiler.enable()
+            times.append(post(index))
+            profiler.disable()
+    platforms.stop()
+    times.sort()
+    print(f"alert API request in-process, {count} requests under cProfile (ms)")
+    print(f"  median {statistics.median(times):.1f}  min {times[0]:.1f}  max {times[-1]:.1f}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(top)
+    print(f"reproduce: .venv/bin/python -m bench.alert_latency --profile {count} --top {top}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--profile", type=int, default=0, help="profile N requests in-process instead")
+    parser.add_argument("--top", type=int, default=40, help="functions shown by --profile")
     args = parser.parse_args()
+    if args.profile:
+        profile_requests(args.profile, args.top)
+        return 0
     fake = FakeMastodon(token="bench").start()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "instance"

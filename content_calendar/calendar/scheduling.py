@@ -66,6 +66,7 @@ def _hold(session: Session, post: Post, reason: str) -> None:
         update(Post)
         .where(Post.id == post.id, Post.state == P.APPROVED)
         .values(state=P.HELD, held_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)  # "auto" scanned every loaded post: O(n²)
     )
     if result.rowcount == 1:  # type: ignore[attr-defined]
         audit(session, "post.held", None, post, reason=reason)

@@ -41,7 +41,7 @@ from content_calendar.crisis.placeholders import PlaceholderError, validate_valu
 from content_calendar.crisis.plan_b import sms_on_issue
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
-from publisher.outbox import create_delivery
+from publisher.outbox import NewDelivery, add_deliveries
 from publisher.outbox.dispatch import Dispatcher
 from publisher.outputs.banner import read_banner, write_banner
 from publisher.settings import Settings
@@ -282,7 +282,8 @@ def issue(
             raise AlertError(Msg("Kein aktiver Kanal für diese Vorlage konfiguriert"), status=409)
         message = message_for_alert(session, alert)
         renderings = render_for(channels, message, settings)
-        if approved_hash is not None and approved_hash != approval_hash(renderings):
+        signed = approval_hash(renderings)
+        if approved_hash is not None and approved_hash != signed:
             raise AlertError(
                 Msg(
                     "Der Text hat sich seit der Vorschau geändert (Vorlage oder Kanäle). "
@@ -299,22 +300,22 @@ def issue(
             raise AlertError(Msg("Text passt in keinen Kanal"), problems)
         # One misconfigured or too-short channel must not stop the alert everywhere else:
         # it is recorded as not sent, with its reason, and plan B takes over for it.
-        deliveries = [
-            create_delivery(
-                session,
-                channel=r.channel,
-                lane=Lane.CRISIS,
-                message=message,
-                settings=settings,
-                source_kind="alert",
-                source_id=alert.id,
-                idempotency_key=f"alert-{alert.id}-{r.channel.id}",
-                refused=problems.get(r.channel.name),
-                rendered=r.rendered,
-            )
-            for r in renderings
-        ]
-        deliveries += sms_on_issue(session, alert, settings)
+        # One multi-row insert for the deliveries and one for their log rows (add_deliveries).
+        social = add_deliveries(
+            session,
+            [
+                NewDelivery(
+                    r.channel, f"alert-{alert.id}-{r.channel.id}", r.rendered, problems.get(r.channel.name)
+                )
+                for r in renderings
+            ],
+            lane=Lane.CRISIS,
+            message=message,
+            settings=settings,
+            source_kind="alert",
+            source_id=alert.id,
+        )
+        sms = sms_on_issue(session, alert, settings)
         audit(
             session,
             f"alert.{msg_type.lower()}",
@@ -322,16 +323,16 @@ def issue(
             alert,
             template=template.key,
             version=template.version,
-            channels=[d.channel.name for d in deliveries],
+            channels=[r.channel.name for r in renderings] + [d.channel.name for d in sms],
             texts={r.channel.name: r.text for r in renderings},
-            approval_hash=approval_hash(renderings),
+            approval_hash=signed,
             drill=drill,
             via=via,
             references=earlier.id if earlier else None,
         )
         session.flush()
         alert_id = alert.id
-        ids = [(d.id, d.lane) for d in deliveries]
+        ids = [(delivery_id, str(Lane.CRISIS)) for delivery_id in social] + [(d.id, d.lane) for d in sms]
     dispatcher.enqueue(ids)  # after commit, never before
     return AlertResult(alert_id, created=True)
 

@@ -26,21 +26,25 @@ HEARTBEAT_KEY = "ernstfall:worker-heartbeat:{lane}"
 HEARTBEAT_TTL = 15
 
 
-# Community deliveries travel in small batches (one task claims and records many at
-# once), so a thousand posts due in the same second go out within it. Crisis
-# deliveries travel alone: each channel gets its own worker thread at once.
+# One task per wake: the deliveries one enqueue call hands over (an alert's channels, a
+# sweep's due rows) travel together, so a worker claims them in one transaction and sends
+# them at once. Community batches stay small (COMMUNITY_BATCH), so a thousand posts due in
+# the same second are shared between worker threads; a crisis batch is one alert's channels
+# (CRISIS_BATCH only bounds what a sweep after an outage hands to one task).
 COMMUNITY_BATCH = 25
+CRISIS_BATCH = 32
 
 
 def batches(items: list[tuple[int, str]]) -> list[tuple[str, list[int]]]:
-    """Group (id, lane) pairs into tasks: one id per crisis task, up to COMMUNITY_BATCH otherwise."""
-    result: list[tuple[str, list[int]]] = []
+    """Group (id, lane) pairs into tasks: crisis first, up to CRISIS_BATCH / COMMUNITY_BATCH ids each."""
+    crisis = [delivery_id for delivery_id, lane in items if lane == Lane.CRISIS]
     community = [delivery_id for delivery_id, lane in items if lane != Lane.CRISIS]
-    result.extend((Lane.CRISIS, [delivery_id]) for delivery_id, lane in items if lane == Lane.CRISIS)
     lanes = {delivery_id: lane for delivery_id, lane in items}
-    for start in range(0, len(community), COMMUNITY_BATCH):
-        chunk = community[start : start + COMMUNITY_BATCH]
-        result.append((lanes[chunk[0]], chunk))
+    result: list[tuple[str, list[int]]] = []
+    for ids, size in ((crisis, CRISIS_BATCH), (community, COMMUNITY_BATCH)):
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            result.append((lanes[chunk[0]], chunk))
     return result
 
 
@@ -115,21 +119,17 @@ class Dispatcher:
             return False
         return True
 
-    def send_inline(self, delivery_ids: list[int]) -> list[threading.Thread]:
-        """Send each delivery in its own thread of this process, in parallel."""
-        from publisher.outbox import process_delivery
+    def send_inline(self, delivery_ids: list[int]) -> threading.Thread:
+        """Send the deliveries from a thread of this process: one claim, each send in parallel."""
+        from publisher.outbox import process_many
 
         log.warning("crisis workers unavailable: sending %d deliveries inline", len(delivery_ids))
-        threads = [
-            threading.Thread(
-                target=process_delivery,
-                args=(self.db, delivery_id, self.settings),
-                kwargs={"inline": True},
-                name=f"inline-delivery-{delivery_id}",
-                daemon=False,
-            )
-            for delivery_id in delivery_ids
-        ]
-        for thread in threads:
-            thread.start()
-        return threads
+        thread = threading.Thread(
+            target=process_many,
+            args=(self.db, delivery_ids, self.settings),
+            kwargs={"inline": True},
+            name=f"inline-delivery-{delivery_ids[0]}",
+            daemon=False,
+        )
+        thread.start()
+        return thread

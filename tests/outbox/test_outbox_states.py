@@ -229,11 +229,13 @@ def test_a_batch_is_claimed_sent_and_recorded_together(db: Database, instance: S
     assert process_many(db, ids, instance) == {}
 
 
-def test_dispatcher_batches_community_but_not_crisis() -> None:
-    from publisher.outbox.dispatch import COMMUNITY_BATCH, batches
+def test_dispatcher_sends_an_alerts_deliveries_as_one_task_and_community_posts_in_batches() -> None:
+    from publisher.outbox.dispatch import COMMUNITY_BATCH, CRISIS_BATCH, batches
 
-    items = [(i, "community") for i in range(COMMUNITY_BATCH + 3)] + [(900, "crisis"), (901, "crisis")]
+    items = [(i, "community") for i in range(COMMUNITY_BATCH + 3)] + [(900 + i, "crisis") for i in range(9)]
     grouped = batches(items)
-    assert ("crisis", [900]) in grouped and ("crisis", [901]) in grouped
+    assert grouped[0] == ("crisis", [900 + i for i in range(9)])  # one task, first
     community = [ids for lane, ids in grouped if lane == "community"]
     assert [len(ids) for ids in community] == [COMMUNITY_BATCH, 3]
+    swept = batches([(i, "crisis") for i in range(CRISIS_BATCH + 1)])
+    assert [len(ids) for _, ids in swept] == [CRISIS_BATCH, 1]
