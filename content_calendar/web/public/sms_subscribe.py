@@ -121,7 +121,7 @@ def admin() -> ResponseReturnValue:
     """GDPR requests: export or delete one subscriber by number."""
     session = db_session()
     found = None
-    error = None
+    error: str | None = None
     if request.method == "POST":
         try:
             phone = normalise_phone(request.form.get("phone", ""))
