@@ -85,3 +85,8 @@ def test_the_calendar_stays_german_by_default(client: FlaskClient, db: Database)
     text = _visible_text(client.get("/kalender/woche").get_data(as_text=True))
     assert "Vorwoche" in text and "nächste Woche" in text
     assert re.search(r"\b(Mo|Di|Mi|Do|Fr|Sa|So) \d\d\.\d\d\.", text)
+
+
+def test_the_live_check_names_its_unit_in_english(english_editor: FlaskClient) -> None:
+    found = english_editor.post("/posts/check", data={"text": "Hallo", "channels": ["mastodon"]}).get_json()
+    assert [c["unit"] for c in found["channels"]] == ["characters"]

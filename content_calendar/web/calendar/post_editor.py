@@ -226,7 +226,8 @@ def check() -> ResponseReturnValue:
     form = read_form(request.form, [c.name for c in channels])
     chosen = [c for c in channels if c.name in form.channels] or channels
     message = preview_message(post_input(form, utcnow() + timedelta(days=1)))
-    result: dict[str, object] = {"channels": [c.to_json() for c in check_channels(chosen, message, conf)]}
+    checks = [{**c.to_json(), "unit": localize(c.unit)} for c in check_channels(chosen, message, conf)]
+    result: dict[str, object] = {"channels": checks}
     if form.when:
         when = publish_time(form, conf.timezone)
         result["time_problem"] = localize(form.errors.get("publish_at", "")) or None
