@@ -47,6 +47,7 @@ def benchmarks(quick: bool, fanout_json: Path) -> list[list[str]]:
         [*py, "bench.board_live", "--boards", "0,10,50,100"],
         [*py, "bench.web_memory", "--alerts", "90" if quick else "300"],
         [*py, "bench.sms_scale", *(["--subscribers", "10000", "--rounds", "1"] if quick else [])],
+        [*py, "bench.inbox_list", "--runs", "20" if quick else "50"],
     ]
 
 

@@ -19,7 +19,14 @@ SHORT_DAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
 
 def reply_hours(session: Session) -> OfficeHours:
-    return office_hours(session)
+    """The reply hours, read once per session: a list of 100 entries asks for each one's age."""
+    cached = session.info.get(_CACHE_KEY)
+    if not isinstance(cached, OfficeHours):
+        cached = session.info[_CACHE_KEY] = office_hours(session)
+    return cached
+
+
+_CACHE_KEY = "dialog.reply_hours"
 
 
 def is_open(when: datetime, hours: OfficeHours, tz_name: str) -> bool:
@@ -36,8 +43,14 @@ def hours_text(hours: OfficeHours) -> str:
     return f"{day_text} {hours.start}–{hours.end} Uhr, nicht an Feiertagen"
 
 
-def open_seconds(start: datetime, end: datetime, hours: OfficeHours, tz_name: str) -> float:
-    """Seconds between ``start`` and ``end`` that fall inside the reply hours."""
+def open_seconds(
+    start: datetime, end: datetime, hours: OfficeHours, tz_name: str, enough: float | None = None
+) -> float:
+    """Seconds between ``start`` and ``end`` that fall inside the reply hours.
+
+    ``enough``: stop counting once the total passes it (whether an entry is overdue does not
+    need the open time of the 90 days it may be old).
+    """
     if end <= start:
         return 0.0
     tz = zone(tz_name)
@@ -51,12 +64,17 @@ def open_seconds(start: datetime, end: datetime, hours: OfficeHours, tz_name: st
             window_end = datetime.combine(day, closes, tz)
             overlap = min(end, window_end) - max(start, window_start)
             total += max(0.0, overlap.total_seconds())
+            if enough is not None and total > enough:
+                return total
         day += timedelta(days=1)
     return total
 
 
 def is_overdue(received: datetime, now: datetime, hours: OfficeHours, tz_name: str, within: float) -> bool:
-    return open_seconds(received, now, hours, tz_name) > within * 3600
+    limit = within * 3600
+    if (now - received).total_seconds() <= limit:  # open time is never more than the time passed
+        return False
+    return open_seconds(received, now, hours, tz_name, enough=limit) > limit
 
 
 def age_text(received: datetime, now: datetime | None = None) -> str:
