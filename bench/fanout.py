@@ -104,8 +104,10 @@ def running_stack(platforms: Platforms, community: FakeReceiver, args: argparse.
             PYTHONPATH=str(REPO),
             ERNSTFALL_PUBLIC_URL="https://warnung.bench.example",
             # The alerts of the rounds would otherwise put the city in crisis mode and hold
-            # the backlog instead of draining it beside them (what is measured here).
-            ERNSTFALL_CRISIS_PAUSE_LEVELS="",
+            # the backlog instead of draining it beside them (what is measured here). Not ""
+            # (an empty variable counts as unset, so crisis mode stayed on and the 5,000 posts
+            # were held, not sent): "allclear" pauses nothing, an all-clear is never active.
+            ERNSTFALL_CRISIS_PAUSE_LEVELS="allclear",
         )
         if args.redis_port:
             env["ERNSTFALL_REDIS_PORT"] = str(args.redis_port)
@@ -274,8 +276,16 @@ def release_backlog(stack: Stack, posts: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         with db.session() as session:
-            waiting = session.scalar(select(func.count(Post.id)).where(Post.state == PostState.APPROVED))
-        if not waiting:
+            counts = dict(
+                session.execute(
+                    select(Post.state, func.count(Post.id))
+                    .where(Post.state.in_([PostState.APPROVED, PostState.HELD]))
+                    .group_by(Post.state)
+                ).all()
+            )
+        if counts.get(PostState.HELD):
+            raise TimeoutError(f"{counts[PostState.HELD]} posts held (crisis mode?), not released")
+        if not counts.get(PostState.APPROVED):
             return
         time.sleep(0.2)
     raise TimeoutError("the scheduler did not release the backlog within 120 s")

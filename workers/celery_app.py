@@ -46,7 +46,11 @@ app.conf.update(
 # harmless if the supervisor already had the delivery resent.
 @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
 def deliver(delivery_ids: list[int] | int) -> dict[int, str]:
-    """Send the deliveries with these ids (a batch for the community lane, one for crisis)."""
+    """Send the deliveries with these ids: one claim for all, each send in its own thread.
+
+    A crisis task carries all deliveries of one alert (or of one sweep), a community task a
+    batch of up to 25 posts' deliveries (``publisher.outbox.dispatch.batches``).
+    """
     ids = [delivery_ids] if isinstance(delivery_ids, int) else [int(i) for i in delivery_ids]
     return process_many(get_database(settings), ids, settings, owner=LEASE_OWNER)
 
