@@ -45,11 +45,10 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     from content_calendar.database import migrate
-    from workers.supervisor import AlreadyRunning, Supervisor
+    from publisher.settings import child_environment
+    from workers.supervisor import AlreadyRunning, InstanceLock, exec_supervisor
 
     try:
-        from workers.supervisor import InstanceLock
-
         probe = InstanceLock(settings.home)
         probe.acquire()
         probe.release()
@@ -57,11 +56,8 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 3
     migrate(settings)
-    try:
-        return Supervisor(settings, args.host, args.port).run()
-    except AlreadyRunning as exc:
-        print(f"Fehler: {exc}", file=sys.stderr)
-        return 3
+    # The supervisor runs in this process (same PID) without the application loaded.
+    exec_supervisor(settings, child_environment(), args.host, args.port)
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,10 +1,12 @@
-"""The readiness checks as a job: due channels from the scheduler tick, run on the ``health`` queue.
+"""The readiness checks as a job: due channels from the scheduler tick.
 
-The scheduler claims the channels whose check is due (in SQL) and hands their ids to
-the ``health`` queue, served by its own worker, so a platform that takes 15 s to answer
-never holds a crisis or community worker. Without a live health worker (no Redis, or
-only ``ernstfall scheduler`` running) the scheduler runs the round in one background
-thread of its own: readiness must not depend on the broker it also watches.
+The scheduler claims the channels whose check is due (in SQL). If a ``health`` worker
+is alive (docker-compose runs one; ``ernstfall worker health`` starts one) the ids go to
+its ``health`` queue; otherwise, as under ``ernstfall up``, which starts no health worker
+(one process and about 130 MB less, issue 16), the scheduler runs the round in one
+background thread of its own. Either way a platform that takes 15 s to answer never
+holds a crisis or community worker, nor the scheduler's tick, and readiness does not
+depend on the broker it also watches.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from content_calendar.dialog.run import interval as dialog_interval
 from publisher.outbox import sweep
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
+from workers.handback import release_reported
 from workers.health import schedule_due, staff_addresses
 from workers.weekly import maybe_send_digest
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     db = get_database(settings)
+    release_reported(settings)  # sends of a worker `ernstfall up` saw die: due now, for the sweep
     report = tick(db, settings)
     if report.deliveries:
         dispatcher.enqueue(report.deliveries)

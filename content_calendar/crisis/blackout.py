@@ -25,14 +25,11 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pyphen
-import segno
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,8 +43,13 @@ from publisher.outputs.cap import CapProfile, cap_document
 from publisher.settings import Settings, load_settings
 from publisher.vocabulary import DRILL_MARK, MARK_SEPARATOR, CapStatus, level_colour
 
-# fpdf2 leaves the cursor right of a cell by default; every block starts a new line.
-NEXT_LINE: dict[str, Any] = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+if TYPE_CHECKING:  # fpdf2 (about 34 MB), segno and pyphen: imported only when a notice is printed
+    import pyphen
+    from fpdf import FPDF
+
+# fpdf2 leaves the cursor right of a cell by default; every block starts a new line
+# (XPos.LMARGIN, YPos.NEXT, by name: fpdf2 takes either, and this module loads without it).
+NEXT_LINE: dict[str, Any] = {"new_x": "LMARGIN", "new_y": "NEXT"}
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FONT_FAMILY = "DejaVu"  # DejaVu Sans covers Latin, Cyrillic, Turkish and Arabic
@@ -59,7 +61,15 @@ LINE_SPACING = 1.25
 QR_SIZE_MM = 45.0
 LATIN1_SWAPS = {"„": '"', "“": '"', "”": '"', "‚": "'", "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."}
 SOFT_HYPHEN = "\u00ad"
-GERMAN_HYPHENATION = pyphen.Pyphen(lang="de_DE")
+
+
+@cache
+def german_hyphenation() -> pyphen.Pyphen:
+    import pyphen
+
+    return pyphen.Pyphen(lang="de_DE")
+
+
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 MISSING_FONT_NOTE = (
     "{language}: kann hier nicht gedruckt werden – auf dem Server fehlt eine Schrift dafür "
@@ -169,6 +179,8 @@ def printable(text: str, face: Typeface) -> str | None:
 
 
 def _new_pdf(face: Typeface) -> FPDF:
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(True, margin=MARGIN_MM)
@@ -196,6 +208,8 @@ def _paragraph(pdf: FPDF, face: Typeface, text: str, size: float, *, bold: bool 
 
 
 def _qr_png(url: str) -> bytes:
+    import segno
+
     buffer = io.BytesIO()
     segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
     return buffer.getvalue()
@@ -262,6 +276,8 @@ def _draw_front(pdf: FPDF, face: Typeface, content: NoticeContent, sizes: Sizes)
 
 
 def _draw_qr(pdf: FPDF, face: Typeface, url: str, sizes: Sizes) -> None:
+    from fpdf.enums import XPos, YPos
+
     pdf.ln(sizes.body * PT_TO_MM * 0.4)
     if pdf.get_y() + QR_SIZE_MM > pdf.page_break_trigger:
         pdf.add_page()
@@ -312,14 +328,14 @@ def hyphenated(pdf: FPDF, text: str) -> str:
     """
     words = text.split(" ")
     return " ".join(
-        GERMAN_HYPHENATION.inserted(word, hyphen=SOFT_HYPHEN)
+        german_hyphenation().inserted(word, hyphen=SOFT_HYPHEN)
         if pdf.get_string_width(word) > _line_width(pdf)
         else word
         for word in words
     )
 
 
-Draw = Callable[[FPDF, Typeface, NoticeContent, Sizes], None]
+Draw = Callable[["FPDF", Typeface, NoticeContent, Sizes], None]
 
 
 def fitting_sizes(trial: FPDF, face: Typeface, content: NoticeContent, *draws: Draw) -> Sizes:

@@ -21,12 +21,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from atproto import Client, models
-from atproto_client.exceptions import AtProtocolError
-from mastodon.errors import MastodonError, MastodonRatelimitError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -43,6 +40,9 @@ from publisher.inbox import acquire_read, parse_time, pause_reads
 from publisher.models import Delivery
 from publisher.outbox import channel_config
 from publisher.settings import Settings
+
+if TYPE_CHECKING:  # the SDKs load only where a search runs (issue 16: memory)
+    from atproto import Client
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,8 @@ def run_search(adapter: ChannelAdapter, search: str, keyword: str, now: datetime
 
 def mastodon_search(adapter: MastodonChannel, search: str, keyword: str) -> list[Found]:
     """A hashtag timeline (``#tag``) or the status search for ``keyword``."""
+    from mastodon.errors import MastodonError, MastodonRatelimitError  # only where it searches
+
     client = adapter.client()
     acquire_read(adapter.config, MASTODON_READ_RATE)
     try:
@@ -169,6 +171,9 @@ def mastodon_search(adapter: MastodonChannel, search: str, keyword: str) -> list
 
 def bluesky_search(adapter: BlueskyChannel, keyword: str, since: datetime) -> list[Found]:
     """``searchPosts`` for ``keyword``, newest first, not older than the counting period."""
+    from atproto import models  # only where it searches
+    from atproto_client.exceptions import AtProtocolError
+
     acquire_read(adapter.config, BLUESKY_READ_RATE)
     params = models.AppBskyFeedSearchPosts.Params(
         q=keyword, sort="latest", since=since.strftime("%Y-%m-%dT%H:%M:%S.000Z"), limit=BLUESKY_LIMIT

@@ -26,23 +26,9 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
 import redis
-from atproto import Client, models
-from atproto_client.client.session import Session, SessionEvent
-from atproto_client.exceptions import (
-    AtProtocolError,
-    BadRequestError,
-    InvokeTimeoutError,
-    NetworkError,
-    RateLimitExceededError,
-    RequestErrorBase,
-    UnauthorizedError,
-)
-from atproto_client.request import Request
-from cryptography.fernet import Fernet, InvalidToken
 
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
@@ -50,6 +36,11 @@ from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, pa
 from publisher.outbox import ratelimit
 from publisher.text import bluesky as bluesky_text
 from publisher.vocabulary import InboxKind
+
+if TYPE_CHECKING:  # atproto (about 26 MB) is imported by the code that talks to Bluesky only
+    from atproto import Client
+    from atproto_client.client.session import Session, SessionEvent
+    from atproto_client.exceptions import RequestErrorBase
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +68,14 @@ class SessionCache:
 
     def __init__(self, channel: str, password: str) -> None:
         self.key = SESSION_KEY.format(channel=channel)
+        from cryptography.fernet import Fernet
+
         digest = hashlib.sha256(b"ernstfall-bluesky-session\0" + password.encode()).digest()
         self.fernet = Fernet(base64.urlsafe_b64encode(digest))
 
     def load(self) -> str | None:
+        from cryptography.fernet import InvalidToken
+
         token = self._read()
         if token is None:
             return None
@@ -163,6 +158,10 @@ class BlueskyChannel(ChannelAdapter):
 
     # -- worker side -------------------------------------------------------
     def new_client(self) -> Client:
+        import httpx
+        from atproto import Client
+        from atproto_client.request import Request
+
         timeout = httpx.Timeout(self.config.http_timeout)
         return Client(base_url=self.config.base_url or DEFAULT_BASE_URL, request=Request(timeout=timeout))
 
@@ -171,6 +170,9 @@ class BlueskyChannel(ChannelAdapter):
 
     def logged_in(self, *, fresh: bool = False) -> Client:
         """A client with the cached session, or after one login if there is none."""
+        import httpx
+        from atproto_client.exceptions import AtProtocolError
+
         cache = self.session_cache()
         client = self.new_client()
         client.on_session_change(lambda event, session: remember_session(cache, event, session))
@@ -204,6 +206,10 @@ class BlueskyChannel(ChannelAdapter):
         return action(self.logged_in(fresh=True))
 
     def post(self, client: Client, rendered: dict[str, Any], message: Message) -> Receipt:
+        import httpx
+        from atproto import models
+        from atproto_client.exceptions import AtProtocolError
+
         session = client._session
         assert session is not None
         rkey = str(rendered.get("rkey") or new_tid())
@@ -240,6 +246,9 @@ class BlueskyChannel(ChannelAdapter):
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions, replies and quotes from ``listNotifications``, newer than ``cursor`` (indexedAt)."""
         acquire_read(self.config, "300/5m")
+        import httpx
+        from atproto import models
+        from atproto_client.exceptions import AtProtocolError
 
         def listed(client: Client) -> Any:
             try:
@@ -279,6 +288,9 @@ class BlueskyChannel(ChannelAdapter):
 
     def mention_facets(self, client: Client, text: str) -> list[dict[str, Any]]:
         """Mention facets for the handles that resolve to a DID; others stay plain text."""
+        import httpx
+        from atproto_client.exceptions import AtProtocolError
+
         found = []
         for mention in bluesky_text.mentions(text):
             try:
@@ -292,6 +304,9 @@ class BlueskyChannel(ChannelAdapter):
 
     def existing(self, client: Client, did: str, rkey: str) -> Receipt | None:
         """The post of an earlier attempt of this delivery, if it got through."""
+        from atproto import models
+        from atproto_client.exceptions import BadRequestError
+
         try:
             found = client.com.atproto.repo.get_record(
                 models.ComAtprotoRepoGetRecord.Params(repo=did, collection=POST_COLLECTION, rkey=rkey)
@@ -321,6 +336,16 @@ class BlueskyChannel(ChannelAdapter):
         return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
 
     def classify(self, exc: Exception, *, posting: bool, login: bool = False) -> DeliveryError:
+        import httpx
+        from atproto_client.exceptions import (
+            BadRequestError,
+            InvokeTimeoutError,
+            NetworkError,
+            RateLimitExceededError,
+            RequestErrorBase,
+            UnauthorizedError,
+        )
+
         name = self.config.name
         if isinstance(exc, DeliveryError):
             return exc
@@ -379,6 +404,8 @@ class BlueskyChannel(ChannelAdapter):
 
     def check(self) -> CheckResult:
         """Log in (or reuse the session) and read it back; posts nothing."""
+        import httpx
+        from atproto_client.exceptions import AtProtocolError
 
         def whoami(client: Client) -> str:
             try:
@@ -398,6 +425,8 @@ INBOX_REASONS = ("mention", "reply", "quote")
 
 def remember_session(cache: SessionCache, event: SessionEvent, session: Session) -> None:
     """Write a new or refreshed session back; importing the cached one changes nothing."""
+    from atproto_client.client.session import SessionEvent
+
     if event != SessionEvent.IMPORT:
         cache.save(session.export())
 

@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonError,
-    MastodonNetworkError,
-    MastodonNotFoundError,
-    MastodonRatelimitError,
-    MastodonServerError,
-    MastodonUnauthorizedError,
-)
 
 from publisher import http
 from publisher.channels.base import (
@@ -37,6 +27,10 @@ from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
 from publisher.text import mastodon as mastodon_text
 from publisher.vocabulary import InboxKind
+
+if TYPE_CHECKING:  # Mastodon.py (about 20 MB) is imported by the code that talks to Mastodon only
+    from mastodon import Mastodon
+    from mastodon.errors import MastodonError
 
 
 class MastodonChannel(ChannelAdapter):
@@ -63,6 +57,8 @@ class MastodonChannel(ChannelAdapter):
         )
 
     def client(self) -> Mastodon:
+        from mastodon import Mastodon
+
         if not self.config.base_url:
             raise DeliveryError(f"{self.config.name}: base_url (Instanz-URL) fehlt", permanent=True)
         return Mastodon(
@@ -90,6 +86,8 @@ class MastodonChannel(ChannelAdapter):
         }
 
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        from mastodon.errors import MastodonError
+
         client = self.client()
         ratelimit.acquire(self.config, self.default_rate)
         try:
@@ -110,6 +108,15 @@ class MastodonChannel(ChannelAdapter):
         return Receipt(remote_id=str(status["id"]), url=status.get("url"))
 
     def classify(self, exc: MastodonError, client: Mastodon) -> DeliveryError:
+        from mastodon.errors import (
+            MastodonAPIError,
+            MastodonNetworkError,
+            MastodonNotFoundError,
+            MastodonRatelimitError,
+            MastodonServerError,
+            MastodonUnauthorizedError,
+        )
+
         name = self.config.name
         last = last_response(client)
         if isinstance(exc, MastodonRatelimitError):
@@ -161,6 +168,8 @@ class MastodonChannel(ChannelAdapter):
 
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions (public and direct) since ``cursor`` (the newest notification id seen)."""
+        from mastodon.errors import MastodonError, MastodonRatelimitError
+
         client = self.client()
         acquire_read(self.config, "60/5m")  # Mastodon allows 300 calls per 5 minutes per account
         try:
@@ -197,6 +206,9 @@ class MastodonChannel(ChannelAdapter):
         )
 
     def check(self) -> CheckResult:
+        from mastodon import Mastodon
+        from mastodon.errors import MastodonError
+
         try:
             account = self.client().account_verify_credentials()
         except DeliveryError as exc:

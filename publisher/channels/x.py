@@ -14,10 +14,9 @@ post is probably already online.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-import tweepy
 
 from publisher import http
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
@@ -27,6 +26,9 @@ from publisher.outbox import ratelimit
 from publisher.rebased_session import RebasedSession
 from publisher.text import x as x_text
 from publisher.vocabulary import InboxKind
+
+if TYPE_CHECKING:  # tweepy (about 15 MB) is imported by the code that talks to X only
+    import tweepy
 
 TWEEPY_ORIGIN = "https://api.twitter.com"  # what tweepy.Client hard-codes
 DEFAULT_BASE_URL = "https://api.x.com"
@@ -61,6 +63,8 @@ class XChannel(ChannelAdapter):
 
     # -- worker side -------------------------------------------------------
     def client(self) -> tweepy.Client:
+        import tweepy
+
         keys = {name: self.config.secret(name) for name in CREDENTIALS}
         client = tweepy.Client(**keys, return_type=dict, wait_on_rate_limit=False)
         client.session = RebasedSession(
@@ -69,6 +73,8 @@ class XChannel(ChannelAdapter):
         return client
 
     def send(self, rendered: dict[str, Any], message: Message, idempotency_key: str) -> Receipt:
+        import tweepy
+
         client = self.client()
         ratelimit.acquire(self.config, self.default_rate)
         media_ids = [self.upload(client, media.path, media.mime, media.alt) for media in message.media]
@@ -93,6 +99,8 @@ class XChannel(ChannelAdapter):
 
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions of the account since ``cursor`` (the newest post id seen), with the post each answers."""
+        import tweepy
+
         client = self.client()
         acquire_read(self.config, "10/15m")  # GET /2/users/:id/mentions on the Basic tier
         try:
@@ -136,6 +144,8 @@ class XChannel(ChannelAdapter):
 
     def read_error(self, exc: Exception) -> DeliveryError:
         """A failed read: a 429 pauses reads (not posting) until X's reset."""
+        import tweepy
+
         response = exc.response if isinstance(exc, tweepy.HTTPException) else None
         if isinstance(response, requests.Response) and response.status_code == 429:
             rule = http.throttled(self.config.name, 429, response.headers, wait=reset_wait(response))
@@ -161,6 +171,8 @@ class XChannel(ChannelAdapter):
 
     def upload(self, client: tweepy.Client, path: str, mime: str, alt: str) -> str:
         """v2 simple upload, then the alt text; returns the media id."""
+        import tweepy
+
         session: RebasedSession = client.session
         auth = tweepy.OAuth1UserHandler(
             client.consumer_key, client.consumer_secret, client.access_token, client.access_token_secret
@@ -208,6 +220,8 @@ class XChannel(ChannelAdapter):
         return body if isinstance(body, dict) else {}
 
     def classify(self, exc: Exception, *, posting: bool) -> DeliveryError:
+        import tweepy
+
         name = self.config.name
         if isinstance(exc, tweepy.HTTPException) and isinstance(exc.response, requests.Response):
             return self.from_response(exc.response)
@@ -258,6 +272,8 @@ class XChannel(ChannelAdapter):
             ratelimit.pause(self.config, reset_wait(response))
 
     def check(self) -> CheckResult:
+        import tweepy
+
         try:
             body = self.client().get_me(user_auth=True)
         except DeliveryError as exc:

@@ -34,6 +34,11 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
+def supervisor_pss_mb(pid: int) -> float:
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
+
+
 @pytest.fixture
 def home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -124,10 +129,11 @@ def test_up_runs_the_stack_sends_an_alert_and_stops_cleanly(
         assert "läuft bereits" in second.stderr
 
         children = children_of(up.pid)
-        assert len(children) == 6  # redis, three workers (crisis, community, health), scheduler, web
+        assert len(children) == 5  # redis, two workers (crisis, community), scheduler, web
+        assert supervisor_pss_mb(up.pid) < 40  # it holds nothing of the application (issue 16)
         victim = max(children)
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: len(children_of(up.pid) - {victim}) == 6, timeout=30, what="restart")
+        wait_until(lambda: len(children_of(up.pid) - {victim}) == 5, timeout=30, what="restart")
         all_children = children | children_of(up.pid)
     finally:
         up.send_signal(signal.SIGTERM)
