@@ -108,6 +108,7 @@ def test_the_fallback_console_and_the_overview_in_english(
     for english in ("Fallback console", "Active alerts", "Failed deliveries", "Text messages to subscribers"):
         assert english in console, english
     assert "Aktive Warnungen" not in console and "Fehlgeschlagene Zustellungen" not in console
+    assert "from alert level <strong>Danger</strong>" in console  # markup in a message stays markup
     overview = english_page(client, "/")
     for english in ("Overview", "Recent alerts", "Scheduled posts", "Deliveries", "Alert #"):
         assert english in overview, english
@@ -118,6 +119,7 @@ def test_channels_and_sms_subscriptions_in_english(client: FlaskClient, sms_setu
     login(client, "admin")
     channels = english_page(client, "/kanaele/")
     assert "Credentials from" in channels and "Check" in channels and "Zugangsdaten aus" not in channels
+    assert "taken over with <code>ernstfall channels sync</code>" in channels
     subscriptions = english_page(client, "/sms/verwaltung")
     assert "SMS subscriptions" in subscriptions and "Confirmed: 0" in subscriptions
     response = client.post("/sms/verwaltung", data={"phone": "0151 23456789", "action": "export"})
