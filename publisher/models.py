@@ -26,6 +26,9 @@ class Channel(Base):
     base_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # Non-secret options plus credential *references* ({"token_env": "..."}).
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the platform itself states about its limits (a Mastodon instance's
+    # configuration.statuses), learned by the readiness check, never asked in a request.
+    platform_limits: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def serves(self, lane: Lane | str) -> bool:

@@ -100,7 +100,8 @@ class CheckResult:
 
     ``expires_at``: when the token stops working, if the platform says so (Graph debug_token).
     ``balance``: prepaid credit left (SMS gateways), in ``currency``. Readiness turns these
-    into warnings; an adapter only reports them.
+    into warnings; an adapter only reports them. ``platform_limits``: what the platform
+    states about its limits (stored with the channel; ``None``: nothing new learned).
     """
 
     ok: bool
@@ -108,6 +109,7 @@ class CheckResult:
     expires_at: datetime | None = None
     balance: float | None = None
     currency: str = ""
+    platform_limits: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ class ChannelConfig:
     base_url: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     http_timeout: float = 15.0
+    # What the platform states about its limits, as the readiness check last stored it.
+    platform_limits: dict[str, Any] = field(default_factory=dict)
 
     def secret(self, key: str) -> str:
         """Resolve credential ``key`` via ``{key}_env`` or ``{key}_file`` options.

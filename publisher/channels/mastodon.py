@@ -215,26 +215,25 @@ class MastodonChannel(ChannelAdapter):
             return CheckResult(False, str(exc))
         except MastodonError as exc:
             return CheckResult(False, str(self.classify(exc, Mastodon(api_base_url="http://x"))))
-        return CheckResult(True, f"angemeldet als @{account['acct']}")
+        return CheckResult(
+            True, f"angemeldet als @{account['acct']}", platform_limits=stated_limits(self.config)
+        )
 
 
-_INSTANCE_CACHE: dict[str, tuple[float, mastodon_text.InstanceLimits]] = {}
-_CACHE_OK_SECONDS = 3600.0
-_CACHE_FAIL_SECONDS = 60.0
 DEFAULT_MAX_CHARACTERS = mastodon_text.MAX_CHARACTERS
 
 
 def instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimits:
-    """The instance's status limits: the channel's options, else what the instance says.
+    """The instance's status limits: the channel's options, else what the instance said.
 
     ``max_characters`` and ``characters_reserved_per_url`` come from ``/api/v2/instance``
-    (``configuration.statuses``), cached per instance for an hour (a failed lookup for a
-    minute, with Mastodon's defaults 500/23) so validating while an editor types never waits
-    on the network. The editor's counter, the API validation and the sending adapter all
-    build this adapter, so all three use the same numbers. An option in ``channels.toml``
-    wins over the instance.
+    (``configuration.statuses``). The readiness check reads them (:meth:`MastodonChannel.check`)
+    and stores them with the channel (``platform_limits``); this only reads what was stored,
+    so counting never waits on the network, and the editor's counter, the API validation and
+    the sending adapter use the same numbers in every process. Before the first check:
+    Mastodon's defaults 500/23. An option in ``channels.toml`` wins over the instance.
     """
-    limits = _asked_instance_limits(config)
+    limits = mastodon_text.InstanceLimits.from_statuses(config.platform_limits)
     configured = {
         key: int(config.options[key])
         for key in ("max_characters", "characters_reserved_per_url")
@@ -243,14 +242,13 @@ def instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimits:
     return replace(limits, **configured) if configured else limits
 
 
-def _asked_instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimits:
-    if config.type != "mastodon" or not config.base_url or config.options.get("max_characters"):
-        return mastodon_text.InstanceLimits()
-    now = time.monotonic()
-    cached = _INSTANCE_CACHE.get(config.base_url)
-    if cached and cached[0] > now:
-        return cached[1]
-    limits, ttl = mastodon_text.InstanceLimits(), _CACHE_FAIL_SECONDS
+def stated_limits(config: ChannelConfig) -> dict[str, int] | None:
+    """What the instance states now (``None`` when it does not answer: keep what is stored).
+
+    A network call: only the readiness check makes it, outside any transaction.
+    """
+    if not config.base_url:
+        return None
     try:
         response = http.request(
             "GET",
@@ -259,11 +257,12 @@ def _asked_instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimit
             timeout=min(3.0, config.http_timeout),
         )
         limits = mastodon_text.InstanceLimits.from_instance(http.json_body(response, config.name))
-        ttl = _CACHE_OK_SECONDS
     except DeliveryError:
-        pass
-    _INSTANCE_CACHE[config.base_url] = (now + ttl, limits)
-    return limits
+        return None
+    return {
+        "max_characters": limits.max_characters,
+        "characters_reserved_per_url": limits.characters_reserved_per_url,
+    }
 
 
 def instance_max_characters(config: ChannelConfig) -> int:

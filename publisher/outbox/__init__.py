@@ -46,6 +46,7 @@ def channel_config(channel: Channel, settings: Settings) -> ChannelConfig:
         base_url=channel.base_url,
         options=dict(channel.options or {}),
         http_timeout=settings.http_timeout,
+        platform_limits=dict(channel.platform_limits or {}),
     )
 
 

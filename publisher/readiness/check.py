@@ -22,6 +22,7 @@ from publisher.channels.base import ChannelConfig, CheckResult
 from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
 from publisher.models import Channel
+from publisher.outbox import channel_config
 from publisher.readiness import drills
 from publisher.readiness.models import ChannelHealth
 from publisher.settings import Settings
@@ -64,14 +65,7 @@ def interval(settings: Settings, crisis: bool) -> timedelta:
 
 
 def target_for(channel: Channel, settings: Settings) -> Target:
-    config = ChannelConfig(
-        name=channel.name,
-        type=channel.type,
-        base_url=channel.base_url,
-        options=dict(channel.options or {}),
-        http_timeout=settings.http_timeout,
-    )
-    return Target(channel.id, channel.name, channel.serves(Lane.CRISIS), config)
+    return Target(channel.id, channel.name, channel.serves(Lane.CRISIS), channel_config(channel, settings))
 
 
 def claim_due(db: Database, settings: Settings, now: datetime | None = None) -> list[int]:
@@ -181,6 +175,9 @@ def record(db: Database, target: Target, result: CheckResult, verdict: Verdict, 
         row.expires_at = result.expires_at
         row.balance = result.balance
         row.currency = result.currency
+        channel = session.get(Channel, target.channel_id)
+        if result.platform_limits is not None and channel is not None:
+            channel.platform_limits = result.platform_limits
 
 
 def check_one(db: Database, settings: Settings, target: Target, audience: Audience) -> Verdict:

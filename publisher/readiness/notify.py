@@ -22,6 +22,7 @@ from publisher.channels.sms_providers import provider_for
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel
+from publisher.outbox import channel_config
 from publisher.readiness.models import ChannelHealth
 from publisher.settings import Settings
 from publisher.smtp import open_smtp, server_from_settings
@@ -135,13 +136,7 @@ def sms_gateway(db: Database, settings: Settings, avoid: set[int]) -> ChannelCon
             health = session.get(ChannelHealth, channel.id)
             failing = health is not None and health.state == R.FAILING
             if channel.type == "sms" and channel.id not in avoid and not failing:
-                return ChannelConfig(
-                    channel.name,
-                    channel.type,
-                    channel.base_url,
-                    dict(channel.options or {}),
-                    settings.http_timeout,
-                )
+                return channel_config(channel, settings)
     return None
 
 

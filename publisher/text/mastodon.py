@@ -80,7 +80,11 @@ class InstanceLimits:
     @classmethod
     def from_instance(cls, body: Any) -> InstanceLimits:
         """The limits an instance states; a missing or nonsensical value keeps its default."""
-        statuses = _path(body, "configuration", "statuses")
+        return cls.from_statuses(_path(body, "configuration", "statuses"))
+
+    @classmethod
+    def from_statuses(cls, statuses: Any) -> InstanceLimits:
+        """From the ``configuration.statuses`` object (as stored with the channel)."""
         return cls(
             max_characters=_positive(_path(statuses, "max_characters"), MAX_CHARACTERS),
             characters_reserved_per_url=_positive(
