@@ -37,7 +37,7 @@ from content_calendar.crisis.drill_plan import (
     no_drill_channel,
     plan_problem,
 )
-from content_calendar.crisis.lifecycle import DatabaseBusy, issue
+from content_calendar.crisis.lifecycle import DatabaseBusy, close, issue
 from content_calendar.crisis.models import Alert
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 S = DeliveryState
 STALLED_AFTER = timedelta(seconds=60)  # a claim not issued by then is issued again (same key)
 VIA = "drill-plan"
+SETTLED_REASON = "Probewarnung abgeschlossen: jeder Kanal hat geantwortet"
 
 
 class RunState(StrEnum):
@@ -346,8 +347,10 @@ def verdict_for(delivery: Delivery, when: str, overdue: bool) -> tuple[Readiness
 
 def evaluate(db: Database, settings: Settings, now: datetime) -> int:
     """Hand each open drill's channel outcomes to readiness; a run whose deliveries are all final
-    is settled. Returns how many channel outcomes changed."""
+    is settled, and its drill alert ends quietly (it would otherwise stay on the board and the
+    banner until it expires). Returns how many channel outcomes changed."""
     changed = 0
+    settled: list[int] = []
     with db.session() as session:
         runs = session.scalars(
             select(DrillRun).where(DrillRun.state == RunState.ISSUED, DrillRun.settled_at.is_(None))
@@ -358,7 +361,18 @@ def evaluate(db: Database, settings: Settings, now: datetime) -> int:
                 run.settled_at = now
                 continue
             changed += _evaluate_run(session, settings, run, alert, now)
+            if run.settled_at is not None and alert.active:
+                settled.append(alert.id)
+    for alert_id in settled:  # each in its own transaction, after the one above
+        _end_drill_alert(db, settings, alert_id)
     return changed
+
+
+def _end_drill_alert(db: Database, settings: Settings, alert_id: int) -> None:
+    try:
+        close(db, settings, alert_id=alert_id, reason=SETTLED_REASON, user_id=None, via=VIA)
+    except AlertError as exc:  # ended meanwhile by hand, or the database is busy: next tick
+        log.info("drill alert %s not closed: %s", alert_id, exc)
 
 
 def _evaluate_run(session: Session, settings: Settings, run: DrillRun, alert: Alert, now: datetime) -> int:

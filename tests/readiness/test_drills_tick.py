@@ -149,6 +149,8 @@ def test_a_due_drill_goes_out_once_to_the_drill_channels_only_and_its_results_sh
         assert alert.status == "Exercise"
         [run] = session.scalars(select(DrillRun)).all()
         assert (run.state, run.alert_id, run.settled_at is not None) == ("issued", alert.id, True)
+        # settled: the drill leaves the board and the banner instead of waiting for its expiry
+        assert (alert.active, alert.state) == (False, "closed")
 
     [run_out] = drills_api(db)["runs"]  # type: ignore[misc]
     results = {c["channel"]: c for c in run_out["channels"]}
