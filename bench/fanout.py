@@ -279,7 +279,8 @@ def release_backlog(stack: Stack, posts: int) -> None:
             counts = dict(
                 session.execute(
                     select(Post.state, func.count(Post.id))
-                    .where(Post.state.in_([PostState.APPROVED, PostState.HELD]))
+                    # Only the backlog: the demo data has approved posts due days from now.
+                    .where(Post.state.in_([PostState.APPROVED, PostState.HELD]), Post.publish_at <= due)
                     .group_by(Post.state)
                 ).all()
             )
