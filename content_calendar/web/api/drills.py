@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from content_calendar.accounts.policy import Permission
-from content_calendar.crisis.drills import ChannelResult, Outcome, PlanView, RunState, RunView, plans, recent
+from content_calendar.crisis.drills import Outcome, PlanView, RunState, plans, recent
 from content_calendar.web.api import bp
+from content_calendar.web.api.schemas import RowOut
 from content_calendar.web.api.spec import operation
 from content_calendar.web.helpers import db_session, settings
 
@@ -38,25 +39,15 @@ class DrillPlanOut(BaseModel):
         )
 
 
-class DrillChannelOut(BaseModel):
+class DrillChannelOut(RowOut):
     channel: str
     type: str
     outcome: Outcome
     reason: str
     seconds: float | None
 
-    @classmethod
-    def of(cls, result: ChannelResult) -> DrillChannelOut:
-        return cls(
-            channel=result.channel,
-            type=result.type,
-            outcome=result.outcome,
-            reason=result.reason,
-            seconds=result.seconds,
-        )
 
-
-class DrillRunOut(BaseModel):
+class DrillRunOut(RowOut):
     plan: str
     due_at: datetime
     state: RunState
@@ -64,18 +55,6 @@ class DrillRunOut(BaseModel):
     manual: bool
     alert_id: int | None
     channels: list[DrillChannelOut]
-
-    @classmethod
-    def of(cls, run: RunView) -> DrillRunOut:
-        return cls(
-            plan=run.plan,
-            due_at=run.due_at,
-            state=run.state,
-            reason=run.reason,
-            manual=run.manual,
-            alert_id=run.alert_id,
-            channels=[DrillChannelOut.of(c) for c in run.channels],
-        )
 
 
 class DrillsOut(BaseModel):
