@@ -11,17 +11,16 @@ per process feeds every board, so the figure must stay flat as boards are added.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
+
+from bench.common import temporary_home
 
 CLI = [sys.executable, "-m", "workers.cli"]
 
@@ -44,11 +43,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="web port (0: a free one)")
     args = parser.parse_args()
     steps = [int(n) for n in args.boards.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "instance"
-        os.environ["ERNSTFALL_HOME"] = str(home)
-        for name in ("DATABASE_URL", "REDIS_URL", "ERNSTFALL_CHANNELS"):
-            os.environ.pop(name, None)
+    with temporary_home():
         subprocess.run([*CLI, "init", "--demo"], check=True, capture_output=True)
         token = subprocess.run([*CLI, "token", "krisenstab"], check=True, capture_output=True, text=True)
         return run(args, steps, token.stdout.strip())

@@ -19,12 +19,12 @@ import random
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
+
+from bench.common import percentile, temporary_home
 
 GOAL_MS = 100.0
 PLATFORMS = ("mastodon", "x", "facebook", "instagram", "bluesky", "telegram")
@@ -51,11 +51,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def fill(db: Any, count: int) -> None:
@@ -116,10 +111,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     results: list[tuple[str, list[float], list[float]]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["ERNSTFALL_HOME"] = str(Path(tmp) / "instance")
-        for name in ("DATABASE_URL", "REDIS_URL", "ERNSTFALL_CHANNELS"):
-            os.environ.pop(name, None)
+    with temporary_home():
         import requests
         import waitress
 

@@ -10,20 +10,14 @@ logs in as an editor and requests the month view repeatedly over real HTTP.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+from bench.common import percentile, temporary_home
 
 
 def main() -> int:
@@ -31,10 +25,7 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["ERNSTFALL_HOME"] = str(Path(tmp) / "instance")
-        for name in ("DATABASE_URL", "REDIS_URL", "ERNSTFALL_CHANNELS"):
-            os.environ.pop(name, None)
+    with temporary_home():
         import requests
         import waitress
 

@@ -23,13 +23,9 @@ from pathlib import Path
 import requests
 from sqlalchemy import case, func, select
 
+from bench.common import percentile
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def main() -> int:
