@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 from content_calendar.dialog import rumours
 from content_calendar.dialog.inbox import inbox_channels
 from content_calendar.dialog.models import InboxCursor, RumourHit
+from publisher.channels import bluesky as bluesky_channel
+from publisher.channels import mastodon as mastodon_channel
 from publisher.channels.base import ChannelAdapter
 from publisher.channels.bluesky import BlueskyChannel
 from publisher.channels.mastodon import MastodonChannel
@@ -46,9 +48,9 @@ if TYPE_CHECKING:  # the SDKs load only where a search runs (issue 16: memory)
 
 log = logging.getLogger(__name__)
 
-# The read budgets' defaults, as each adapter's fetch_inbox uses them: one budget per channel.
-MASTODON_READ_RATE = "60/5m"
-BLUESKY_READ_RATE = "300/5m"
+# Searches take from the same read budget as each adapter's fetch_inbox: one budget per channel.
+MASTODON_READ_RATE = mastodon_channel.READ_RATE
+BLUESKY_READ_RATE = bluesky_channel.READ_RATE
 MASTODON_LIMIT = 40  # the most a tag timeline or search page returns
 BLUESKY_LIMIT = 100
 KEEP = rumours.WINDOW + rumours.BASELINE + timedelta(hours=1)  # hits older than this count no more

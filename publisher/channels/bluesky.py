@@ -63,6 +63,9 @@ def new_tid() -> str:
     return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -1, -5))
 
 
+READ_RATE = "300/5m"  # our budget for reads (inbox, searches) per account
+
+
 class SessionCache:
     """The encrypted session string of one channel, in Redis or (without Redis) in memory."""
 
@@ -245,7 +248,7 @@ class BlueskyChannel(ChannelAdapter):
 
     def fetch_inbox(self, cursor: str | None) -> InboxPage:
         """Mentions, replies and quotes from ``listNotifications``, newer than ``cursor`` (indexedAt)."""
-        acquire_read(self.config, "300/5m")
+        acquire_read(self.config, READ_RATE)
         import httpx
         from atproto import models
         from atproto_client.exceptions import AtProtocolError

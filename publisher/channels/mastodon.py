@@ -33,6 +33,11 @@ if TYPE_CHECKING:  # Mastodon.py (about 20 MB) is imported by the code that talk
     from mastodon.errors import MastodonError
 
 
+READ_RATE = (
+    "60/5m"  # our budget for reads (inbox, searches); Mastodon allows 300 calls per 5 minutes per account
+)
+
+
 class MastodonChannel(ChannelAdapter):
     type_name = "mastodon"
     label = "Mastodon"
@@ -171,7 +176,7 @@ class MastodonChannel(ChannelAdapter):
         from mastodon.errors import MastodonError, MastodonRatelimitError
 
         client = self.client()
-        acquire_read(self.config, "60/5m")  # Mastodon allows 300 calls per 5 minutes per account
+        acquire_read(self.config, READ_RATE)
         try:
             notes = client.notifications(types=["mention"], since_id=cursor, limit=40)
         except MastodonRatelimitError as exc:
