@@ -101,7 +101,8 @@ def main() -> int:
     if args.profile:
         profile_requests(args.profile, args.top)
         return 0
-    fake = FakeMastodon(token="bench").start()
+    fake = FakeMastodon(token="bench")
+    fake.start()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "instance"
         home.mkdir()

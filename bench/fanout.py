@@ -323,7 +323,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every latency and figure here")
     args = parser.parse_args()
     platforms = Platforms(0.0, port_base=args.fake_ports).start()
-    community = FakeReceiver(secret=SECRETS["BENCH_HOOK_SECRET"]).start()
+    community = FakeReceiver(secret=SECRETS["BENCH_HOOK_SECRET"])
+    community.start()
     results: dict[str, Series] = {}
     figures: dict[str, float] = {}
     try:

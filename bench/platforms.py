@@ -322,7 +322,10 @@ def apprise_sender(platforms: Platforms) -> Callable[[str], None] | None:
         return None
     telegram = platforms.fakes["telegram"].url
     NotifyTelegram.notify_url = f"{telegram}/bot"  # Apprise has no base-URL option for Telegram
-    host = lambda name: platforms.fakes[name].url.removeprefix("http://")  # noqa: E731
+
+    def host(name: str) -> str:
+        return platforms.fakes[name].url.removeprefix("http://")
+
     client = apprise.Apprise()
     client.add(f"mastodon://{SECRETS['BENCH_MASTODON_TOKEN']}@{host('mastodon')}")
     client.add(f"tgram://{SECRETS['BENCH_TELEGRAM_TOKEN']}/@stadt_kanal")
