@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from publisher.channels import mastodon as mastodon_module
 from publisher.channels.base import ChannelConfig, Media, Message
 from publisher.channels.mastodon import MastodonChannel
 from publisher.errors import DeliveryError
@@ -19,7 +19,6 @@ from tests.fakes.mastodon import FakeMastodon
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
     server = FakeMastodon(token="tok", max_characters=1000).start()
     monkeypatch.setenv("T_MASTODON", "tok")
-    mastodon_module._INSTANCE_CACHE.clear()
     yield server
     server.stop()
 
@@ -67,15 +66,16 @@ def test_media_is_uploaded_with_alt_text(fake: FakeMastodon, tmp_path: Path) -> 
     assert fake.posted()[0].form()["media_ids[]"]
 
 
-def test_character_limit_is_read_from_the_instance(fake: FakeMastodon) -> None:
-    channel = adapter(fake)
+def test_character_limit_is_what_the_readiness_check_learned_from_the_instance(fake: FakeMastodon) -> None:
+    check = adapter(fake).check()
+    assert check.ok and check.platform_limits == {"max_characters": 1000, "characters_reserved_per_url": 23}
+    channel = MastodonChannel(replace(adapter(fake).config, platform_limits=check.platform_limits))
     assert channel.limits.max_length == 1000
     assert channel.validate(Message(text="a" * 900)) == []
     assert "1001 von 1000" in channel.validate(Message(text="a" * 1001))[0].text
 
 
-def test_unreachable_instance_falls_back_to_500() -> None:
-    mastodon_module._INSTANCE_CACHE.clear()
+def test_before_any_check_the_limit_is_mastodons_default_500() -> None:
     channel = MastodonChannel(ChannelConfig(name="x", type="mastodon", base_url="http://127.0.0.1:9"))
     assert channel.limits.max_length == 500
 

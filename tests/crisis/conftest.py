@@ -15,7 +15,6 @@ import pytest
 from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.channels import bluesky as bluesky_module
 from publisher.channels import instagram as instagram_module
-from publisher.channels import mastodon as mastodon_module
 from publisher.db import Database, utcnow
 from publisher.settings import Settings
 from tests.conftest import configure_channels
@@ -238,7 +237,6 @@ def every_channel(
     monkeypatch.setenv("ERNSTFALL_PUBLIC_URL", "https://warnung.musterstadt.example")
     monkeypatch.setattr(bluesky_module, "_memory_cache", {})
     monkeypatch.setattr(instagram_module, "_memory_containers", {})
-    monkeypatch.setattr(mastodon_module, "_INSTANCE_CACHE", {})
     cert_folder = tmp_path / "smtp-cert"
     cert_folder.mkdir()
     cert = self_signed_cert(cert_folder)

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from publisher.channels import mastodon as mastodon_module
 from publisher.db import Database
 from tests.conftest import configure_channels, login
 from tests.fakes.mastodon import FakeMastodon
@@ -14,7 +13,6 @@ from tests.fakes.mastodon import FakeMastodon
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
     server = FakeMastodon(token="richtig").start()
-    mastodon_module._INSTANCE_CACHE.clear()
     yield server
     server.stop()
 
