@@ -225,9 +225,6 @@ class MastodonChannel(ChannelAdapter):
         )
 
 
-DEFAULT_MAX_CHARACTERS = mastodon_text.MAX_CHARACTERS
-
-
 def instance_limits(config: ChannelConfig) -> mastodon_text.InstanceLimits:
     """The instance's status limits: the channel's options, else what the instance said.
 
@@ -268,11 +265,6 @@ def stated_limits(config: ChannelConfig) -> dict[str, int] | None:
         "max_characters": limits.max_characters,
         "characters_reserved_per_url": limits.characters_reserved_per_url,
     }
-
-
-def instance_max_characters(config: ChannelConfig) -> int:
-    """The instance's status length limit (see :func:`instance_limits`)."""
-    return instance_limits(config).max_characters
 
 
 def last_response(client: Mastodon) -> requests.Response | None:
