@@ -46,6 +46,7 @@ def benchmarks(quick: bool, fanout_json: Path) -> list[list[str]]:
         [*py, "bench.month_view", "--posts", "2000", "--runs", "30" if quick else "100"],
         [*py, "bench.board_live", "--boards", "0,10,50,100"],
         [*py, "bench.web_memory", "--alerts", "90" if quick else "300"],
+        [*py, "bench.stack_memory", *(["--alerts", "100", "--subscribers", "10000"] if quick else [])],
         [*py, "bench.sms_scale", *(["--subscribers", "10000", "--rounds", "1"] if quick else [])],
         [*py, "bench.inbox_list", "--runs", "20" if quick else "50"],
     ]
