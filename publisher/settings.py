@@ -331,9 +331,6 @@ class Settings(BaseSettings):
         "a token that expires within this many days turns its channel amber",
         ge=0,
     )
-    health_concurrency: int = _var(
-        "ERNSTFALL_HEALTH_CONCURRENCY", 2, "threads of the `health` worker started by `ernstfall up`", gt=0
-    )
     drill_grace_minutes: int = _var(
         "ERNSTFALL_DRILL_GRACE_MINUTES",
         120,
