@@ -11,20 +11,9 @@ from sqlalchemy import select
 
 from content_calendar.accounts.models import User
 from content_calendar.accounts.policy import Permission
+from content_calendar.crisis import templates
 from content_calendar.crisis.models import AlertTemplate
 from content_calendar.crisis.placeholders import TYPE_LABELS, TYPES
-from content_calendar.crisis.templates import (
-    CAP_VALUES,
-    LANGUAGE_LABELS,
-    LEVELS,
-    TemplateError,
-    approve,
-    create_version,
-    library,
-    load_library,
-    template_spec,
-    versions,
-)
 from content_calendar.web.helpers import db_session, permission_required, settings
 from content_calendar.web.i18n import gettext, localize, ngettext, translated_labels
 
@@ -34,13 +23,15 @@ bp = Blueprint("template_admin", __name__, url_prefix="/vorlagen", template_fold
 @bp.route("/")
 @permission_required(Permission.VIEW_TEMPLATES)
 def index() -> str:
-    return render_template("template_list.html", rows=library(db_session()), levels=LEVELS)
+    return render_template(
+        "template_list.html", rows=templates.library(db_session()), levels=templates.LEVELS
+    )
 
 
 @bp.post("/bibliothek-laden")
 @permission_required(Permission.EDIT_TEMPLATES)
 def load() -> ResponseReturnValue:
-    added = load_library(db_session(), current_user.id)
+    added = templates.load_library(db_session(), current_user.id)
     db_session().commit()
     created = ngettext(
         "%(num)d mitgelieferte Vorlage angelegt — sie braucht noch eine Freigabe.",
@@ -55,7 +46,7 @@ def load() -> ResponseReturnValue:
 @permission_required(Permission.VIEW_TEMPLATES)
 def detail(key: str) -> str:
     session = db_session()
-    items = versions(session, key)
+    items = templates.versions(session, key)
     if not items:
         abort(404, gettext("Vorlage %(key)r nicht gefunden", key=key))
     names = {u.id: u.display_name for u in session.scalars(select(User))}
@@ -64,8 +55,8 @@ def detail(key: str) -> str:
         versions=items,
         newest=items[0],
         names=names,
-        levels=LEVELS,
-        languages=LANGUAGE_LABELS,
+        levels=templates.LEVELS,
+        languages=templates.LANGUAGE_LABELS,
         type_labels=translated_labels(TYPE_LABELS),
     )
 
@@ -139,7 +130,7 @@ def spec_from_form(key: str) -> tuple[dict[str, Any], dict[str, str]]:
         "name": form.get("name", ""),
         "event": form.get("event", ""),
         "level": form.get("level", ""),
-        "cap": {name: form.get(f"cap_{name}", "") for name in CAP_VALUES},
+        "cap": {name: form.get(f"cap_{name}", "") for name in templates.CAP_VALUES},
         "channel_names": [c.strip() for c in form.get("channel_names", "").split(",") if c.strip()],
         "placeholders": placeholders,
         "texts": texts,
@@ -153,11 +144,11 @@ def spec_from_form(key: str) -> tuple[dict[str, Any], dict[str, str]]:
 @permission_required(Permission.EDIT_TEMPLATES)
 def edit(key: str) -> ResponseReturnValue:
     session = db_session()
-    items = versions(session, key) if key else []
+    items = templates.versions(session, key) if key else []
     if key and not items:
         abort(404, gettext("Vorlage %(key)r nicht gefunden", key=key))
     spec: dict[str, Any] = (
-        template_spec(items[0])
+        templates.template_spec(items[0])
         if items
         else {
             "key": "",
@@ -173,8 +164,10 @@ def edit(key: str) -> ResponseReturnValue:
         spec, problems = spec_from_form(key or request.form.get("key", "").strip())
         if not problems:
             try:
-                created = create_version(session, spec, current_user.id, request.form.get("note", ""))
-            except TemplateError as exc:
+                created = templates.create_version(
+                    session, spec, current_user.id, request.form.get("note", "")
+                )
+            except templates.TemplateError as exc:
                 problems = {field: localize(text) for field, text in exc.problems.items()}
             else:
                 session.commit()
@@ -193,9 +186,9 @@ def edit(key: str) -> ResponseReturnValue:
             key=key,
             problems=problems,
             placeholders=placeholders_text(spec.get("placeholders", {})),
-            levels=LEVELS,
-            cap_values=CAP_VALUES,
-            languages=LANGUAGE_LABELS,
+            levels=templates.LEVELS,
+            cap_values=templates.CAP_VALUES,
+            languages=templates.LANGUAGE_LABELS,
             types=TYPES,
         ),
         status,
@@ -212,8 +205,8 @@ def approve_view(key: str, version: int) -> ResponseReturnValue:
     if template is None:
         abort(404, gettext("Version nicht gefunden"))
     try:
-        approve(session, template, current_user.id, settings())
-    except TemplateError as exc:
+        templates.approve(session, template, current_user.id, settings())
+    except templates.TemplateError as exc:
         session.commit()  # keep the check report and the audit event of the failed check
         details = "".join(f" — {field}: {localize(text)}" for field, text in exc.problems.items())
         flash(localize(exc.message) + details, "error")
