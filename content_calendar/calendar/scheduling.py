@@ -6,21 +6,24 @@ Celery ETA fires.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content_calendar.accounts.models import audit
 from content_calendar.calendar.emergency_stop import active_stop
+from content_calendar.calendar.hold import hold_posts
 from content_calendar.calendar.post_model import Post, PostState
 from content_calendar.crisis.mode import crisis_active
 from publisher.channels.base import Media, Message
 from publisher.db import Database, utcnow
 from publisher.models import Channel, Delivery
-from publisher.outbox import create_delivery
+from publisher.outbox import create_delivery, crisis_busy
 from publisher.settings import Settings
 from publisher.vocabulary import ACTIVE_DELIVERY_STATES, DeliveryState, Lane
 
@@ -61,18 +64,29 @@ def message_for_post(post: Post, media_dir: Path | None = None) -> Message:
     )
 
 
-def _hold(session: Session, post: Post, reason: str) -> None:
-    result = session.execute(
-        update(Post)
-        .where(Post.id == post.id, Post.state == P.APPROVED)
-        .values(state=P.HELD, held_reason=reason, updated_at=utcnow())
-        .execution_options(synchronize_session=False)  # "auto" scanned every loaded post: O(n²)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        audit(session, "post.held", None, post, reason=reason)
+# A community write transaction writes at most about this many rows (posts, deliveries,
+# their log and audit rows) and is committed before the next starts, so a crisis write
+# never waits behind a long one on SQLite's single writer (issue 16: the drain phase).
+WRITE_BATCH = 50
+
+
+def _yield_to_crisis(settings: Settings) -> Callable[[], float]:
+    """What the scheduler runs before each community write batch: wait while an alert is sent."""
+    return lambda: crisis_busy.wait_while_raised(settings.redis_url)
+
+
+def _hold_reason(post: Post, now: datetime, settings: Settings, in_crisis: bool, stop: Any) -> str | None:
+    if in_crisis:
+        return "Krisenmodus: Community-Beiträge ruhen bis zur Entwarnung"
+    if stop is not None:
+        return f"Notstopp durch {stop.by}: {stop.reason}"
+    if now - post.publish_at > timedelta(minutes=settings.late_post_minutes):
+        return f"Mehr als {settings.late_post_minutes} Minuten verspätet — bitte entscheiden"
+    return None
 
 
 def release_due_posts(session: Session, settings: Settings, report: TickReport) -> None:
+    """Hold or release every due post, committing after each small batch (see WRITE_BATCH)."""
     now = utcnow()
     due = session.scalars(
         select(Post).where(Post.state == P.APPROVED, Post.publish_at <= now).order_by(Post.publish_at)
@@ -81,28 +95,43 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
         return
     in_crisis = crisis_active(session, settings)
     stop = active_stop(session)
-    late_window = timedelta(minutes=settings.late_post_minutes)
     channels = {c.id: c for c in session.scalars(select(Channel))}
+    to_hold: dict[str, list[int]] = {}
     releasable: list[Post] = []
     for post in due:
-        if in_crisis:
-            _hold(session, post, "Krisenmodus: Community-Beiträge ruhen bis zur Entwarnung")
-            report.held += 1
-            continue
-        if stop is not None:
-            _hold(session, post, f"Notstopp durch {stop.by}: {stop.reason}")
-            report.held += 1
-            continue
-        if now - post.publish_at > late_window:
-            _hold(
-                session,
-                post,
-                f"Mehr als {settings.late_post_minutes} Minuten verspätet — bitte entscheiden",
-            )
-            report.held += 1
-            continue
-        releasable.append(post)
-    _release(session, releasable, channels, settings, now, report)
+        reason = _hold_reason(post, now, settings, in_crisis, stop)
+        if reason is None:
+            releasable.append(post)
+        else:
+            to_hold.setdefault(reason, []).append(post.id)
+    pause = _yield_to_crisis(settings)
+    for reason, ids in to_hold.items():
+        report.held += len(hold_posts(session, ids, reason, before_batch=pause))
+    for batch in release_batches(releasable):
+        pause()
+        _release(session, batch, channels, settings, now, report)
+        session.commit()
+
+
+def release_batches(posts: list[Post]) -> list[list[Post]]:
+    """Posts in batches whose claim, deliveries and delivery log rows stay within WRITE_BATCH.
+
+    A post costs one row plus two per channel (its delivery and the delivery's first log
+    row); a post with more channels than fit is released alone.
+    """
+    batches: list[list[Post]] = []
+    current: list[Post] = []
+    rows = 0
+    for post in posts:
+        cost = 1 + 2 * len(post.channel_ids or ())
+        if current and rows + cost > WRITE_BATCH:
+            batches.append(current)
+            current, rows = [], 0
+        current.append(post)
+        rows += cost
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _release(
@@ -231,7 +260,12 @@ def changed_publishing_posts(session: Session, since: datetime) -> list[int]:
     return list(session.scalars(select(Post.id).where(Post.id.in_(changed), Post.state == P.PUBLISHING)))
 
 
-def roll_up_post_states(session: Session, report: TickReport, mark: RollUpMark | None = None) -> None:
+def roll_up_post_states(
+    session: Session,
+    report: TickReport,
+    mark: RollUpMark | None = None,
+    before_batch: Callable[[], Any] | None = None,
+) -> None:
     """Final post state from its deliveries, for the posts whose deliveries changed."""
     mark = mark or roll_up_mark(session)
     now = utcnow()
@@ -244,41 +278,69 @@ def roll_up_post_states(session: Session, report: TickReport, mark: RollUpMark |
     candidates += report.without_deliveries
     mark.since = now
     if candidates:
-        finish_posts(session, sorted(set(candidates)), report)
+        finish_posts(session, sorted(set(candidates)), report, before_batch)
 
 
-def finish_posts(session: Session, post_ids: list[int], report: TickReport) -> None:
-    states: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
-    for start in range(0, len(post_ids), CLAIM_BATCH):
-        rows = session.execute(
-            select(Delivery.source_id, Delivery.state).where(
-                Delivery.source_kind == "post", Delivery.source_id.in_(post_ids[start : start + CLAIM_BATCH])
+def finish_posts(
+    session: Session,
+    post_ids: list[int],
+    report: TickReport,
+    before_batch: Callable[[], Any] | None = None,
+) -> None:
+    """Set the final state of finished posts: one UPDATE per state and batch, committed per batch."""
+    for start in range(0, len(post_ids), WRITE_BATCH):
+        finals = _final_states(session, post_ids[start : start + WRITE_BATCH])
+        if not finals:
+            continue
+        if before_batch is not None:
+            before_batch()
+        for final in sorted(set(finals.values())):
+            ids = [post_id for post_id, state in finals.items() if state == final]
+            done = session.execute(
+                update(Post)
+                .where(Post.id.in_(ids), Post.state == P.PUBLISHING)
+                .values(state=final)
+                .execution_options(synchronize_session=False)
             )
+            report.finished += done.rowcount  # type: ignore[attr-defined]
+        session.commit()
+
+
+def _final_states(session: Session, post_ids: list[int]) -> dict[int, str]:
+    """The final state of each post among ``post_ids`` whose deliveries have all ended."""
+    states: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    rows = session.execute(
+        select(Delivery.source_id, Delivery.state).where(
+            Delivery.source_kind == "post", Delivery.source_id.in_(post_ids)
         )
-        for source_id, state in rows:
-            if source_id is not None:
-                states[source_id].append(state)
+    )
+    for source_id, state in rows:
+        if source_id is not None:
+            states[source_id].append(state)
+    finals: dict[int, str] = {}
     for post_id, found in states.items():
         if any(s in ACTIVE_DELIVERY_STATES for s in found):
             continue
         sent = sum(1 for s in found if s in (DeliveryState.SENT, DeliveryState.PREVIEWED))
         if found and sent == len(found):
-            final = P.PUBLISHED
+            finals[post_id] = P.PUBLISHED
         elif sent:
-            final = P.PARTLY_FAILED
+            finals[post_id] = P.PARTLY_FAILED
         else:
-            final = P.FAILED
-        done = session.execute(
-            update(Post).where(Post.id == post_id, Post.state == P.PUBLISHING).values(state=final)
-        )
-        report.finished += done.rowcount  # type: ignore[attr-defined]
+            finals[post_id] = P.FAILED
+    return finals
 
 
 def tick(db: Database, settings: Settings) -> TickReport:
-    """One scheduler pass; the caller enqueues ``report.deliveries`` after this commits."""
+    """One scheduler pass; the caller enqueues ``report.deliveries`` after this commits.
+
+    Every community write here is a small transaction of its own (WRITE_BATCH), and each
+    waits while an alert is being issued or sent (``publisher.outbox.crisis_busy``).
+    """
     report = TickReport(deliveries=[])
     with db.session() as session:
         release_due_posts(session, settings, report)
         expire_unapproved(session, report)
-        roll_up_post_states(session, report)
+        session.commit()
+        roll_up_post_states(session, report, before_batch=_yield_to_crisis(settings))
     return report
