@@ -41,7 +41,7 @@ from content_calendar.crisis.placeholders import PlaceholderError, validate_valu
 from content_calendar.crisis.plan_b import sms_on_issue
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
-from publisher.outbox import NewDelivery, add_deliveries
+from publisher.outbox import NewDelivery, add_deliveries, crisis_busy
 from publisher.outbox.dispatch import Dispatcher
 from publisher.outputs.banner import read_banner, write_banner
 from publisher.settings import Settings
@@ -217,6 +217,7 @@ def issue(
         raise AlertError(Msg("Idempotenzschlüssel fehlt oder ist länger als 200 Zeichen"), status=400)
     if msg_type not in tuple(CapMsgType):
         raise AlertError(Msg("Unbekannte Meldungsart %(kind)r", kind=msg_type), status=400)
+    crisis_busy.raise_flag(settings.redis_url)  # community writes pause until it is recorded (issue 16)
     with db.session() as session:
         seen = _seen(session, idempotency_key)
         if seen is not None:

@@ -26,6 +26,7 @@ from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel, Delivery, DeliveryLog
+from publisher.outbox import crisis_busy
 from publisher.outbox.lease import LeaseHeartbeat
 from publisher.outbox.retry import backoff_seconds
 from publisher.settings import Settings
@@ -326,6 +327,7 @@ def process_many(
     slowest one. Community outcomes of a batch are recorded together afterwards: a thousand
     posts due in the same second cost fewer transactions that way.
     """
+    crisis_busy.yield_if_community(db, delivery_ids, settings.redis_url)  # issue 16: drain
     jobs = _claim_batch(db, delivery_ids, settings, inline=inline, owner=owner)
     if not jobs:
         return {}
@@ -338,8 +340,12 @@ def process_many(
         return job.id, record_outcome(db, send(job), settings)
 
     states = dict(in_threads(send_and_record, crisis, CRISIS_SEND_THREADS, prefix))
+    if crisis:
+        crisis_busy.lower_flag(settings.redis_url)  # recorded: the community lane may write again
     if community:
-        states.update(record_outcomes(db, in_threads(send, community, SEND_THREADS, prefix), settings))
+        outcomes = in_threads(send, community, SEND_THREADS, prefix)
+        crisis_busy.wait_while_raised(settings.redis_url)  # record after the alert's writes
+        states.update(record_outcomes(db, outcomes, settings))
     return states
 
 
