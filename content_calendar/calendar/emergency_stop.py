@@ -16,16 +16,14 @@ from sqlalchemy.orm import Session
 from content_calendar.accounts.models import audit
 from content_calendar.calendar.settings import get_value, set_value
 from content_calendar.catalogues import Msg
+from content_calendar.refusal import Refused
 from publisher.db import utcnow
 
 KEY = "community_stop"
 
 
-class StopError(ValueError):
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class StopError(Refused):
+    """A refused request (see content_calendar.refusal)."""
 
 
 @dataclass(frozen=True)

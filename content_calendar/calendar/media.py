@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content_calendar.catalogues import Msg
+from content_calendar.refusal import Refused
 from publisher.settings import Settings
 
 MAX_BYTES = 8 * 1024 * 1024  # Instagram's limit for JPEG; the strictest common one
@@ -29,11 +30,8 @@ NAME_PATTERN = re.compile(r"^[0-9a-f]{32}\.(jpg|png|gif|webp)$")
 MIME_BY_EXT = {ext: mime for _, _, mime, ext in SIGNATURES}
 
 
-class MediaError(ValueError):
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class MediaError(Refused):
+    """A refused request (see content_calendar.refusal)."""
 
 
 @dataclass(frozen=True)

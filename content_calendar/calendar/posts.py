@@ -15,6 +15,7 @@ from content_calendar.calendar.limits import TEXT_MAX, THEME_MAX, TITLE_MAX, lin
 from content_calendar.calendar.post_model import Post, PostState, Setting
 from content_calendar.calendar.scheduling import message_for_post
 from content_calendar.catalogues import Msg
+from content_calendar.refusal import Refused
 from publisher.db import utcnow
 from publisher.models import Channel
 from publisher.outbox import validate_for
@@ -37,12 +38,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[Permission]] = {
 CANCELLABLE = {P.DRAFT, P.REVIEW, P.APPROVED, P.HELD, P.EXPIRED}
 
 
-class PostError(ValueError):
-    def __init__(self, message: str, problems: dict[str, str] | None = None, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or {}
-        self.status = status
+class PostError(Refused):
+    """A refused request (see content_calendar.refusal)."""
 
 
 @dataclass

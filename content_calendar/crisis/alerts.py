@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from content_calendar.catalogues import Msg
 from content_calendar.crisis.compose import PRIMARY_LANGUAGE, alert_message
 from content_calendar.crisis.models import Alert, AlertTemplate
+from content_calendar.refusal import Refused
 from publisher.channels.base import Message
 from publisher.models import Channel, Delivery
 from publisher.outputs.cap import CapReference, reference_to
@@ -28,14 +29,8 @@ ALWAYS_TYPES = {"banner", "atom", "cap"}
 PLAN_B_TYPES = {"sms"}
 
 
-class AlertError(ValueError):
+class AlertError(Refused):
     """A request to send an alert that cannot be honoured; ``problems`` name each field."""
-
-    def __init__(self, message: str, problems: dict[str, str] | None = None, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or {}
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from content_calendar.crisis.compose import alert_message, fill_texts
 from content_calendar.crisis.models import Alert, AlertTemplate
 from content_calendar.crisis.placeholders import TYPES, fields_in, sample_values
 from content_calendar.crisis.template_library import REQUIRED_LANGUAGES, TEMPLATES
+from content_calendar.refusal import Refused
 from publisher.channels.base import ChannelAdapter, ChannelConfig, Message
 from publisher.channels.registry import UnknownChannelType, adapter_class
 from publisher.db import utcnow
@@ -60,12 +61,8 @@ BASELINE_TYPES = ("sms", "x", "bluesky", "banner")
 CONFIG_PROBLEMS = {"no_recipients", "provider", "bad_recipient", "credentials", "config", "not_configured"}
 
 
-class TemplateError(ValueError):
-    def __init__(self, message: str, problems: dict[str, str] | None = None, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or {}
-        self.status = status
+class TemplateError(Refused):
+    """A refused request (see content_calendar.refusal)."""
 
 
 def validate_spec(spec: dict[str, Any]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from content_calendar.accounts.models import audit
 from content_calendar.catalogues import Msg
 from content_calendar.crisis.placeholders import TYPES, fields_in, fill, sample_values, validate_values
 from content_calendar.dialog.models import ReplyBlock
+from content_calendar.refusal import Refused
 from publisher.db import utcnow
 
 KEY_RE = re.compile(r"^[a-z0-9_]{2,60}$")
@@ -28,12 +29,8 @@ TEXT_MAX = 2000
 SHORTEST_REPLY = 300
 
 
-class BlockError(ValueError):
-    def __init__(self, message: str, problems: dict[str, str] | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or {}
-        self.status = status
+class BlockError(Refused):
+    """A refused request (see content_calendar.refusal)."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from content_calendar.accounts.models import audit
 from content_calendar.catalogues import Msg
 from content_calendar.crisis.models import Alert
 from content_calendar.dialog.models import AutoReply, InboxCursor, InboxItem
+from content_calendar.refusal import Refused
 from publisher.channels.base import ChannelAdapter
 from publisher.channels.registry import make_adapter
 from publisher.db import Database, utcnow
@@ -39,11 +40,8 @@ WAIT_AFTER_ERROR = timedelta(minutes=2)  # a failing platform is not asked again
 ALERT_WORD_MIN = 6  # headline words this long count as "about the alert"
 
 
-class InboxError(ValueError):
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class InboxError(Refused):
+    """A refused request (see content_calendar.refusal)."""
 
 
 @dataclass
