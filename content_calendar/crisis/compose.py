@@ -107,6 +107,15 @@ def alert_message(
             "status": alert.status,
             "references": list(references),
             "texts": alert.texts,
+            # Every other language, marked like the main text (the banner shows the reader's).
+            "translations": {
+                lang: {
+                    "headline": marked(parts.get("headline", alert.headline)),
+                    "text": marked(parts["text"]),
+                }
+                for lang, parts in alert.texts.items()
+                if lang != language and parts.get("text")
+            },
             "cap": dict(template.cap) if template is not None else {},
             "event": template.event if template is not None else alert.headline,
             "sent": alert.created_at.isoformat(timespec="seconds"),

@@ -54,6 +54,7 @@ class BannerChannel(ChannelAdapter):
             "link": message.link,
             "expires_at": expires_at,
             "alert_id": message.extras.get("alert_id"),
+            "translations": message.extras.get("translations") or None,
             "issued_at": message.extras.get("issued_at") or message.extras.get("sent"),
         }
 

@@ -16,6 +16,14 @@ from pathlib import Path
 from typing import Any
 
 LEVELS = ("extreme", "severe", "info", "allclear", "exercise")
+# The link's words in the languages the shipped templates are written in.
+MORE_INFORMATION = {
+    "de": "Mehr Informationen",
+    "en": "More information",
+    "tr": "Daha fazla bilgi",
+    "ar": "مزيد من المعلومات",
+    "uk": "Більше інформації",
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,9 @@ class Banner:
     # When the message behind this banner was issued. A late write of an older alert
     # (a retry, a slow worker) must never replace a newer banner, e.g. the all-clear.
     issued_at: str | None = None
+    # The same message in the template's other languages ({"en": {"headline", "text"}}):
+    # the script shows the one the visitor's browser asks for, else ``headline``/``text``.
+    translations: dict[str, dict[str, str]] | None = None
 
     def expired(self, now: datetime | None = None) -> bool:
         if not self.expires_at:
@@ -73,6 +84,7 @@ def _atomic_write(path: Path, content: str) -> None:
 # json.dumps escapes for a script context below.
 _SCRIPT = """(function () {
   var b = %s;
+  var MORE = %s;
   var box = document.getElementById("ernstfall-banner");
   if (!box) { box = document.createElement("div"); box.id = "ernstfall-banner";
     document.body.insertBefore(box, document.body.firstChild); }
@@ -84,11 +96,20 @@ _SCRIPT = """(function () {
   box.setAttribute("role", "alert");
   box.style.cssText = "display:block;padding:12px 16px;color:#fff;font:16px/1.4 sans-serif;" +
     "background:" + (colors[b.level] || "#333");
-  if (b.headline) { var h = document.createElement("strong"); h.textContent = b.headline + " ";
+  var lang = "de", shown = {headline: b.headline, text: b.text};
+  var asked = navigator.languages || [navigator.language || ""];
+  for (var i = 0; i < asked.length; i++) {
+    var code = String(asked[i]).toLowerCase().split("-")[0];
+    if (code === "de") { break; }
+    if (b.translations && b.translations[code] && b.translations[code].text) {
+      lang = code; shown = b.translations[code]; break; }
+  }
+  box.lang = lang; box.dir = (lang === "ar" || lang === "fa" || lang === "he") ? "rtl" : "ltr";
+  if (shown.headline) { var h = document.createElement("strong"); h.textContent = shown.headline + " ";
     box.appendChild(h); }
-  var t = document.createElement("span"); t.textContent = b.text; box.appendChild(t);
+  var t = document.createElement("span"); t.textContent = shown.text; box.appendChild(t);
   if (b.link && /^https?:\\/\\//.test(b.link)) { var a = document.createElement("a");
-    a.href = b.link; a.textContent = " Mehr Informationen"; a.style.color = "#fff";
+    a.href = b.link; a.textContent = " " + (MORE[lang] || MORE.de); a.style.color = "#fff";
     box.appendChild(a); }
 })();
 """
@@ -98,7 +119,7 @@ def script_for(banner: Banner | None) -> str:
     data = json.dumps(asdict(banner) if banner else None, ensure_ascii=True)
     # Prevent "</script>" and HTML comment tricks when the script is inlined.
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return _SCRIPT % data
+    return _SCRIPT % (data, json.dumps(MORE_INFORMATION, ensure_ascii=True))
 
 
 def write_banner(public_dir: Path, banner: Banner | None, cleared_at: str | None = None) -> None:

@@ -156,6 +156,9 @@ def test_update_and_all_clear_refer_to_their_alert_in_cap(
     }
     banner = crisis_client.get("/public/banner.json").json["banner"]
     assert banner["level"] == "allclear" and banner["expires_at"]  # the all-clear banner expires by itself
+    # the other languages of the template ride along, for a visitor whose browser asks for them
+    assert {"en", "de-x-ls"} <= set(banner["translations"])
+    assert banner["translations"]["en"]["text"] and banner["translations"]["en"]["text"] != banner["text"]
     # a cleared alert cannot be cleared again: the console sends the user back
     again = crisis_client.get(f"/krise/senden/entwarnung?art=Cancel&bezug={second}")
     assert again.status_code == 302 and again.headers["Location"].endswith("/krise/")

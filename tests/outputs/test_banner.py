@@ -76,3 +76,65 @@ def test_a_cleared_banner_stays_cleared_for_older_alerts(tmp_path: Path) -> None
     assert read_banner(tmp_path) is None
     newer = Banner(level="severe", text="Neue Lage", issued_at="2026-11-21T12:10:00+00:00")
     assert write_banner_unless_newer(tmp_path, newer)
+
+
+# -- the banner in the visitor's language (issue 12) -------------------------------------------
+
+TRANSLATED = Banner(
+    level="severe",
+    headline="Hochwasser",
+    text="Bitte Keller räumen.",
+    link="https://stadt.example/info",
+    translations={
+        "en": {"headline": "Flooding", "text": "Please clear your cellar."},
+        "ar": {"headline": "فيضان", "text": "يرجى إخلاء القبو."},
+    },
+)
+
+
+def test_the_banner_file_carries_every_language_of_the_alert(tmp_path: Path) -> None:
+    write_banner(tmp_path, TRANSLATED)
+    data = json.loads((tmp_path / "banner.json").read_text())
+    assert data["banner"]["translations"]["en"]["text"] == "Please clear your cellar."
+    assert read_banner(tmp_path) == TRANSLATED
+
+
+def shown_in_browser(tmp_path: Path, locale: str) -> dict[str, str]:
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_ready
+
+    if reason := browser_ready():
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    (tmp_path / "banner.js").write_text(script_for(TRANSLATED), encoding="utf-8")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_context(locale=locale).new_page()
+            page.set_content("<html><body><p>Stadtseite</p></body></html>")
+            page.add_script_tag(path=str(tmp_path / "banner.js"))
+            box = page.locator("#ernstfall-banner")
+            return {
+                "text": box.inner_text(),
+                "lang": box.get_attribute("lang") or "",
+                "dir": box.get_attribute("dir") or "",
+            }
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "words", "lang", "direction"),
+    [
+        ("en-GB", "Flooding Please clear your cellar. More information", "en", "ltr"),
+        ("ar-SY", "فيضان يرجى إخلاء القبو. مزيد من المعلومات", "ar", "rtl"),
+        ("de-DE", "Hochwasser Bitte Keller räumen. Mehr Informationen", "de", "ltr"),
+        ("fr-FR", "Hochwasser Bitte Keller räumen. Mehr Informationen", "de", "ltr"),  # no French text
+    ],
+)
+def test_the_script_shows_the_language_the_visitors_browser_asks_for(
+    tmp_path: Path, locale: str, words: str, lang: str, direction: str
+) -> None:
+    shown = shown_in_browser(tmp_path, locale)
+    assert " ".join(shown["text"].split()) == words
+    assert (shown["lang"], shown["dir"]) == (lang, direction)
