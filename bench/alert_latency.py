@@ -4,12 +4,19 @@ Runs the real embedded stack (`ernstfall up`: Redis, Celery workers, scheduler, 
 in a temporary instance folder, sends N alerts one after another through the API and
 prints the distribution.
 
+With ``--trace N`` it traces N alerts in-process from the request's commit to each
+platform's answer (the worker's own ``process_many`` called at once, so without Celery's
+hand-over), with monotonic marks per delivery (``publisher.outbox.trace``): claimed, send
+thread started, lease registered, adapter built, answered, recorded; per channel type,
+the first (cold) alert apart from the median of the rest.
+
 With ``--profile N`` it instead profiles N alert requests in-process (cProfile, the Flask
 test client, the eight bench platforms as channels; nothing is sent: the dispatcher only
 collects the ids) and prints where the request's time goes.
 
     .venv/bin/python -m bench.alert_latency [--runs 20]
     .venv/bin/python -m bench.alert_latency --profile 30 [--top 25]
+    .venv/bin/python -m bench.alert_latency --trace 20
 """
 
 from __future__ import annotations
@@ -92,12 +99,97 @@ def profile_requests(count: int, top: int) -> None:
     print(f"reproduce: .venv/bin/python -m bench.alert_latency --profile {count} --top {top}")
 
 
+STAGES = ("claimed", "thread started", "lease registered", "adapter built", "answered", "recorded")
+
+
+def trace_sends(count: int) -> None:
+    """``count`` alerts in-process: request, then the worker's ``process_many`` at once, traced."""
+    from bench.platforms import SECRETS, Platforms
+
+    platforms = Platforms(0.0).start()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "instance"
+        home.mkdir()
+        (home / "channels.toml").write_text(platforms.channels_toml())
+        os.environ.pop("REDIS_URL", None)
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.update(
+            SECRETS, ERNSTFALL_HOME=str(home), ERNSTFALL_PUBLIC_URL="https://warnung.bench.example"
+        )
+        run = [sys.executable, "-m", "workers.cli"]
+        subprocess.run([*run, "init", "--demo"], env=os.environ, check=True, capture_output=True)
+        token = subprocess.run(
+            [*run, "token", "krisenstab"], env=os.environ, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        from content_calendar.database import get_database
+        from content_calendar.web import create_app
+        from publisher.models import Delivery
+        from publisher.outbox import process_many
+        from publisher.outbox.trace import recording
+        from publisher.settings import load_settings
+
+        settings = load_settings()
+        db = get_database(settings)
+        app = create_app({"TESTING": True})
+        enqueued: list[tuple[int, str]] = []
+        committed: list[float] = []
+
+        def enqueue(items: object) -> None:
+            committed.append(time.monotonic())  # the dispatcher is called after the commit
+            enqueued.extend(items)  # type: ignore[call-overload]
+
+        app.extensions["ernstfall_dispatcher"].enqueue = enqueue
+        client = app.test_client()
+        rows: list[dict[str, dict[str, float]]] = []
+        for index in range(count):
+            enqueued.clear()
+            committed.clear()
+            response = client.post(
+                "/api/v1/alerts",
+                json={
+                    "template": "unwetter",
+                    "idempotency_key": f"trace-{index}",
+                    "confirm_parallel": True,
+                    "variables": {"gebiet": f"Bezirk {index}", "von": "10:00", "bis": "12:00"},
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code in (200, 201), response.get_data(as_text=True)[:500]
+            with recording() as marks:
+                process_many(db, [i for i, _ in enqueued], settings)
+            ids = [delivery_id for delivery_id, _ in enqueued]
+            with db.session() as session:
+                kinds = {d.id: d.channel.type for d in session.query(Delivery).filter(Delivery.id.in_(ids))}
+            per: dict[str, dict[str, float]] = {}
+            for delivery_id, stage, at in marks:
+                per.setdefault(kinds[delivery_id], {})[stage] = (at - committed[0]) * 1000
+            rows.append(per)
+    platforms.stop()
+    kinds_seen = sorted({kind for row in rows for kind in row})
+    print(f"{count} alerts in-process, ms after the request's commit (first alert cold / median of the rest)")
+    print("| channel | " + " | ".join(STAGES) + " |")
+    print("|---|" + "---|" * len(STAGES))
+    for kind in kinds_seen:
+        cells = []
+        for stage in STAGES:
+            first = rows[0].get(kind, {}).get(stage)
+            rest = [row[kind][stage] for row in rows[1:] if stage in row.get(kind, {})]
+            warm = f"{statistics.median(rest):.1f}" if rest else "-"
+            cells.append(f"{first:.1f} / {warm}" if first is not None else f"- / {warm}")
+        print(f"| {kind} | " + " | ".join(cells) + " |")
+    print(f"reproduce: .venv/bin/python -m bench.alert_latency --trace {count}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--profile", type=int, default=0, help="profile N requests in-process instead")
     parser.add_argument("--top", type=int, default=40, help="functions shown by --profile")
+    parser.add_argument("--trace", type=int, default=0, help="trace N alerts' sends in-process instead")
     args = parser.parse_args()
+    if args.trace:
+        trace_sends(args.trace)
+        return 0
     if args.profile:
         profile_requests(args.profile, args.top)
         return 0

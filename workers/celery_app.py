@@ -9,9 +9,12 @@ from typing import Any
 import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
+from sqlalchemy import select
 
 import content_calendar.subscribers.audience  # noqa: F401  (registers the SMS audience source)
 from content_calendar.database import get_database
+from publisher.channels.registry import warm_up
+from publisher.models import Channel
 from publisher.outbox import process_many, worker_identity
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.redis_client import redis_client
@@ -75,10 +78,27 @@ def _heartbeat(lanes: list[str]) -> None:
         _stop.wait(HEARTBEAT_TTL / 3)
 
 
+def warm_up_senders() -> list[str]:
+    """Import the adapters (and their SDKs) of every configured channel before the first alert.
+
+    They stay lazy imports for the web app and the scheduler (memory); the crisis worker
+    would otherwise import them while its first alert waits (300 to 500 ms, issue 16).
+    """
+    try:
+        with get_database(settings).session() as session:
+            types = set(session.scalars(select(Channel.type).distinct()))
+    except Exception as exc:  # no database yet: the first alert imports them instead
+        log.warning("channel adapters not warmed up: %s", exc)
+        return []
+    return warm_up(types)
+
+
 @worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender else []
     lanes = [q for q in queues if q in (*Lane, HEALTH_QUEUE)]
+    if Lane.CRISIS.value in lanes:  # before the heartbeat: the web sends inline until then
+        log.info("warmed up for sending: %s", ", ".join(warm_up_senders()))
     threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
 
 

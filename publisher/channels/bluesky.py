@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,12 @@ DEFAULT_BASE_URL = "https://bsky.social"
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_IMAGE_BYTES = 1_000_000
 SESSION_KEY = "ernstfall:bluesky:session:{channel}"
+# Logged-in clients, one per channel and process, shared by its sends (issue 16: a new
+# atproto client builds an httpx client with its own TLS context, about 25 ms of CPU, and
+# restores the session, on every send). The client refreshes its own access token; a
+# session the server refuses drops the client (``with_session``).
+CLIENTS: dict[tuple[str, str, str, float], Client] = {}
+CLIENTS_LOCK = threading.Lock()
 SESSION_TTL = 60 * 24 * 3600  # refresh tokens live about two months
 SESSION_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"}
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -171,8 +178,34 @@ class BlueskyChannel(ChannelAdapter):
     def session_cache(self) -> SessionCache:
         return SessionCache(self.config.name, self.config.secret("app_password"))
 
+    def client_key(self) -> tuple[str, str, str, float]:
+        """What makes a different client: channel, server, credentials (as a digest), timeout."""
+        digest = hashlib.sha256(self.config.secret("app_password").encode()).hexdigest()
+        base_url = self.config.base_url or DEFAULT_BASE_URL
+        return (self.config.name, base_url, digest, self.config.http_timeout)
+
     def logged_in(self, *, fresh: bool = False) -> Client:
-        """A client with the cached session, or after one login if there is none."""
+        """This process's client of the channel, built and logged in once (``CLIENTS``).
+
+        ``fresh`` (the server refused the session) builds a new one after a new login.
+        """
+        key = self.client_key()
+        if not fresh:
+            with CLIENTS_LOCK:
+                cached = CLIENTS.get(key)
+            if cached is not None:
+                return cached
+        client = self.log_in(fresh=fresh)
+        with CLIENTS_LOCK:
+            CLIENTS[key] = client
+        return client
+
+    def forget_client(self) -> None:
+        with CLIENTS_LOCK:
+            CLIENTS.pop(self.client_key(), None)
+
+    def log_in(self, *, fresh: bool = False) -> Client:
+        """A new client with the cached session, or after one login if there is none."""
         import httpx
         from atproto_client.exceptions import AtProtocolError
 
@@ -205,6 +238,7 @@ class BlueskyChannel(ChannelAdapter):
         except DeliveryError as exc:
             if exc.platform_message not in SESSION_ERRORS:
                 raise
+        self.forget_client()
         self.session_cache().clear()
         return action(self.logged_in(fresh=True))
 

@@ -35,6 +35,7 @@ import redis
 import requests
 
 from publisher import http
+from publisher.channels import sessions
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.channels.graph_errors import graph_error
 from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
@@ -131,6 +132,7 @@ class InstagramChannel(ChannelAdapter):
                 self.url(path),
                 channel=self.config.name,
                 timeout=self.config.http_timeout,
+                session=sessions.for_channel(self.config.name, self.config.base_url or DEFAULT_BASE_URL),
                 raise_for_status=False,
                 params=params if method == "GET" else None,
                 data=None if method == "GET" else params,

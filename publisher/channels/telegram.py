@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import requests
 
 from publisher import http
+from publisher.channels import sessions
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
@@ -70,6 +71,7 @@ class TelegramChannel(ChannelAdapter):
             self.endpoint(method),
             channel=self.config.name,
             timeout=self.config.http_timeout,
+            session=sessions.for_channel(self.config.name, self.config.base_url or DEFAULT_BASE_URL),
             raise_for_status=False,
             **kwargs,
         )

@@ -28,6 +28,7 @@ import time
 from typing import Any, ClassVar
 
 from publisher import http
+from publisher.channels import sessions
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
 from publisher.outbox import ratelimit
@@ -114,6 +115,7 @@ class WebhookChannel(ChannelAdapter):
                 self.url,
                 channel=self.config.name,
                 timeout=self.config.http_timeout,
+                session=sessions.for_channel(self.config.name, self.url or ""),
                 data=body,
                 headers=headers,
             )

@@ -29,6 +29,7 @@ from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox import crisis_busy
 from publisher.outbox.lease import LeaseHeartbeat
 from publisher.outbox.retry import backoff_seconds
+from publisher.outbox.trace import mark
 from publisher.settings import Settings
 from publisher.vocabulary import ChannelCategory, DeliveryState, Lane, channel_category
 
@@ -281,14 +282,17 @@ def send_one(job: Claimed) -> Outcome:
     adapter = make_adapter(job.channel)
     adapter.attempt = job.attempt
     message = Message.from_dict(job.message)
+    mark(job.id, "adapter built")
     try:
         receipt = adapter.send(job.rendered, message, job.idempotency_key)
     except DeliveryError as exc:
+        mark(job.id, "answered")
         return Outcome(job, None, exc, adapter.idempotent)
     except Exception as exc:  # an adapter bug must not lose the delivery
         log.exception("delivery %s: unexpected error in adapter %s", job.id, job.channel.type)
         error = DeliveryError(f"interner Fehler im Kanal {job.channel.name}: {type(exc).__name__}")
         return Outcome(job, None, error, adapter.idempotent)
+    mark(job.id, "answered")
     return Outcome(job, receipt, None, adapter.idempotent)
 
 
@@ -297,6 +301,7 @@ def leased_sender(db: Database, settings: Settings) -> Callable[[Claimed], Outco
 
     def send(job: Claimed) -> Outcome:
         with LeaseHeartbeat(db, job.id, job.attempt, settings.lease_seconds):
+            mark(job.id, "lease registered")
             return send_one(job)
 
     return send
@@ -329,6 +334,8 @@ def process_many(
     """
     crisis_busy.yield_if_community(db, delivery_ids, settings.redis_url)  # issue 16: drain
     jobs = _claim_batch(db, delivery_ids, settings, inline=inline, owner=owner)
+    for job in jobs:
+        mark(job.id, "claimed")
     if not jobs:
         return {}
     send = leased_sender(db, settings)
@@ -337,7 +344,10 @@ def process_many(
     community = [job for job in jobs if job.lane != Lane.CRISIS]
 
     def send_and_record(job: Claimed) -> tuple[int, str]:
-        return job.id, record_outcome(db, send(job), settings)
+        mark(job.id, "thread started")
+        state = record_outcome(db, send(job), settings)
+        mark(job.id, "recorded")
+        return job.id, state
 
     states = dict(in_threads(send_and_record, crisis, CRISIS_SEND_THREADS, prefix))
     if crisis:
