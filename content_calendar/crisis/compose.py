@@ -138,7 +138,11 @@ class Rendering:
 
 
 def render_for(channels: Iterable[Channel], message: Message, settings: Settings) -> list[Rendering]:
-    """Each channel's rendering of ``message``, with the problems its adapter finds."""
+    """Each channel's rendering of ``message``, with the problems its adapter finds.
+
+    One adapter per channel; its ``validate``, ``render_text`` and ``render`` share the text it
+    builds once for this message (``ChannelAdapter.render_text``).
+    """
     out = []
     for channel in channels:
         adapter = adapter_for(channel, settings)

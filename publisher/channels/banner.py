@@ -24,7 +24,7 @@ class BannerChannel(ChannelAdapter):
         configured = self.config.options.get("public_dir")
         return Path(str(configured)) if configured else load_settings().public_dir
 
-    def render_text(self, message: Message) -> str:
+    def build_text(self, message: Message) -> str:
         return message.text_for(self.type_name, self.config.name)
 
     def validate(self, message: Message) -> list[Problem]:

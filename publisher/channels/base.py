@@ -175,6 +175,9 @@ class ChannelAdapter(ABC):
         # Which attempt of its delivery this send is (the outbox sets it): requests that
         # only matter after a failure (quota, "did it get through?") are made on retries only.
         self.attempt = 1
+        # The last message's text: validate, render_text and render of the same message
+        # (the alert composer calls all three) build it once.
+        self._text: tuple[Message, str] | None = None
 
     # -- editor side -------------------------------------------------------
     def measure(self, text: str) -> int:
@@ -224,6 +227,14 @@ class ChannelAdapter(ABC):
         return f"{self.label or self.type_name}: {used} von {limit} {unit}{extra}"
 
     def render_text(self, message: Message) -> str:
+        """The public text of ``message`` on this channel, built once per message object."""
+        if self._text is not None and self._text[0] is message:
+            return self._text[1]
+        text = self.build_text(message)
+        self._text = (message, text)
+        return text
+
+    def build_text(self, message: Message) -> str:
         # Drill and update marks are already in the text: content_calendar.crisis.compose adds them.
         text = message.text_for(self.type_name, self.config.name)
         if message.link and message.link not in text:
