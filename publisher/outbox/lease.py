@@ -123,7 +123,13 @@ class Beater:
                     self.changed.wait(max(wait, 0.01))
                     continue
             for beat in due:  # renewals run outside the lock: a send may end meanwhile
-                if not beat.beat():
+                try:
+                    alive = beat.beat()
+                except Exception:  # one broken renewal must not stop the others' heartbeats
+                    log.exception("delivery %s: lease renewal failed", beat.delivery_id)
+                    beat.due = time.monotonic() + beat.lease_seconds / 3
+                    alive = True
+                if not alive:
                     self.discard(beat)
 
 
