@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import requests
@@ -134,9 +135,9 @@ def trace_sends(count: int) -> None:
         enqueued: list[tuple[int, str]] = []
         committed: list[float] = []
 
-        def enqueue(items: object) -> None:
+        def enqueue(items: Iterable[tuple[int, str]]) -> None:
             committed.append(time.monotonic())  # the dispatcher is called after the commit
-            enqueued.extend(items)  # type: ignore[call-overload]
+            enqueued.extend(items)
 
         app.extensions["ernstfall_dispatcher"].enqueue = enqueue
         client = app.test_client()

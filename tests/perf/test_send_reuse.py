@@ -26,7 +26,7 @@ from publisher.channels.base import ChannelAdapter, Message
 from publisher.channels.bluesky import BlueskyChannel
 from publisher.db import Database
 from publisher.models import Channel, Delivery
-from publisher.outbox import NewDelivery, add_deliveries, lease, process_many
+from publisher.outbox import NewDelivery, adapter_for, add_deliveries, lease, process_many
 from publisher.settings import Settings
 from publisher.vocabulary import DeliveryState, Lane
 from tests.conftest import REPO, configure_channels
@@ -72,7 +72,7 @@ def alert(db: Database, settings: Settings, text: str) -> list[int]:
         rows = session.scalars(select(Channel).order_by(Channel.name)).all()
         new = []
         for channel in rows:
-            adapter = compose.adapter_for(channel, settings)
+            adapter = adapter_for(channel, settings)
             new.append(NewDelivery(channel, f"{text}-{channel.name}", adapter.render(message)))
         return add_deliveries(
             session,
