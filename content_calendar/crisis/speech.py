@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable
 
 ONES = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
-TEENS = tuple("zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn siebzehn achtzehn neunzehn".split())
+TEENS = tuple("zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn siebzehn achtzehn neunzehn".split())  # noqa: SIM905
 TENS = ("", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig")
 # On the phone Germans say "zwo", so that "zwei" and "drei" cannot be confused over a bad line.
 PHONE_DIGITS = ("null", "eins", "zwo", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
-MONTHS = tuple("Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split())
+MONTHS = tuple("Januar Februar März April Mai Juni Juli August September Oktober November Dezember".split())  # noqa: SIM905
 # Ordinals as said after "am", "bis zum", "ab dem" (dative): "am dritten Dezember".
 IRREGULAR_ORDINALS = {1: "ersten", 3: "dritten", 7: "siebten", 8: "achten"}
 
