@@ -56,6 +56,16 @@ def level_colour(level: str | None, drill: bool = False) -> tuple[int, int, int]
     return LEVEL_COLOURS.get(level or "", NEUTRAL_COLOUR)
 
 
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    """``#rrggbb`` for CSS and scripts (the darksite, the website banner)."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def level_hex_colours() -> dict[str, str]:
+    """Every level's colour (and the drill's, as ``exercise``) as ``#rrggbb``."""
+    return {str(level): hex_colour(rgb) for level, rgb in LEVEL_COLOURS.items()}
+
+
 class CapStatus(StrEnum):
     """CAP 1.2 ``status``: we send real alerts and drills."""
 

@@ -41,7 +41,7 @@ from content_calendar.crisis.templates import LANGUAGE_LABELS, LEVELS
 from publisher.models import Channel
 from publisher.outputs.cap import CapProfile, cap_document
 from publisher.settings import Settings, load_settings
-from publisher.vocabulary import DRILL_MARK, MARK_SEPARATOR, CapStatus, level_colour
+from publisher.vocabulary import DRILL_MARK, MARK_SEPARATOR, CapStatus, level_colour, level_hex_colours
 
 if TYPE_CHECKING:  # fpdf2 (about 34 MB), segno and pyphen: imported only when a notice is printed
     import pyphen
@@ -453,14 +453,18 @@ def darksite_html(
     body = "".join(items) or "<p>Zurzeit gibt es keine Warnung.</p>"
     stamp = _local(generated, timezone) if generated else ""
     title = f"Aktuelle Warnungen – {esc(city)}" if city else "Aktuelle Warnungen"
+    colours = level_hex_colours()
+    level_css = "".join(
+        f".{level}{{border-color:{hex}}}" for level, hex in colours.items() if level != "exercise"
+    )
     return f"""<!doctype html>
 <html lang="de"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>
 body{{font:18px/1.5 sans-serif;margin:0 auto;max-width:50rem;padding:1rem;color:#111;background:#fff}}
 article{{border-left:.6rem solid #333;padding:.5rem 1rem;margin:1rem 0;background:#f7f7f7}}
-.extreme{{border-color:#8b0000}}.severe{{border-color:#c0392b}}.info{{border-color:#b9770e}}.allclear{{border-color:#1e8449}}
-.level{{font-weight:700;text-transform:uppercase}}.drill{{font-weight:700;color:#5b2c6f}}.main{{font-size:1.2em}}
+{level_css}
+.level{{font-weight:700;text-transform:uppercase}}.drill{{font-weight:700;color:{colours["exercise"]}}}.main{{font-size:1.2em}}
 section{{font-size:.95em}}
 </style></head><body><h1>{title}</h1>{body}
 <p><small>Notfall-Seite, erstellt {esc(stamp)}.

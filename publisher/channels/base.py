@@ -169,6 +169,9 @@ class ChannelAdapter(ABC):
     # True when the platform deduplicates resends by an idempotency key, so an
     # outcome-unknown send is safe to repeat even for community posts.
     idempotent: ClassVar[bool] = False
+    # Requests one send makes in a row (Instagram: container, then publish). The outbox
+    # starts the longest sends of an alert first, so they do not finish last by waiting.
+    requests_per_send: ClassVar[int] = 1
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config

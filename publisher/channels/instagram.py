@@ -66,6 +66,7 @@ class InstagramChannel(ChannelAdapter):
     label = "Instagram"
     limits: ClassVar[Limits] = Limits(max_length=CAPTION_MAX, max_media=1, alt_text_max=1000)
     idempotent = True
+    requests_per_send = 2  # container, then publish (and the tile is drawn first)
     default_rate = "25/1h"  # the daily quota is read from the API; this only spreads bursts
 
     # -- editor side -------------------------------------------------------
@@ -224,9 +225,15 @@ class InstagramChannel(ChannelAdapter):
         entries: list[InboxEntry] = []
         for item in media:
             acquire_read(self.config, "60/1h")
-            comments = self.call(
-                "GET", f"{item['id']}/comments", fields="id,text,username,from,timestamp,parent_id", limit=50
-            ).get("data") or []
+            comments = (
+                self.call(
+                    "GET",
+                    f"{item['id']}/comments",
+                    fields="id,text,username,from,timestamp,parent_id",
+                    limit=50,
+                ).get("data")
+                or []
+            )
             entries.extend(
                 self.inbox_entry(c, item) for c in comments if (c.get("from") or {}).get("id") != user_id
             )

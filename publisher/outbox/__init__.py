@@ -22,7 +22,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from publisher.channels.base import ChannelAdapter, ChannelConfig, Message, Problem, Receipt
-from publisher.channels.registry import make_adapter
+from publisher.channels.registry import adapter_class, make_adapter
 from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel, Delivery, DeliveryLog
@@ -349,6 +349,7 @@ def process_many(
         mark(job.id, "recorded")
         return job.id, state
 
+    crisis.sort(key=lambda job: -adapter_class(job.channel.type).requests_per_send)  # longest first
     states = dict(in_threads(send_and_record, crisis, CRISIS_SEND_THREADS, prefix))
     if crisis:
         crisis_busy.lower_flag(settings.redis_url)  # recorded: the community lane may write again

@@ -9,28 +9,19 @@ from __future__ import annotations
 import hashlib
 import io
 import textwrap
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from publisher.vocabulary import DRILL_MARK, LEVEL_LABELS, MARK_SEPARATOR, AlertLevel, level_colour
+
 SIZE = 1080
 MARGIN = 80
-LEVEL_COLOURS = {
-    "extreme": (139, 0, 0),
-    "severe": (192, 57, 43),
-    "info": (185, 119, 14),
-    "allclear": (30, 132, 73),
-    "exercise": (91, 44, 111),
-}
-LEVEL_LABELS = {
-    "extreme": "EXTREME GEFAHR",
-    "severe": "GEFAHR",
-    "info": "GEFAHRENINFORMATION",
-    "allclear": "ENTWARNUNG",
-}
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
 
+@lru_cache(maxsize=8)  # loading a TrueType file costs milliseconds on the hot path
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     for folder in FONT_DIRS:
@@ -40,10 +31,11 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.I
 
 
 def tile_png(headline: str, text: str, level: str | None, drill: bool = False) -> bytes:
-    colour = LEVEL_COLOURS["exercise" if drill else (level or "info")] if (drill or level) else (51, 51, 51)
+    colour = level_colour(level, drill=drill)
     image = Image.new("RGB", (SIZE, SIZE), colour)
     draw = ImageDraw.Draw(image)
-    label = ("ÜBUNG – " if drill else "") + LEVEL_LABELS.get(level or "", "WARNUNG")
+    known = LEVEL_LABELS.get(AlertLevel(level)) if level in tuple(AlertLevel) else None
+    label = (DRILL_MARK + MARK_SEPARATOR if drill else "") + (known or "Warnung").upper()
     y = MARGIN
     draw.text((MARGIN, y), label, font=_font(44, bold=True), fill="white")
     y += 90
@@ -58,7 +50,7 @@ def tile_png(headline: str, text: str, level: str | None, drill: bool = False) -
     if len(body) > 12:
         draw.text((MARGIN, y), "…", font=_font(40), fill="white")
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", compress_level=1)  # drawn on the hot path: speed over a few kB
     return out.getvalue()
 
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from publisher.vocabulary import level_hex_colours
+
 LEVELS = ("extreme", "severe", "info", "allclear", "exercise")
 # The link's words in the languages the shipped templates are written in.
 MORE_INFORMATION = {
@@ -91,8 +93,7 @@ _SCRIPT = """(function () {
   while (box.firstChild) { box.removeChild(box.firstChild); }
   if (!b || (b.expires_at && new Date(b.expires_at) <= new Date())) {
     box.style.display = "none"; return; }
-  var colors = {extreme: "#8b0000", severe: "#c0392b", info: "#b9770e",
-    allclear: "#1e8449", exercise: "#5b2c6f"};
+  var colors = %s;
   box.setAttribute("role", "alert");
   box.style.cssText = "display:block;padding:12px 16px;color:#fff;font:16px/1.4 sans-serif;" +
     "background:" + (colors[b.level] || "#333");
@@ -119,7 +120,8 @@ def script_for(banner: Banner | None) -> str:
     data = json.dumps(asdict(banner) if banner else None, ensure_ascii=True)
     # Prevent "</script>" and HTML comment tricks when the script is inlined.
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return _SCRIPT % (data, json.dumps(MORE_INFORMATION, ensure_ascii=True))
+    more = json.dumps(MORE_INFORMATION, ensure_ascii=True)
+    return _SCRIPT % (data, more, json.dumps(level_hex_colours()))
 
 
 def write_banner(public_dir: Path, banner: Banner | None, cleared_at: str | None = None) -> None:

@@ -138,3 +138,15 @@ def test_the_script_shows_the_language_the_visitors_browser_asks_for(
     shown = shown_in_browser(tmp_path, locale)
     assert " ".join(shown["text"].split()) == words
     assert (shown["lang"], shown["dir"]) == (lang, direction)
+
+
+def test_the_banner_and_the_darksite_take_the_level_colours_from_the_vocabulary() -> None:
+    from content_calendar.crisis.blackout import darksite_html
+    from publisher.vocabulary import level_hex_colours
+
+    script = script_for(TRANSLATED)
+    for level, colour in level_hex_colours().items():
+        assert f'"{level}": "{colour}"' in script
+    page = darksite_html([], city="Musterstadt")
+    for level in ("extreme", "severe", "info", "allclear"):
+        assert f".{level}{{border-color:{level_hex_colours()[level]}}}" in page
