@@ -19,7 +19,6 @@ resend after an unknown outcome cannot publish twice, and the channel is ``idemp
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import logging
 import os
@@ -29,12 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import redis
-
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
+from publisher.outbox.shared_value import SharedValue
 from publisher.text import bluesky as bluesky_text
 from publisher.vocabulary import InboxKind
 
@@ -78,6 +76,7 @@ class SessionCache:
 
     def __init__(self, channel: str, password: str) -> None:
         self.key = SESSION_KEY.format(channel=channel)
+        self.stored = SharedValue(self.key, SESSION_TTL, _memory_cache, "bluesky session")
         from cryptography.fernet import Fernet
 
         digest = hashlib.sha256(b"ernstfall-bluesky-session\0" + password.encode()).digest()
@@ -98,32 +97,13 @@ class SessionCache:
         self._write(self.fernet.encrypt(session_string.encode()))
 
     def clear(self) -> None:
-        _memory_cache.pop(self.key, None)
-        client = ratelimit.redis_client()
-        if client is not None:
-            with contextlib.suppress(redis.RedisError):
-                client.delete(self.key)
+        self.stored.clear()
 
     def _read(self) -> bytes | None:
-        client = ratelimit.redis_client()
-        if client is not None:
-            try:
-                value = client.get(self.key)
-                if not value:
-                    return None
-                return value if isinstance(value, bytes) else str(value).encode()
-            except redis.RedisError as exc:
-                log.warning("bluesky session cache unavailable: %s", exc)
-        return _memory_cache.get(self.key)
+        return self.stored.get()
 
     def _write(self, token: bytes) -> None:
-        _memory_cache[self.key] = token
-        client = ratelimit.redis_client()
-        if client is not None:
-            try:
-                client.set(self.key, token, ex=SESSION_TTL)
-            except redis.RedisError as exc:
-                log.warning("bluesky session not cached in Redis: %s", exc)
+        self.stored.set(token)
 
 
 class BlueskyChannel(ChannelAdapter):

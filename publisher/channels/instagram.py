@@ -31,7 +31,6 @@ import re
 import threading
 from typing import Any, ClassVar
 
-import redis
 import requests
 
 from publisher import http
@@ -42,6 +41,7 @@ from publisher.channels.graph_token import TokenFacts, invalid_text, token_facts
 from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
+from publisher.outbox.shared_value import SharedValue
 from publisher.outputs.alert_tile import tile_png
 from publisher.settings import load_settings
 from publisher.vocabulary import InboxKind
@@ -58,7 +58,7 @@ CONTAINER_TTL = 24 * 3600
 HASHTAG_RE = re.compile(r"(?<![\w#])#\w+")
 MENTION_RE = re.compile(r"(?<![\w@])@[\w.]+")
 
-_memory_containers: dict[str, str] = {}
+_memory_containers: dict[str, bytes] = {}
 
 
 class InstagramChannel(ChannelAdapter):
@@ -322,35 +322,17 @@ class ContainerStore:
 
     def __init__(self, channel: str, idempotency_key: str) -> None:
         self.key = CONTAINER_KEY.format(channel=channel, key=idempotency_key)
+        self.stored = SharedValue(self.key, CONTAINER_TTL, _memory_containers, "instagram container id")
 
     def get(self) -> str | None:
-        client = ratelimit.redis_client()
-        if client is not None:
-            try:
-                value = client.get(self.key)
-                if value:
-                    return value.decode() if isinstance(value, bytes) else str(value)
-            except redis.RedisError as exc:
-                log.warning("instagram container store unavailable: %s", exc)
-        return _memory_containers.get(self.key)
+        value = self.stored.get()
+        return value.decode() if value else None
 
     def set(self, container_id: str) -> None:
-        _memory_containers[self.key] = container_id
-        client = ratelimit.redis_client()
-        if client is not None:
-            try:
-                client.set(self.key, container_id, ex=CONTAINER_TTL)
-            except redis.RedisError as exc:
-                log.warning("instagram container id not stored in Redis: %s", exc)
+        self.stored.set(container_id.encode())
 
     def clear(self) -> None:
-        _memory_containers.pop(self.key, None)
-        client = ratelimit.redis_client()
-        if client is not None:
-            try:
-                client.delete(self.key)
-            except redis.RedisError as exc:
-                log.warning("instagram container id not cleared: %s", exc)
+        self.stored.clear()
 
 
 def tile_base_url() -> str:
