@@ -40,6 +40,7 @@ from pathlib import Path
 
 import requests
 
+from bench.common import wait_http
 from bench.platforms import APPRISE_PLATFORMS, PLATFORMS, SECRETS, LimitClient, Platforms, apprise_sender
 from tests.fakes.webhook_receiver import FakeReceiver
 from workers.supervisor import free_port
@@ -127,18 +128,6 @@ def running_stack(platforms: Platforms, community: FakeReceiver, args: argparse.
         finally:
             process.terminate()
             process.wait(60)
-
-
-def wait_http(url: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 # -- memory ---------------------------------------------------------------------------------

@@ -19,12 +19,11 @@ import random
 import socket
 import statistics
 import sys
-import threading
 import time
 from datetime import timedelta
 from typing import Any
 
-from bench.common import percentile, temporary_home
+from bench.common import percentile, serve_and_log_in, temporary_home
 
 GOAL_MS = 100.0
 PLATFORMS = ("mastodon", "x", "facebook", "instagram", "bluesky", "telegram")
@@ -113,7 +112,6 @@ def main() -> int:
     results: list[tuple[str, list[float], list[float]]] = []
     with temporary_home():
         import requests
-        import waitress
 
         from content_calendar.accounts.auth import create_user, mint_token
         from content_calendar.database import get_database, migrate
@@ -130,18 +128,7 @@ def main() -> int:
             user = create_user(session, "redaktion", ["editor"], "bench-passwort-1")
             session.flush()
             token = mint_token(session, user, "bench")
-        port = free_port()
-        server = waitress.create_server(create_app(), host="127.0.0.1", port=port, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{port}"
-        http = requests.Session()
-        page = http.get(f"{base}/login", timeout=10).text
-        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-        http.post(
-            f"{base}/login",
-            data={"username": "redaktion", "password": "bench-passwort-1", "csrf_token": csrf},
-            timeout=10,
-        )
+        base, http = serve_and_log_in(create_app(), "redaktion", "bench-passwort-1")
         for query in PAGE_QUERIES:
             results.append((f"Seite /dialog/?{query}", *measure(http, f"{base}/dialog/?{query}", args.runs)))
         api = requests.Session()

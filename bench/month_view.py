@@ -13,11 +13,10 @@ import argparse
 import random
 import statistics
 import sys
-import threading
 import time
 from datetime import timedelta
 
-from bench.common import percentile, temporary_home
+from bench.common import percentile, serve_and_log_in, temporary_home
 
 
 def main() -> int:
@@ -26,9 +25,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
     with temporary_home():
-        import requests
-        import waitress
-
         from content_calendar.accounts.auth import create_user
         from content_calendar.calendar.post_model import Post, PostState
         from content_calendar.database import get_database, migrate
@@ -36,7 +32,6 @@ def main() -> int:
         from publisher.channel_config import parse_channels, sync_channels
         from publisher.db import utcnow
         from publisher.settings import load_settings
-        from workers.supervisor import free_port
 
         settings = load_settings()
         migrate(settings)
@@ -59,18 +54,7 @@ def main() -> int:
                 )
                 for i in range(args.posts)
             )
-        port = free_port()
-        server = waitress.create_server(create_app(), host="127.0.0.1", port=port, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{port}"
-        http = requests.Session()
-        page = http.get(f"{base}/login", timeout=10).text
-        token = page.split('name="csrf_token" value="')[1].split('"')[0]
-        http.post(
-            f"{base}/login",
-            data={"username": "redaktion", "password": "bench-passwort-1", "csrf_token": token},
-            timeout=10,
-        )
+        base, http = serve_and_log_in(create_app(), "redaktion", "bench-passwort-1")
         url = f"{base}/kalender/monat"
         first = http.get(url, timeout=10)
         shown = first.text.count('class="entry')

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import requests
 
+from bench.common import wait_http
 from bench.platforms import PLATFORMS, SECRETS, Platforms
 from bench.sms_scale import TOKEN, Gateway, start_gateway
 from workers.supervisor import free_port
@@ -183,7 +184,7 @@ def running_stack(platforms: Platforms, gateway: Gateway, args: argparse.Namespa
                 [*CLI, "up", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
             )
         try:
-            wait_http(f"http://127.0.0.1:{port}/login")
+            wait_http(f"http://127.0.0.1:{port}/login", timeout=120.0)
             yield Stack(env, f"http://127.0.0.1:{port}", token, process)
         except BaseException:
             print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
@@ -191,18 +192,6 @@ def running_stack(platforms: Platforms, gateway: Gateway, args: argparse.Namespa
         finally:
             process.terminate()
             process.wait(60)
-
-
-def wait_http(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def add_subscribers(stack: Stack, count: int) -> None:
