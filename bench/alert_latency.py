@@ -31,8 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -42,11 +44,12 @@ from workers.supervisor import free_port
 REPO = Path(__file__).resolve().parent.parent
 
 
-def profile_requests(count: int, top: int) -> None:
-    """``count`` alert API requests in this process under cProfile; the sends are not made."""
-    from bench.platforms import SECRETS, Platforms
+@contextmanager
+def demo_instance(platforms: Any) -> Iterator[str]:
+    """A throw-away demo instance with the fake platforms as channels (no Redis: sends run
+    in-process); yields the crisis staff's API token."""
+    from bench.platforms import SECRETS
 
-    platforms = Platforms(0.0).start()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "instance"
         home.mkdir()
@@ -61,6 +64,15 @@ def profile_requests(count: int, top: int) -> None:
         token = subprocess.run(
             [*run, "token", "krisenstab"], env=os.environ, check=True, capture_output=True, text=True
         ).stdout.strip()
+        yield token
+
+
+def profile_requests(count: int, top: int) -> None:
+    """``count`` alert API requests in this process under cProfile; the sends are not made."""
+    from bench.platforms import Platforms
+
+    platforms = Platforms(0.0).start()
+    with demo_instance(platforms) as token:
         from content_calendar.web import create_app
 
         app = create_app({"TESTING": True})
@@ -105,23 +117,10 @@ STAGES = ("claimed", "thread started", "lease registered", "adapter built", "ans
 
 def trace_sends(count: int) -> None:
     """``count`` alerts in-process: request, then the worker's ``process_many`` at once, traced."""
-    from bench.platforms import SECRETS, Platforms
+    from bench.platforms import Platforms
 
     platforms = Platforms(0.0).start()
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "instance"
-        home.mkdir()
-        (home / "channels.toml").write_text(platforms.channels_toml())
-        os.environ.pop("REDIS_URL", None)
-        os.environ.pop("DATABASE_URL", None)
-        os.environ.update(
-            SECRETS, ERNSTFALL_HOME=str(home), ERNSTFALL_PUBLIC_URL="https://warnung.bench.example"
-        )
-        run = [sys.executable, "-m", "workers.cli"]
-        subprocess.run([*run, "init", "--demo"], env=os.environ, check=True, capture_output=True)
-        token = subprocess.run(
-            [*run, "token", "krisenstab"], env=os.environ, check=True, capture_output=True, text=True
-        ).stdout.strip()
+    with demo_instance(platforms) as token:
         from content_calendar.database import get_database
         from content_calendar.web import create_app
         from publisher.models import Delivery
