@@ -51,7 +51,7 @@ def _write_legacy_scripts(location: Path) -> None:
     for name, (down_revision, branch_labels) in OLD_GRAPH.items():
         source = (MIGRATIONS / "versions" / name).read_text(encoding="utf-8")
         source = _replace_line(source, "down_revision", down_revision)
-        source = _replace_line(source, "branch_labels", branch_labels)
+        source += f"branch_labels = {branch_labels!r}\n"  # revision files leave it out (None)
         (location / "versions" / name).write_text(source, encoding="utf-8")
 
 

@@ -12,8 +12,6 @@ import publisher.db
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -70,14 +68,8 @@ def upgrade() -> None:
         sa.Column("approved_by_id", sa.Integer(), nullable=True),
         sa.Column("approved_at", publisher.db.UTCDateTime(), nullable=True),
         sa.Column("created_at", publisher.db.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["approved_by_id"],
-            ["users.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"],
-            ["users.id"],
-        ),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", "version"),
     )
@@ -92,10 +84,7 @@ def upgrade() -> None:
         sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("created_at", publisher.db.UTCDateTime(), nullable=False),
         sa.Column("last_used_at", publisher.db.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
@@ -111,10 +100,7 @@ def upgrade() -> None:
         sa.Column("object_kind", sa.String(length=40), nullable=True),
         sa.Column("object_id", sa.Integer(), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
@@ -144,10 +130,7 @@ def upgrade() -> None:
         sa.Column("created_at", publisher.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", publisher.db.UTCDateTime(), nullable=False),
         sa.Column("sent_at", publisher.db.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["channel_id"],
-            ["channels.id"],
-        ),
+        sa.ForeignKeyConstraint(["channel_id"], ["channels.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("idempotency_key"),
     )
@@ -174,14 +157,8 @@ def upgrade() -> None:
         sa.Column("released_at", publisher.db.UTCDateTime(), nullable=True),
         sa.Column("created_at", publisher.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", publisher.db.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["approver_id"],
-            ["users.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["author_id"],
-            ["users.id"],
-        ),
+        sa.ForeignKeyConstraint(["approver_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
@@ -206,18 +183,9 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", publisher.db.UTCDateTime(), nullable=False),
         sa.Column("expires_at", publisher.db.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"],
-            ["users.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["references_id"],
-            ["alerts.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["template_id"],
-            ["alert_templates.id"],
-        ),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["references_id"], ["alerts.id"]),
+        sa.ForeignKeyConstraint(["template_id"], ["alert_templates.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("idempotency_key"),
         sa.UniqueConstraint("identifier"),
@@ -232,10 +200,7 @@ def upgrade() -> None:
         sa.Column("at", publisher.db.UTCDateTime(), nullable=False),
         sa.Column("event", sa.String(length=40), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["delivery_id"],
-            ["deliveries.id"],
-        ),
+        sa.ForeignKeyConstraint(["delivery_id"], ["deliveries.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("delivery_log", schema=None) as batch_op:

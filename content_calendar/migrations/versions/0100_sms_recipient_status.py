@@ -11,8 +11,6 @@ import publisher.db
 
 revision = "0100_sms_recipient_status"
 down_revision = "0300_crisis_queue"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

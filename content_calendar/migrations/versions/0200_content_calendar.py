@@ -11,8 +11,6 @@ import publisher.db
 
 revision = "0200_content_calendar"
 down_revision = "0100_sms_recipient_status"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -13,8 +13,6 @@ import publisher.db
 
 revision = "0300_crisis_queue"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

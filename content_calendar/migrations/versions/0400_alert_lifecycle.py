@@ -11,8 +11,6 @@ from alembic import op
 
 revision = "0400_alert_lifecycle"
 down_revision = "0200_content_calendar"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -16,8 +16,6 @@ import publisher.db
 
 revision = "0500_access_and_sessions"
 down_revision = "0400_alert_lifecycle"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -13,8 +13,6 @@ import publisher.db
 
 revision = "0600_dialog_inbox"
 down_revision = "0500_access_and_sessions"
-branch_labels = None
-depends_on = None
 
 UTC = publisher.db.UTCDateTime
 

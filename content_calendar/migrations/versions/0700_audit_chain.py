@@ -24,8 +24,6 @@ from content_calendar.accounts import audit_chain
 
 revision = "0700_audit_chain"
 down_revision = "0600_dialog_inbox"
-branch_labels = None
-depends_on = None
 
 REFUSAL = "Audit-Protokoll: Einträge werden nie geändert oder gelöscht"
 KEPT_COLUMNS: tuple[str, ...] = ("id", "seq", "at", "user_id", "action", "object_kind", "object_id")

@@ -13,8 +13,6 @@ import publisher.db
 
 revision = "0800_channel_health"
 down_revision = "0700_audit_chain"
-branch_labels = None
-depends_on = None
 
 UTC = publisher.db.UTCDateTime
 

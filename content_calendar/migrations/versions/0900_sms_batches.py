@@ -27,8 +27,6 @@ import publisher.db
 
 revision = "0900_sms_batches"
 down_revision = "0800_channel_health"
-branch_labels = None
-depends_on = None
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 subscribers = sa.table(

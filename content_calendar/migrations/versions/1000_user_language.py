@@ -13,8 +13,6 @@ from alembic import op
 
 revision = "1000_user_language"
 down_revision = "0900_sms_batches"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -15,8 +15,6 @@ from alembic import op
 
 revision = "1100_delivery_scan_indexes"
 down_revision = "1000_user_language"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

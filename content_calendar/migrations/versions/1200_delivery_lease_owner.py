@@ -16,8 +16,6 @@ from alembic import op
 
 revision = "1200_delivery_lease_owner"
 down_revision = "1100_delivery_scan_indexes"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -19,8 +19,6 @@ import publisher.db
 
 revision = "1300_drill_plans"
 down_revision = "1200_delivery_lease_owner"
-branch_labels = None
-depends_on = None
 
 UTC = publisher.db.UTCDateTime
 

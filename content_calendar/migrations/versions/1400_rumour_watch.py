@@ -18,8 +18,6 @@ import publisher.db
 
 revision = "1400_rumour_watch"
 down_revision = "1300_drill_plans"
-branch_labels = None
-depends_on = None
 
 UTC = publisher.db.UTCDateTime
 
