@@ -42,7 +42,7 @@ from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
 from publisher.outbox.shared_value import SharedValue
-from publisher.outputs.alert_tile import tile_png
+from publisher.outputs.alert_tile import tile_jpeg
 from publisher.settings import load_settings
 from publisher.vocabulary import InboxKind
 
@@ -339,7 +339,7 @@ def tile_base_url() -> str:
     return load_settings().public_base_url
 
 
-TILE_VERSION = 1  # raise when the drawing changes, so a new look gets a new file name
+TILE_VERSION = 2  # raise when the drawing changes, so a new look gets a new file name
 
 
 def alert_tile(message: Message) -> dict[str, Any]:
@@ -354,7 +354,7 @@ def alert_tile(message: Message) -> dict[str, Any]:
 def tile_name(tile: dict[str, Any]) -> str:
     """A file name derived from what the tile shows: the same alert text gives the same file."""
     payload = json.dumps([TILE_VERSION, tile], sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(payload).hexdigest()[:32] + ".png"
+    return hashlib.sha256(payload).hexdigest()[:32] + ".jpg"
 
 
 def draw_tile(tile: dict[str, Any] | None) -> None:
@@ -365,7 +365,7 @@ def draw_tile(tile: dict[str, Any] | None) -> None:
     path = folder / tile_name(tile)
     if path.exists():
         return
-    data = tile_png(str(tile["headline"]), str(tile["text"]), tile.get("level"), bool(tile.get("drill")))
+    data = tile_jpeg(str(tile["headline"]), str(tile["text"]), tile.get("level"), bool(tile.get("drill")))
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{threading.get_ident()}.part")
     partial.write_bytes(data)

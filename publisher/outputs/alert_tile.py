@@ -1,12 +1,13 @@
 """A square image tile for an alert, for platforms that only post images (Instagram).
 
 Municipal accounts post alerts on Instagram as text tiles; an alert has no photo, so
-we draw one: the warning level's colour, the headline, the text.
+we draw one: the warning level's colour, the headline, the text. JPEG, because the
+Instagram content publishing API takes no other image format (and it encodes in a fifth
+of the time PNG took on the hot path).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import textwrap
 from functools import lru_cache
@@ -30,7 +31,7 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.I
     return ImageFont.load_default(size=size)  # Pillow's bundled scalable font
 
 
-def tile_png(headline: str, text: str, level: str | None, drill: bool = False) -> bytes:
+def tile_jpeg(headline: str, text: str, level: str | None, drill: bool = False) -> bytes:
     colour = level_colour(level, drill=drill)
     image = Image.new("RGB", (SIZE, SIZE), colour)
     draw = ImageDraw.Draw(image)
@@ -50,16 +51,6 @@ def tile_png(headline: str, text: str, level: str | None, drill: bool = False) -
     if len(body) > 12:
         draw.text((MARGIN, y), "…", font=_font(40), fill="white")
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=1)  # drawn on the hot path: speed over a few kB
+    image.save(out, format="JPEG", quality=90)  # flat colour and white text: no visible artefacts
     return out.getvalue()
 
-
-def write_tile(folder: Path, headline: str, text: str, level: str | None, drill: bool = False) -> str:
-    """Write the tile under a content-derived name (the same alert gives the same file)."""
-    data = tile_png(headline, text, level, drill)
-    name = hashlib.sha256(data).hexdigest()[:32] + ".png"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if not path.exists():
-        path.write_bytes(data)
-    return name

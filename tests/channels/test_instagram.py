@@ -261,7 +261,7 @@ def test_alert_without_image_is_posted_as_a_drawn_tile(
     name = rendered["image_url"].rsplit("/", 1)[1]
     assert "Hochwasser" in rendered["alt_text"]
     channel.send(rendered, message, "alert-1")  # the tile is drawn at send time
-    assert (instance.media_dir / name).read_bytes().startswith(b"\x89PNG")
+    assert name.endswith(".jpg") and (instance.media_dir / name).read_bytes().startswith(b"\xff\xd8\xff")
     ((_, container),) = graph.containers.items()
     assert container["image_url"] == rendered["image_url"]
 

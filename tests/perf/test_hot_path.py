@@ -14,7 +14,7 @@ from publisher.channels.base import Media, Message
 from publisher.db import Database, utcnow
 from publisher.models import Channel, Delivery
 from publisher.outbox import create_delivery, process_delivery
-from publisher.outputs.alert_tile import tile_png
+from publisher.outputs.alert_tile import tile_jpeg
 from publisher.settings import Settings
 from publisher.vocabulary import DeliveryState, Lane
 from tests.conftest import api_token, configure_channels
@@ -34,9 +34,9 @@ def tile_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def counted(*args: Any, **kwargs: Any) -> bytes:
         calls.append(threading.current_thread().name)
-        return tile_png(*args, **kwargs)
+        return tile_jpeg(*args, **kwargs)
 
-    monkeypatch.setattr(instagram_module, "tile_png", counted)
+    monkeypatch.setattr(instagram_module, "tile_jpeg", counted)
     return calls
 
 
@@ -64,7 +64,8 @@ def test_the_alert_request_does_not_draw_the_instagram_tile_the_send_does_once(
     assert len(tile_calls) == 1 and tile_calls[0].startswith("inline-delivery-")
     ((_, container),) = graph.containers.items()
     name = container["image_url"].rsplit("/", 1)[1]
-    assert (instance.media_dir / name).read_bytes().startswith(b"\x89PNG")
+    # JPEG: the Instagram publishing API takes no other image format
+    assert name.endswith(".jpg") and (instance.media_dir / name).read_bytes().startswith(b"\xff\xd8\xff")
 
 
 def test_a_retried_tile_is_not_drawn_again(
