@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn, Protocol
@@ -51,6 +52,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("ernstfall.supervisor")
 
 PR_SET_PDEATHSIG = 1
+# Scheduling priority of the background processes (nice values; the alert path keeps 0).
+# The community lane can wait; the scheduler's timers (due posts, escalation) keep a
+# larger share than the drain but give way to an alert being sent.
+COMMUNITY_NICENESS = 10
+SCHEDULER_NICENESS = 5
 HANDOVER_FD_FLAG = "--handover-fd"
 
 
@@ -92,6 +98,17 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _child_setup(niceness: int) -> Callable[[], None]:
+    """What runs in a child before it starts: die with the parent, then step back if asked."""
+
+    def setup() -> None:
+        _die_with_parent()
+        if niceness:
+            os.nice(niceness)
+
+    return setup
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -106,9 +123,12 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     recent_exits: list[float] = field(default_factory=list)
+    # Background work steps back when the CPU is contended (issue 16): the kernel then
+    # gives the alert path (web, crisis worker) the cores first; idle cores still go to it.
+    niceness: int = 0
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=_die_with_parent)
+        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=_child_setup(self.niceness))
         self.started_at = time.monotonic()
         log.info("started %s (pid %s)", self.name, self.process.pid)
 
@@ -241,8 +261,9 @@ def app_children(settings: StackSettings, host: str, port: int) -> list[Child]:
                 "--concurrency",
                 community_threads,
             ],
+            niceness=COMMUNITY_NICENESS,
         ),
-        Child("scheduler", [py, "-m", "workers.cli", "scheduler"]),
+        Child("scheduler", [py, "-m", "workers.cli", "scheduler"], niceness=SCHEDULER_NICENESS),
         Child("web", [py, "-m", "workers.cli", "web", "--host", host, "--port", str(port)]),
     ]
 

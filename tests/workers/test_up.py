@@ -34,6 +34,18 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
+def niceness_by_role(pids: set[int]) -> dict[str, int]:
+    """The nice value of each child, named by what it runs (from its command line)."""
+    roles = {}
+    for pid in pids:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        words = [word.decode() for word in argv]
+        role = next((w for w in ("crisis", "community", "scheduler", "web") if w in words), "redis")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        roles[role] = int(stat.rsplit(")", 1)[1].split()[16])  # field 19: nice
+    return roles
+
+
 def supervisor_pss_mb(pid: int) -> float:
     rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
@@ -130,6 +142,15 @@ def test_up_runs_the_stack_sends_an_alert_and_stops_cleanly(
 
         children = children_of(up.pid)
         assert len(children) == 5  # redis, two workers (crisis, community), scheduler, web
+        # The background lanes step back for the alert path when the CPU is contended.
+        base_nice = os.nice(0)
+        assert niceness_by_role(children) == {
+            "redis": base_nice,
+            "crisis": base_nice,
+            "web": base_nice,
+            "scheduler": base_nice + 5,
+            "community": base_nice + 10,
+        }
         assert supervisor_pss_mb(up.pid) < 40  # it holds nothing of the application (issue 16)
         victim = max(children)
         os.kill(victim, signal.SIGKILL)
