@@ -40,7 +40,7 @@ class AtomChannel(ChannelAdapter):
 
     def public_dir(self) -> Path:
         configured = self.config.options.get("public_dir")
-        return Path(str(configured)) if configured else load_settings().public_dir
+        return Path(str(configured)) if configured else self.config.current_settings().public_dir
 
     def render(self, message: Message) -> dict[str, Any]:
         text = self.render_text(message)

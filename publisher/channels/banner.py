@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 from publisher.channels.base import ChannelAdapter, CheckResult, Limits, Message, Problem, Receipt
 from publisher.outputs.banner import Banner, read_banner, write_banner_unless_newer
-from publisher.settings import load_settings
 from publisher.vocabulary import AlertLevel
 
 HEADLINE_MAX = 120  # room for "ÜBUNG – Aktualisierung – " before an 80-character headline
@@ -22,7 +21,7 @@ class BannerChannel(ChannelAdapter):
 
     def public_dir(self) -> Path:
         configured = self.config.options.get("public_dir")
-        return Path(str(configured)) if configured else load_settings().public_dir
+        return Path(str(configured)) if configured else self.config.current_settings().public_dir
 
     def build_text(self, message: Message) -> str:
         return message.text_for(self.type_name, self.config.name)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from publisher.errors import DeliveryError
-from publisher.settings import envsecret
+from publisher.settings import Settings, envsecret, load_settings
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,13 @@ class ChannelConfig:
     http_timeout: float = 15.0
     # What the platform states about its limits, as the readiness check last stored it.
     platform_limits: dict[str, Any] = field(default_factory=dict)
+    # The settings the outbox built this configuration with: a send asks them instead of
+    # reading the environment again (several times per send, in every sending thread).
+    settings: Settings | None = field(default=None, compare=False, repr=False)
+
+    def current_settings(self) -> Settings:
+        """The settings this configuration was built with, else the environment's now."""
+        return self.settings if self.settings is not None else load_settings()
 
     def secret(self, key: str) -> str:
         """Resolve credential ``key`` via ``{key}_env`` or ``{key}_file`` options.

@@ -33,6 +33,7 @@ from publisher.errors import DeliveryError
 from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, parse_time
 from publisher.outbox import ratelimit
 from publisher.outbox.shared_value import SharedValue
+from publisher.settings import Settings
 from publisher.text import bluesky as bluesky_text
 from publisher.vocabulary import InboxKind
 
@@ -74,9 +75,9 @@ READ_RATE = "300/5m"  # our budget for reads (inbox, searches) per account
 class SessionCache:
     """The encrypted session string of one channel, in Redis or (without Redis) in memory."""
 
-    def __init__(self, channel: str, password: str) -> None:
+    def __init__(self, channel: str, password: str, settings: Settings | None = None) -> None:
         self.key = SESSION_KEY.format(channel=channel)
-        self.stored = SharedValue(self.key, SESSION_TTL, _memory_cache, "bluesky session")
+        self.stored = SharedValue(self.key, SESSION_TTL, _memory_cache, "bluesky session", settings)
         from cryptography.fernet import Fernet
 
         digest = hashlib.sha256(b"ernstfall-bluesky-session\0" + password.encode()).digest()
@@ -156,7 +157,7 @@ class BlueskyChannel(ChannelAdapter):
         return Client(base_url=self.config.base_url or DEFAULT_BASE_URL, request=Request(timeout=timeout))
 
     def session_cache(self) -> SessionCache:
-        return SessionCache(self.config.name, self.config.secret("app_password"))
+        return SessionCache(self.config.name, self.config.secret("app_password"), self.config.settings)
 
     def client_key(self) -> tuple[str, str, str, float]:
         """What makes a different client: channel, server, credentials (as a digest), timeout."""

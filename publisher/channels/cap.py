@@ -54,11 +54,11 @@ class CapChannel(ChannelAdapter):
     @property
     def profile(self) -> CapProfile:
         """The municipality's CAP data; times in the one configured time zone (as the MoWaS file)."""
-        return CapProfile.from_options(self.config.options, load_settings().timezone)
+        return CapProfile.from_options(self.config.options, self.config.current_settings().timezone)
 
     def public_dir(self) -> Path:
         configured = self.opt("public_dir")
-        return Path(str(configured)) if configured else load_settings().public_dir
+        return Path(str(configured)) if configured else self.config.current_settings().public_dir
 
     def validate(self, message: Message) -> list[Problem]:
         problems = [Problem(code, text) for code, text in document_problems(message, self.profile)]
@@ -99,7 +99,7 @@ class CapChannel(ChannelAdapter):
         identifier = root.findtext(f"{{{NS}}}identifier") or idempotency_key
         folder = self.public_dir() / "cap"
         _atomic_write(folder / f"{identifier}.xml", xml.decode("utf-8"))
-        url = f"{load_settings().public_base_url}{CAP_PATH}/{identifier}.xml"
+        url = f"{self.config.current_settings().public_base_url}{CAP_PATH}/{identifier}.xml"
         feeds.store_entry(folder, feed_entry(root, identifier, url))
         feeds.write_feed(folder, INDEX_FILE, limit=int(self.opt("max_entries", 100)), **index_settings())
         return Receipt(remote_id=identifier, url=url)

@@ -43,7 +43,7 @@ from publisher.inbox import IN_REPLY_TO, InboxEntry, InboxPage, acquire_read, pa
 from publisher.outbox import ratelimit
 from publisher.outbox.shared_value import SharedValue
 from publisher.outputs.alert_tile import tile_jpeg
-from publisher.settings import load_settings
+from publisher.settings import Settings
 from publisher.vocabulary import InboxKind
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,11 @@ class InstagramChannel(ChannelAdapter):
             problems.append(
                 Problem("image_required", "Instagram: ein Bild ist nötig (Beiträge ohne Bild gibt es nicht)")
             )
-        if not message.media and message.kind == "alert" and not tile_base_url().startswith("https://"):
+        if (
+            not message.media
+            and message.kind == "alert"
+            and not self.config.current_settings().public_base_url.startswith("https://")
+        ):
             problems.append(
                 Problem(
                     "public_url_missing",
@@ -110,7 +114,10 @@ class InstagramChannel(ChannelAdapter):
 
     def render(self, message: Message) -> dict[str, Any]:
         if not message.media and message.kind == "alert":
-            return {"caption": self.render_text(message), **alert_tile(message)}
+            return {
+                "caption": self.render_text(message),
+                **alert_tile(message, self.config.current_settings()),
+            }
         media = message.media[0] if message.media else None
         return {
             "caption": self.render_text(message),
@@ -178,7 +185,7 @@ class InstagramChannel(ChannelAdapter):
             return self.reply(str(message.extras[IN_REPLY_TO]), rendered["caption"])
         if not rendered.get("image_url"):
             raise DeliveryError(f"{self.config.name}: kein Bild mit öffentlicher Adresse", permanent=True)
-        store = ContainerStore(self.config.name, idempotency_key)
+        store = ContainerStore(self.config.name, idempotency_key, self.config.settings)
         container = store.get()
         if container:
             status = self.call("GET", container, fields="status_code").get("status_code")
@@ -190,7 +197,7 @@ class InstagramChannel(ChannelAdapter):
         if not container:
             if self.attempt > 1:  # preflight only on retry: the first attempt goes straight out
                 self.ensure_quota(user_id)
-            draw_tile(rendered.get("tile"))
+            draw_tile(rendered.get("tile"), self.config.current_settings())
             ratelimit.acquire(self.config, self.default_rate)
             created = self.call(
                 "POST",
@@ -320,9 +327,11 @@ class InstagramChannel(ChannelAdapter):
 class ContainerStore:
     """The container id of one delivery: Redis (all workers) or, without Redis, this process."""
 
-    def __init__(self, channel: str, idempotency_key: str) -> None:
+    def __init__(self, channel: str, idempotency_key: str, settings: Settings | None = None) -> None:
         self.key = CONTAINER_KEY.format(channel=channel, key=idempotency_key)
-        self.stored = SharedValue(self.key, CONTAINER_TTL, _memory_containers, "instagram container id")
+        self.stored = SharedValue(
+            self.key, CONTAINER_TTL, _memory_containers, "instagram container id", settings
+        )
 
     def get(self) -> str | None:
         value = self.stored.get()
@@ -335,16 +344,11 @@ class ContainerStore:
         self.stored.clear()
 
 
-def tile_base_url() -> str:
-    return load_settings().public_base_url
-
-
 TILE_VERSION = 2  # raise when the drawing changes, so a new look gets a new file name
 
 
-def alert_tile(message: Message) -> dict[str, Any]:
+def alert_tile(message: Message, settings: Settings) -> dict[str, Any]:
     """The tile's URL, alt text and what to draw; nothing is drawn here (``send`` does it)."""
-    settings = load_settings()
     headline = message.title or ""
     tile = {"headline": headline, "text": message.text, "level": message.level, "drill": message.drill}
     alt = f"Warnung: {headline}. {message.text}"[:1000]
@@ -357,11 +361,11 @@ def tile_name(tile: dict[str, Any]) -> str:
     return hashlib.sha256(payload).hexdigest()[:32] + ".jpg"
 
 
-def draw_tile(tile: dict[str, Any] | None) -> None:
+def draw_tile(tile: dict[str, Any] | None, settings: Settings) -> None:
     """Draw the tile into the public media folder unless an earlier attempt already did."""
     if not tile:
         return
-    folder = load_settings().media_dir
+    folder = settings.media_dir
     path = folder / tile_name(tile)
     if path.exists():
         return

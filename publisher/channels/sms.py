@@ -167,7 +167,7 @@ class SmsChannel(ChannelAdapter):
             raise DeliveryError(
                 f"{self.config.name}: keine gültigen Empfänger ({len(invalid)} ungültig)", permanent=True
             )
-        db = sms_status.default_database()
+        db = sms_status.default_database(self.config.current_settings().database_url)
         source = sms_audience.registered() if audience is not None else None
         reader = RecipientReader(fixed, audience, source, db)
         batches = plan(reader, sms_status.batch_ledger(db, idempotency_key), provider.batch_size)

@@ -49,6 +49,7 @@ def channel_config(channel: Channel, settings: Settings) -> ChannelConfig:
         options=dict(channel.options or {}),
         http_timeout=settings.http_timeout,
         platform_limits=dict(channel.platform_limits or {}),
+        settings=settings,
     )
 
 

@@ -115,6 +115,12 @@ def _channel_name(config: Any) -> str:
     return str(getattr(config, "name", config))
 
 
+def _client_for(config: Any) -> redis.Redis | None:
+    """The Redis of the settings ``config`` was built with (no environment read per send)."""
+    settings = getattr(config, "settings", None)
+    return redis_client(settings.redis_url if settings is not None else None)
+
+
 def rate_for(config: Any, default: str | None) -> Rate | None:
     """The channel's limit: ``rate_limit`` in channels.toml, else the adapter's default."""
     options = getattr(config, "options", {}) or {}
@@ -134,7 +140,7 @@ def acquire(config: Any, default: str | None = None, *, client: redis.Redis | No
     """
     name = _channel_name(config)
     rate = rate_for(config, default)
-    client = client or redis_client()
+    client = client or _client_for(config)
     if client is None:
         return
     keys = [KEY_WINDOW.format(channel=name), KEY_PAUSE.format(channel=name)]
@@ -170,7 +176,7 @@ def pause(config: Any, seconds: float | None, *, client: redis.Redis | None = No
     """Record that the platform asked us to wait ``seconds``; every worker honours it."""
     if not seconds or seconds <= 0:
         return
-    client = client or redis_client()
+    client = client or _client_for(config)
     if client is None:
         return
     key = KEY_PAUSE.format(channel=_channel_name(config))
@@ -184,7 +190,7 @@ def pause(config: Any, seconds: float | None, *, client: redis.Redis | None = No
 
 def reset(config: Any, *, client: redis.Redis | None = None) -> None:
     """Forget the channel's window and pause (for an admin, or tests)."""
-    client = client or redis_client()
+    client = client or _client_for(config)
     if client is None:
         return
     name = _channel_name(config)

@@ -15,19 +15,31 @@ import logging
 import redis
 
 from publisher.outbox import ratelimit
+from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class SharedValue:
-    def __init__(self, key: str, ttl_seconds: int, memory: dict[str, bytes], what: str) -> None:
+    def __init__(
+        self,
+        key: str,
+        ttl_seconds: int,
+        memory: dict[str, bytes],
+        what: str,
+        settings: Settings | None = None,
+    ) -> None:
         self.key = key
+        self.settings = settings  # whose Redis; None: the environment's settings now
         self.ttl_seconds = ttl_seconds
         self.memory = memory
         self.what = what  # for the log: "bluesky session", "instagram container id"
 
+    def _client(self) -> redis.Redis | None:
+        return ratelimit.redis_client(self.settings.redis_url if self.settings is not None else None)
+
     def get(self) -> bytes | None:
-        client = ratelimit.redis_client()
+        client = self._client()
         if client is not None:
             try:
                 value = client.get(self.key)
@@ -41,7 +53,7 @@ class SharedValue:
 
     def set(self, value: bytes) -> None:
         self.memory[self.key] = value
-        client = ratelimit.redis_client()
+        client = self._client()
         if client is not None:
             try:
                 client.set(self.key, value, ex=self.ttl_seconds)
@@ -50,7 +62,7 @@ class SharedValue:
 
     def clear(self) -> None:
         self.memory.pop(self.key, None)
-        client = ratelimit.redis_client()
+        client = self._client()
         if client is not None:
             with contextlib.suppress(redis.RedisError):
                 client.delete(self.key)

@@ -115,10 +115,12 @@ class Report:
 _databases: dict[str, Database] = {}
 
 
-def default_database() -> Database:
-    from publisher.settings import load_settings
+def default_database(url: str | None = None) -> Database:
+    """This process's Database for ``url`` (default: the environment's settings now)."""
+    if url is None:
+        from publisher.settings import load_settings
 
-    url = load_settings().database_url
+        url = load_settings().database_url
     db = _databases.get(url)
     if db is None:
         db = _databases[url] = Database(url)

@@ -16,7 +16,7 @@ from content_calendar.subscribers.models import SmsSubscriber, SubscriberStatus
 from publisher.channels import bluesky as bluesky_module
 from publisher.channels import instagram as instagram_module
 from publisher.db import Database, utcnow
-from publisher.settings import Settings
+from publisher.settings import Settings, load_settings
 from tests.conftest import configure_channels
 from tests.crisis.helpers import approved_library
 from tests.fakes.bluesky import FakeBluesky
@@ -253,7 +253,7 @@ def every_channel(
             seven=seven,
         )
         configure_channels(db, _every_channel_toml(every, cert[0]))
-        approved_library(db, instance)
+        approved_library(db, load_settings())  # with the public address set above
         with db.session() as session:
             session.add(
                 SmsSubscriber(

@@ -166,10 +166,15 @@ def test_the_mowas_file_is_the_published_document_with_the_bbk_profile(
     )
 
 
-def test_a_drill_thread_is_exercise_and_utc_is_written_minus_zero(
-    cap_client: FlaskClient, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instance runs on UTC (set before the app and its senders read the settings)."""
     monkeypatch.setenv("ERNSTFALL_TIMEZONE", "UTC")
+
+
+def test_a_drill_thread_is_exercise_and_utc_is_written_minus_zero(
+    utc: None, cap_client: FlaskClient, db: Database
+) -> None:
     ids = run_thread(cap_client, drill=True)
     documents = [published(cap_client, db, i) for i in ids]
     for number, document in enumerate(documents):

@@ -40,16 +40,21 @@ def tile_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+@pytest.fixture
+def public_https(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A public https address (set before the app and its senders read the settings)."""
+    monkeypatch.setenv("ERNSTFALL_PUBLIC_URL", "https://warnung.stadt.example")
+
+
 def test_the_alert_request_does_not_draw_the_instagram_tile_the_send_does_once(
+    public_https: None,
     db: Database,
     instance: Settings,
     client: FlaskClient,
     graph: FakeGraph,
     bsky: FakeBluesky,
     tile_calls: list[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ERNSTFALL_PUBLIC_URL", "https://warnung.stadt.example")
     configure_channels(db, social_channels(graph, bsky))
     approved_library(db, instance)
     request_thread = threading.current_thread().name
@@ -73,9 +78,9 @@ def test_a_retried_tile_is_not_drawn_again(
 ) -> None:
     monkeypatch.setenv("ERNSTFALL_PUBLIC_URL", "https://warnung.stadt.example")
     message = Message(text="Sturm: Parks meiden.", title="Sturm", kind="alert", level="severe")
-    tile = instagram_module.alert_tile(message)["tile"]
-    instagram_module.draw_tile(tile)
-    instagram_module.draw_tile(tile)
+    tile = instagram_module.alert_tile(message, instance)["tile"]
+    instagram_module.draw_tile(tile, instance)
+    instagram_module.draw_tile(tile, instance)
     assert len(tile_calls) == 1
 
 
