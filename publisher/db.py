@@ -11,6 +11,8 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from publisher.sqlite_writer import WriterLockedConnection
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -41,7 +43,14 @@ class Base(DeclarativeBase):
 
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            database_url,
+            connect_args={
+                "timeout": 30,
+                "check_same_thread": False,
+                "factory": WriterLockedConnection,  # writers queue instead of sleeping (issue 16)
+            },
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

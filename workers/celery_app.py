@@ -15,7 +15,7 @@ import content_calendar.subscribers.audience  # noqa: F401  (registers the SMS a
 from content_calendar.database import get_database
 from publisher.channels.registry import warm_up
 from publisher.models import Channel
-from publisher.outbox import process_many, worker_identity
+from publisher.outbox import crisis_busy, process_many, worker_identity
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.redis_client import redis_client
 from publisher.settings import load_settings
@@ -99,6 +99,8 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     lanes = [q for q in queues if q in (*Lane, HEALTH_QUEUE)]
     if Lane.CRISIS.value in lanes:  # before the heartbeat: the web sends inline until then
         log.info("warmed up for sending: %s", ", ".join(warm_up_senders()))
+    else:  # a background lane: its database writes wait while an alert is being sent
+        crisis_busy.give_way_to_alerts(settings.redis_url)
     threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
 
 

@@ -13,7 +13,7 @@ from content_calendar.crisis.lifecycle import expire_due
 from content_calendar.crisis.plan_b import escalate
 from content_calendar.database import get_database
 from content_calendar.dialog.run import interval as dialog_interval
-from publisher.outbox import sweep
+from publisher.outbox import crisis_busy, sweep
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
 from workers.handback import release_reported
@@ -65,6 +65,7 @@ def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
 def run_forever(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     dispatcher = Dispatcher(settings, get_database(settings))
+    crisis_busy.give_way_to_alerts(settings.redis_url)  # its writes wait while an alert is sent
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

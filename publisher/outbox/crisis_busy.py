@@ -25,6 +25,7 @@ import time
 import redis
 from sqlalchemy import select
 
+from publisher import sqlite_writer
 from publisher.db import Database
 from publisher.models import Delivery
 from publisher.redis_client import redis_client
@@ -93,6 +94,13 @@ def wait_while_raised(url: str | None, most: float | None = None) -> float:
     waited = time.monotonic() - started
     log.debug("community lane yielded %.3f s to the crisis lane", waited)
     return waited
+
+
+def give_way_to_alerts(url: str | None) -> None:
+    """Make this process's SQLite writers step back while the flag is raised (background lanes)."""
+    if not url:
+        return
+    sqlite_writer.give_way(sqlite_writer.GiveWay(lambda: is_raised(url), lambda: wait_while_raised(url)))
 
 
 def yield_if_community(db: Database, delivery_ids: list[int], url: str | None) -> float:

@@ -1,0 +1,170 @@
+"""One SQLite writer at a time, handed over the moment the last one commits (issue 16).
+
+SQLite lets one connection write at a time. A connection that finds the database locked
+does not queue: its busy handler sleeps in growing steps (1, 2, 5, 10, 15, 20, 25 … 100 ms)
+and tries again. While a community batch records its outcomes, an alert request that
+wanted to write therefore slept on for up to 100 ms after the lock was already free.
+
+Here every write transaction first takes an exclusive ``flock`` on ``<database>-writer.lock``
+(one descriptor per connection, so threads of one process exclude each other too). The
+kernel wakes the waiting writers the moment the holder commits or rolls back; SQLite's own
+lock is then free and its busy handler never sleeps. Readers take nothing (WAL lets them
+read while someone writes).
+
+When the lock is taken and given back, mirroring ``sqlite3``'s own transaction rule (legacy
+transaction control: a data-changing statement opens a transaction implicitly):
+
+- before a statement that may change data, if this connection has no transaction open;
+- given back after ``commit``/``rollback``/``close``, and after any statement that left no
+  transaction open (a read-only or failed statement, DDL in autocommit).
+
+Background processes (the community worker, the scheduler) call :func:`give_way` with the
+crisis lane's flag: having got the lock, they hand it straight back while an alert is being
+issued and sent, wait for the flag (at most a few seconds), then write. So an alert's writes
+never queue behind a community batch that was waiting at the same moment.
+
+A thread that already holds the lock through one connection and writes through a second
+would wait for itself: that second connection skips the lock and falls back to SQLite's
+busy handler, which behaves exactly as without this module (wait, then "database is locked").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Statements that never change data: no lock needed (anything else takes it, to be safe).
+READ_ONLY_KEYWORDS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "VALUES"})
+
+_holding = threading.local()  # the connection through which this thread holds the lock
+
+
+@dataclass(frozen=True)
+class GiveWay:
+    """How a background process learns that an alert is under way, and waits for it."""
+
+    pending: Callable[[], bool]
+    wait: Callable[[], object]
+
+
+_give_way: GiveWay | None = None
+
+
+def give_way(rule: GiveWay | None) -> None:
+    """This process's writers step back for alerts (``None``: they do not)."""
+    global _give_way
+    _give_way = rule
+
+
+def lock_path_for(database: str) -> str | None:
+    """The lock file beside a database file; None for in-memory databases."""
+    path = database
+    if path.startswith("file:"):
+        path = path[len("file:") :].split("?", 1)[0]
+    if not path or path == ":memory:" or "mode=memory" in database:
+        return None
+    return f"{path}-writer.lock"
+
+
+def may_write(sql: str) -> bool:
+    words = sql.lstrip(" \t\r\n(").split(None, 1)
+    return not words or words[0].upper() not in READ_ONLY_KEYWORDS
+
+
+class WriterLockedConnection(sqlite3.Connection):
+    """A ``sqlite3`` connection whose write transactions take the database's writer lock."""
+
+    def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        self._lock_path = lock_path_for(os.fsdecode(database))
+        self._lock_fd: int | None = None
+        self._held = False
+
+    def cursor(self, factory: Any = None) -> Any:  # SQLAlchemy runs every statement through one
+        return super().cursor(factory or WriterLockedCursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        cursor: WriterLockedCursor = self.cursor()
+        return cursor.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        cursor: WriterLockedCursor = self.cursor()
+        return cursor.executemany(sql, parameters)
+
+    def before_statement(self, sql: str) -> None:
+        if self._held or self._lock_path is None or self.in_transaction or not may_write(sql):
+            return
+        if getattr(_holding, "connection", None) is not None:
+            return  # this thread holds it through another connection: see the module text
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        rule = _give_way
+        if rule is not None and rule.pending():  # an alert is on its way: let it write first
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            rule.wait()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._held = True
+        _holding.connection = self
+
+    def release_if_idle(self) -> None:
+        if self._held and not self.in_transaction:
+            self._release()
+
+    def _release(self) -> None:
+        self._held = False
+        if getattr(_holding, "connection", None) is self:
+            _holding.connection = None
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_if_idle()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_if_idle()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._held:
+                self._release()
+            if self._lock_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._lock_fd)
+                self._lock_fd = None
+
+
+class WriterLockedCursor(sqlite3.Cursor):
+    """Takes the writer lock before a statement that may write, gives it back when idle."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> WriterLockedCursor:
+        connection: WriterLockedConnection = self.connection  # type: ignore[assignment]
+        connection.before_statement(sql)
+        try:
+            super().execute(sql, parameters)
+        finally:
+            connection.release_if_idle()
+        return self
+
+    def executemany(self, sql: str, parameters: Any, /) -> WriterLockedCursor:
+        connection: WriterLockedConnection = self.connection  # type: ignore[assignment]
+        connection.before_statement(sql)
+        try:
+            super().executemany(sql, parameters)
+        finally:
+            connection.release_if_idle()
+        return self

@@ -1,0 +1,186 @@
+"""SQLite writers queue on one lock and are handed it when the last one commits (issue 16).
+
+The tests turn SQLite's own busy handler off (``busy_timeout=0``): two writers that met
+would then fail at once with "database is locked". That they both succeed shows the
+writer lock orders them; nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from publisher import sqlite_writer
+from publisher.db import Database
+from publisher.sqlite_writer import GiveWay, WriterLockedConnection
+
+TIMEOUT = 20  # only so that a broken lock fails the test instead of hanging it
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, factory=WriterLockedConnection, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA busy_timeout=0")  # SQLite alone would refuse a second writer at once
+    return connection
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "writer.sqlite"
+    with connect(path) as connection:
+        connection.execute("CREATE TABLE log (who TEXT NOT NULL)")
+    yield path
+    sqlite_writer.give_way(None)
+
+
+def rows(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [who for (who,) in connection.execute("SELECT who FROM log ORDER BY rowid")]
+
+
+def write_after(path: Path, who: str, started: threading.Event, errors: list[BaseException]) -> None:
+    started.wait(TIMEOUT)
+    try:
+        connection = connect(path)
+        connection.execute("INSERT INTO log VALUES (?)", (who,))
+        connection.commit()
+        connection.close()
+    except BaseException as exc:  # reported by the test
+        errors.append(exc)
+
+
+def test_without_the_writer_lock_sqlite_refuses_the_second_writer_at_once(database: Path) -> None:
+    first = connect(database)
+    first.execute("INSERT INTO log VALUES ('first')")
+    plain = sqlite3.connect(database)
+    plain.execute("PRAGMA busy_timeout=0")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        plain.execute("INSERT INTO log VALUES ('plain')")
+    first.commit()
+
+
+def test_a_second_writer_waits_for_the_first_to_commit_instead_of_failing(database: Path) -> None:
+    first = connect(database)
+    first.execute("INSERT INTO log VALUES ('first')")  # a write transaction is open
+    started, errors = threading.Event(), []
+    second = threading.Thread(target=write_after, args=(database, "second", started, errors))
+    second.start()
+    started.set()
+    second.join(0.3)
+    assert second.is_alive()  # queued on the lock, not failed
+    first.execute("INSERT INTO log VALUES ('first again')")
+    first.commit()
+    second.join(TIMEOUT)
+    assert not second.is_alive() and errors == []
+    assert rows(database) == ["first", "first again", "second"]
+
+
+def _hold_and_commit(path: str, holding: Any, go: Any) -> None:
+    connection = connect(Path(path))
+    connection.execute("INSERT INTO log VALUES ('other process')")
+    holding.set()
+    go.wait(TIMEOUT)
+    connection.commit()
+
+
+def test_writers_of_different_processes_queue_too(database: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    holding, go = context.Event(), context.Event()
+    child = context.Process(target=_hold_and_commit, args=(str(database), holding, go))
+    child.start()
+    try:
+        assert holding.wait(TIMEOUT)
+        started, errors = threading.Event(), []
+        writer = threading.Thread(target=write_after, args=(database, "this process", started, errors))
+        writer.start()
+        started.set()
+        writer.join(0.3)
+        assert writer.is_alive()
+        go.set()
+        writer.join(TIMEOUT)
+        assert errors == []
+    finally:
+        go.set()
+        child.join(TIMEOUT)
+    assert rows(database) == ["other process", "this process"]
+
+
+def test_readers_do_not_wait_for_a_writer(database: Path) -> None:
+    writer = connect(database)
+    writer.execute("INSERT INTO log VALUES ('uncommitted')")
+    seen: list[list[str]] = []
+    reader = threading.Thread(target=lambda: seen.append(rows(database)))
+    reader.start()
+    reader.join(TIMEOUT)
+    assert seen == [[]]  # read at once, without the uncommitted row
+    writer.commit()
+
+
+def test_a_failed_statement_gives_the_lock_back(database: Path) -> None:
+    first = connect(database)
+    with pytest.raises(sqlite3.OperationalError):
+        first.execute("INSERT INTO no_such_table VALUES (1)")
+    started, errors = threading.Event(), []
+    second = threading.Thread(target=write_after, args=(database, "after failure", started, errors))
+    second.start()
+    started.set()
+    second.join(TIMEOUT)
+    assert not second.is_alive() and errors == [] and rows(database) == ["after failure"]
+
+
+def test_a_rollback_gives_the_lock_back(database: Path) -> None:
+    first = connect(database)
+    first.execute("INSERT INTO log VALUES ('rolled back')")
+    first.rollback()
+    started, errors = threading.Event(), []
+    second = threading.Thread(target=write_after, args=(database, "after rollback", started, errors))
+    second.start()
+    started.set()
+    second.join(TIMEOUT)
+    assert not second.is_alive() and errors == [] and rows(database) == ["after rollback"]
+
+
+def test_one_thread_writing_through_two_connections_does_not_wait_for_itself(database: Path) -> None:
+    first = connect(database)
+    first.execute("INSERT INTO log VALUES ('first')")
+    second = connect(database)  # same thread: it skips the lock and meets SQLite's own refusal
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        second.execute("INSERT INTO log VALUES ('second')")
+    first.commit()
+
+
+def test_a_background_writer_gives_way_while_an_alert_is_under_way(database: Path) -> None:
+    alert_under_way = threading.Event()
+    alert_under_way.set()
+    order: list[str] = []
+
+    def wait_for_alert() -> None:
+        order.append("background waits")
+        alert = sqlite3.connect(database)  # the alert's writer: another process, without the rule
+        alert.execute("INSERT INTO log VALUES ('alert')")  # the lock was handed back: no wait
+        alert.commit()
+        alert_under_way.clear()
+
+    sqlite_writer.give_way(GiveWay(pending=alert_under_way.is_set, wait=wait_for_alert))
+    background = connect(database)
+    background.execute("INSERT INTO log VALUES ('background')")
+    background.commit()
+    assert order == ["background waits"]
+    assert rows(database) == ["alert", "background"]
+
+
+def test_the_database_layer_uses_the_writer_lock_for_sqlite_files(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    with db.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, WriterLockedConnection)
+    assert (
+        sqlite_writer.lock_path_for(str(tmp_path / "app.sqlite")) == f"{tmp_path / 'app.sqlite'}-writer.lock"
+    )
+    assert sqlite_writer.lock_path_for(":memory:") is None
