@@ -30,7 +30,6 @@ busy handler, which behaves exactly as without this module (wait, then "database
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import sqlite3
@@ -102,14 +101,20 @@ class WriterLockedConnection(sqlite3.Connection):
             return
         if getattr(_holding, "connection", None) is not None:
             return  # this thread holds it through another connection: see the module text
-        if self._lock_fd is None:
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # releases the GIL while it waits
-        rule = _give_way
-        if rule is not None and rule.pending():  # an alert is on its way: let it write first
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            rule.wait()
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        # A descriptor only while writing: a process keeps many idle connections, and some
+        # libraries still use select(), which fails on descriptors above 1023.
+        descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
+            rule = _give_way
+            if rule is not None and rule.pending():  # an alert is on its way: let it write first
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                rule.wait()
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        self._lock_fd = descriptor
         self._held = True
         _holding.connection = self
 
@@ -121,8 +126,9 @@ class WriterLockedConnection(sqlite3.Connection):
         self._held = False
         if getattr(_holding, "connection", None) is self:
             _holding.connection = None
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        descriptor, self._lock_fd = self._lock_fd, None
+        if descriptor is not None:
+            os.close(descriptor)  # closing the descriptor gives the lock back
 
     def commit(self) -> None:
         try:
@@ -142,10 +148,6 @@ class WriterLockedConnection(sqlite3.Connection):
         finally:
             if self._held:
                 self._release()
-            if self._lock_fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(self._lock_fd)
-                self._lock_fd = None
 
 
 class WriterLockedCursor(sqlite3.Cursor):

@@ -184,3 +184,14 @@ def test_the_database_layer_uses_the_writer_lock_for_sqlite_files(tmp_path: Path
         sqlite_writer.lock_path_for(str(tmp_path / "app.sqlite")) == f"{tmp_path / 'app.sqlite'}-writer.lock"
     )
     assert sqlite_writer.lock_path_for(":memory:") is None
+
+
+def test_an_idle_connection_keeps_no_lock_descriptor_open(database: Path) -> None:
+    """Processes keep many idle connections; select()-based libraries fail above fd 1023."""
+    connection = connect(database)
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    for number in range(5):
+        connection.execute("INSERT INTO log VALUES (?)", (f"row {number}",))
+        connection.commit()
+    assert len(list(Path("/proc/self/fd").iterdir())) == before
+    connection.close()
