@@ -21,6 +21,7 @@ from publisher.redis_client import redis_client
 from publisher.settings import load_settings
 from publisher.vocabulary import HEALTH_QUEUE, Lane
 from workers import health
+from workers.heap import freeze_startup_objects
 from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
         log.info("warmed up for sending: %s", ", ".join(warm_up_senders()))
     else:  # a background lane: its database writes wait while an alert is being sent
         crisis_busy.give_way_to_alerts(settings.redis_url)
+    freeze_startup_objects()  # after the warm-up: the SDKs are start-up objects too
     threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
 
 

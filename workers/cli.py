@@ -67,9 +67,11 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
     # Live boards hold a thread each (Server-Sent Events); at most half the threads
     # stream (ERNSTFALL_SSE_MAX_STREAMS), the rest serve pages and the API.
-    waitress.serve(
-        create_app(), host=args.host, port=args.port, threads=settings.web_threads, ident="ernstfall"
-    )
+    from workers.heap import freeze_startup_objects
+
+    app = create_app()
+    freeze_startup_objects()
+    waitress.serve(app, host=args.host, port=args.port, threads=settings.web_threads, ident="ernstfall")
     return 0
 
 

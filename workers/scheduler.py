@@ -18,6 +18,7 @@ from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
 from workers.handback import release_reported
 from workers.health import schedule_due, staff_addresses
+from workers.heap import freeze_startup_objects
 from workers.weekly import maybe_send_digest
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def run_forever(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     dispatcher = Dispatcher(settings, get_database(settings))
     crisis_busy.give_way_to_alerts(settings.redis_url)  # its writes wait while an alert is sent
+    freeze_startup_objects()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

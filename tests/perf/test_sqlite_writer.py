@@ -8,6 +8,7 @@ writer lock orders them; nothing here measures time.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -188,10 +189,20 @@ def test_the_database_layer_uses_the_writer_lock_for_sqlite_files(tmp_path: Path
 
 def test_an_idle_connection_keeps_no_lock_descriptor_open(database: Path) -> None:
     """Processes keep many idle connections; select()-based libraries fail above fd 1023."""
+    lock_file = sqlite_writer.lock_path_for(str(database))
+
+    def lock_descriptors() -> int:
+        found = 0
+        for entry in Path("/proc/self/fd").iterdir():
+            try:
+                found += os.readlink(entry) == lock_file
+            except OSError:  # closed meanwhile
+                continue
+        return found
+
     connection = connect(database)
-    before = len(list(Path("/proc/self/fd").iterdir()))
-    for number in range(5):
-        connection.execute("INSERT INTO log VALUES (?)", (f"row {number}",))
-        connection.commit()
-    assert len(list(Path("/proc/self/fd").iterdir())) == before
+    connection.execute("INSERT INTO log VALUES ('writing')")
+    assert lock_descriptors() == 1  # held while the transaction is open
+    connection.commit()
+    assert lock_descriptors() == 0
     connection.close()
