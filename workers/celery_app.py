@@ -15,7 +15,7 @@ import content_calendar.subscribers.audience  # noqa: F401  (registers the SMS a
 from content_calendar.database import get_database
 from publisher.channels.registry import warm_up
 from publisher.models import Channel
-from publisher.outbox import crisis_busy, process_many, worker_identity
+from publisher.outbox import CRISIS_THREADS, crisis_busy, process_many, worker_identity
 from publisher.outbox.dispatch import HEARTBEAT_KEY, HEARTBEAT_TTL, TASK_NAME
 from publisher.redis_client import redis_client
 from publisher.settings import load_settings
@@ -25,6 +25,7 @@ from workers.heap import freeze_startup_objects
 from workers.logs import quiet_credential_loggers
 
 log = logging.getLogger(__name__)
+PRESTARTED_SEND_THREADS = 16  # two alerts to eight platforms without starting a thread
 settings = load_settings()
 # The process the supervisor started (read at import, before any pool forks): its sends
 # carry this lease owner, so when it dies the supervisor hands them back at once.
@@ -100,6 +101,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     lanes = [q for q in queues if q in (*Lane, HEALTH_QUEUE)]
     if Lane.CRISIS.value in lanes:  # before the heartbeat: the web sends inline until then
         log.info("warmed up for sending: %s", ", ".join(warm_up_senders()))
+        CRISIS_THREADS.prestart(PRESTARTED_SEND_THREADS)
     else:  # a background lane: its database writes wait while an alert is being sent
         crisis_busy.give_way_to_alerts(settings.redis_url)
     freeze_startup_objects()  # after the warm-up: the SDKs are start-up objects too

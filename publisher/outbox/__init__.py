@@ -28,6 +28,7 @@ from publisher.errors import DeliveryError
 from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox import crisis_busy
 from publisher.outbox.lease import LeaseHeartbeat
+from publisher.outbox.ready_threads import ReadyThreads
 from publisher.outbox.retry import backoff_seconds
 from publisher.outbox.trace import mark
 from publisher.settings import Settings
@@ -39,6 +40,7 @@ SEND_THREADS = 8  # parallel sends within one community batch
 # Every delivery of an alert is sent at once: an alert goes to a dozen channels or so,
 # and each waits on a platform, not on this process.
 CRISIS_SEND_THREADS = 32
+CRISIS_THREADS = ReadyThreads(CRISIS_SEND_THREADS)  # started by the crisis worker at worker_ready
 
 
 def channel_config(channel: Channel, settings: Settings) -> ChannelConfig:
@@ -351,7 +353,10 @@ def process_many(
         return job.id, state
 
     crisis.sort(key=lambda job: -adapter_class(job.channel.type).requests_per_send)  # longest first
-    states = dict(in_threads(send_and_record, crisis, CRISIS_SEND_THREADS, prefix))
+    if inline or len(crisis) < 2:
+        states = dict(in_threads(send_and_record, crisis, CRISIS_SEND_THREADS, prefix))
+    else:  # the crisis worker: threads that are already waiting
+        states = dict(CRISIS_THREADS.map(send_and_record, crisis))
     if crisis:
         crisis_busy.lower_flag(settings.redis_url)  # recorded: the community lane may write again
     if community:
