@@ -19,11 +19,10 @@ transaction control: a data-changing statement opens a transaction implicitly):
   transaction open (a read-only or failed statement, DDL in autocommit).
 
 Background processes (the community worker, the scheduler) call :func:`give_way` with the
-crisis lane's flag: before they take the lock they ask whether an alert is being issued and
-sent, and if so wait for the flag (at most a few seconds), then write. So an alert's writes
-queue at most behind a background transaction that had already begun. The question is asked
-without holding the lock: a background process (niced) that held it while waiting for Redis
-or for the CPU would make the alert wait for it.
+crisis lane's flag: before they take the lock, and again once they have it (the alert may
+have begun while they queued), they ask whether an alert is being issued and sent; if so
+they wait for the flag (at most a few seconds) without the lock, then write. So an alert's
+writes queue at most behind a background transaction that had already begun.
 
 A thread that already holds the lock through one connection and writes through a second
 would wait for itself: that second connection skips the lock and falls back to SQLite's
@@ -107,10 +106,15 @@ class WriterLockedConnection(sqlite3.Connection):
         # libraries still use select(), which fails on descriptors above 1023.
         rule = _give_way
         if rule is not None and rule.pending():  # an alert is on its way: let it write first
-            rule.wait()  # before taking the lock: never hold it across the question or the wait
+            rule.wait()
         descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
+            # Asked again: the alert may have begun while this writer queued for the lock.
+            if rule is not None and rule.pending():
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                rule.wait()
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
         except BaseException:
             os.close(descriptor)
             raise

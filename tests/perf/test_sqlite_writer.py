@@ -206,3 +206,22 @@ def test_an_idle_connection_keeps_no_lock_descriptor_open(database: Path) -> Non
     connection.commit()
     assert lock_descriptors() == 0
     connection.close()
+
+
+def test_a_background_writer_that_queued_before_the_alert_still_gives_way(database: Path) -> None:
+    """The alert began while the background writer waited for the lock: it asks again."""
+    answers = iter([False, True])  # not yet when it started to queue, under way once it got the lock
+    order: list[str] = []
+
+    def wait_for_alert() -> None:
+        order.append("background waits")
+        alert = sqlite3.connect(database)
+        alert.execute("INSERT INTO log VALUES ('alert')")  # possible only if the lock was handed back
+        alert.commit()
+
+    sqlite_writer.give_way(GiveWay(pending=lambda: next(answers, False), wait=wait_for_alert))
+    background = connect(database)
+    background.execute("INSERT INTO log VALUES ('background')")
+    background.commit()
+    assert order == ["background waits"]
+    assert rows(database) == ["alert", "background"]
