@@ -19,10 +19,11 @@ transaction control: a data-changing statement opens a transaction implicitly):
   transaction open (a read-only or failed statement, DDL in autocommit).
 
 Background processes (the community worker, the scheduler) call :func:`give_way` with the
-crisis lane's flag: before they take the lock, and again once they have it (the alert may
-have begun while they queued), they ask whether an alert is being issued and sent; if so
-they wait for the flag (at most a few seconds) without the lock, then write. So an alert's
-writes queue at most behind a background transaction that had already begun.
+crisis lane's flag: they ask whether an alert is being issued and sent, and if so wait for
+the flag (at most a few seconds); then they queue on a gate in front of the lock, so that
+only one background writer at a time waits for the lock itself. An alert's writes thus
+queue at most behind a background transaction that had already begun and one background
+writer. Nothing asks Redis while holding the writer lock.
 
 A thread that already holds the lock through one connection and writes through a second
 would wait for itself: that second connection skips the lock and falls back to SQLite's
@@ -105,22 +106,43 @@ class WriterLockedConnection(sqlite3.Connection):
         # A descriptor only while writing: a process keeps many idle connections, and some
         # libraries still use select(), which fails on descriptors above 1023.
         rule = _give_way
-        if rule is not None and rule.pending():  # an alert is on its way: let it write first
-            rule.wait()
-        descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        gate = self._pass_gate(rule) if rule is not None else None
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
-            # Asked again: the alert may have begun while this writer queued for the lock.
-            if rule is not None and rule.pending():
-                fcntl.flock(descriptor, fcntl.LOCK_UN)
-                rule.wait()
-                fcntl.flock(descriptor, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(descriptor)
-            raise
+            descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
+            except BaseException:
+                os.close(descriptor)
+                raise
+        finally:
+            if gate is not None:
+                os.close(gate)  # the next background writer may queue for the lock now
         self._lock_fd = descriptor
         self._held = True
         _holding.connection = self
+
+    def _pass_gate(self, rule: GiveWay) -> int:
+        """A background writer: wait out an alert, then be the one background writer queued.
+
+        Background writers queue on ``<database>-writer.lock.gate`` first and only the one
+        holding it waits for the writer lock, so an alert's writer finds at most one
+        background writer ahead of it in the queue. The alert question is asked before and
+        again while holding the gate (the alert may have begun meanwhile), never while
+        holding the writer lock, so a slow background process cannot make the alert wait.
+        """
+        if rule.pending():
+            rule.wait()
+        gate = os.open(f"{self._lock_path}.gate", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            if rule.pending():
+                fcntl.flock(gate, fcntl.LOCK_UN)
+                rule.wait()
+                fcntl.flock(gate, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(gate)
+            raise
+        return gate
 
     def release_if_idle(self) -> None:
         if self._held and not self.in_transaction:

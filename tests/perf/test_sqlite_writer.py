@@ -225,3 +225,22 @@ def test_a_background_writer_that_queued_before_the_alert_still_gives_way(databa
     background.commit()
     assert order == ["background waits"]
     assert rows(database) == ["alert", "background"]
+
+
+def test_background_writers_queue_one_at_a_time_through_the_gate_and_all_write(database: Path) -> None:
+    sqlite_writer.give_way(GiveWay(pending=lambda: False, wait=lambda: None))
+    holder = connect(database)
+    holder.execute("INSERT INTO log VALUES ('holder')")  # every other writer has to queue
+    started, errors = threading.Event(), []
+    writers = [
+        threading.Thread(target=write_after, args=(database, f"background {n}", started, errors))
+        for n in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    started.set()
+    holder.commit()
+    for writer in writers:
+        writer.join(TIMEOUT)
+    assert errors == [] and not any(writer.is_alive() for writer in writers)
+    assert sorted(rows(database)) == [*(f"background {n}" for n in range(4)), "holder"]
