@@ -36,7 +36,8 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,20 +180,21 @@ class WriterLockedConnection(sqlite3.Connection):
 class WriterLockedCursor(sqlite3.Cursor):
     """Takes the writer lock before a statement that may write, gives it back when idle."""
 
-    def execute(self, sql: str, parameters: Any = (), /) -> WriterLockedCursor:
+    @contextmanager
+    def _statement(self, sql: str) -> Iterator[None]:
         connection: WriterLockedConnection = self.connection  # type: ignore[assignment]
         connection.before_statement(sql)
         try:
-            super().execute(sql, parameters)
+            yield
         finally:
             connection.release_if_idle()
+
+    def execute(self, sql: str, parameters: Any = (), /) -> WriterLockedCursor:
+        with self._statement(sql):
+            super().execute(sql, parameters)
         return self
 
     def executemany(self, sql: str, parameters: Any, /) -> WriterLockedCursor:
-        connection: WriterLockedConnection = self.connection  # type: ignore[assignment]
-        connection.before_statement(sql)
-        try:
+        with self._statement(sql):
             super().executemany(sql, parameters)
-        finally:
-            connection.release_if_idle()
         return self

@@ -56,6 +56,16 @@ def write_after(path: Path, who: str, started: threading.Event, errors: list[Bas
         errors.append(exc)
 
 
+def next_writer_gets_through(path: Path, who: str) -> bool:
+    """Another writer (a thread with its own connection) writes and commits in time."""
+    started, errors = threading.Event(), []
+    writer = threading.Thread(target=write_after, args=(path, who, started, errors))
+    writer.start()
+    started.set()
+    writer.join(TIMEOUT)
+    return not writer.is_alive() and errors == []
+
+
 def test_without_the_writer_lock_sqlite_refuses_the_second_writer_at_once(database: Path) -> None:
     first = connect(database)
     first.execute("INSERT INTO log VALUES ('first')")
@@ -127,24 +137,16 @@ def test_a_failed_statement_gives_the_lock_back(database: Path) -> None:
     first = connect(database)
     with pytest.raises(sqlite3.OperationalError):
         first.execute("INSERT INTO no_such_table VALUES (1)")
-    started, errors = threading.Event(), []
-    second = threading.Thread(target=write_after, args=(database, "after failure", started, errors))
-    second.start()
-    started.set()
-    second.join(TIMEOUT)
-    assert not second.is_alive() and errors == [] and rows(database) == ["after failure"]
+    assert next_writer_gets_through(database, "after failure")
+    assert rows(database) == ["after failure"]
 
 
 def test_a_rollback_gives_the_lock_back(database: Path) -> None:
     first = connect(database)
     first.execute("INSERT INTO log VALUES ('rolled back')")
     first.rollback()
-    started, errors = threading.Event(), []
-    second = threading.Thread(target=write_after, args=(database, "after rollback", started, errors))
-    second.start()
-    started.set()
-    second.join(TIMEOUT)
-    assert not second.is_alive() and errors == [] and rows(database) == ["after rollback"]
+    assert next_writer_gets_through(database, "after rollback")
+    assert rows(database) == ["after rollback"]
 
 
 def test_one_thread_writing_through_two_connections_does_not_wait_for_itself(database: Path) -> None:
@@ -156,19 +158,26 @@ def test_one_thread_writing_through_two_connections_does_not_wait_for_itself(dat
     first.commit()
 
 
-def test_a_background_writer_gives_way_while_an_alert_is_under_way(database: Path) -> None:
-    alert_under_way = threading.Event()
-    alert_under_way.set()
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param([True], id="under way before the background writer asked"),
+        pytest.param([False, True], id="begun while the background writer queued"),
+    ],
+)
+def test_a_background_writer_gives_way_while_an_alert_is_under_way(
+    database: Path, answers: list[bool]
+) -> None:
+    asked = iter(answers)
     order: list[str] = []
 
     def wait_for_alert() -> None:
         order.append("background waits")
         alert = sqlite3.connect(database)  # the alert's writer: another process, without the rule
-        alert.execute("INSERT INTO log VALUES ('alert')")  # the lock was handed back: no wait
+        alert.execute("INSERT INTO log VALUES ('alert')")  # possible only if the lock is not held
         alert.commit()
-        alert_under_way.clear()
 
-    sqlite_writer.give_way(GiveWay(pending=alert_under_way.is_set, wait=wait_for_alert))
+    sqlite_writer.give_way(GiveWay(pending=lambda: next(asked, False), wait=wait_for_alert))
     background = connect(database)
     background.execute("INSERT INTO log VALUES ('background')")
     background.commit()
@@ -206,25 +215,6 @@ def test_an_idle_connection_keeps_no_lock_descriptor_open(database: Path) -> Non
     connection.commit()
     assert lock_descriptors() == 0
     connection.close()
-
-
-def test_a_background_writer_that_queued_before_the_alert_still_gives_way(database: Path) -> None:
-    """The alert began while the background writer waited for the lock: it asks again."""
-    answers = iter([False, True])  # not yet when it started to queue, under way once it got the lock
-    order: list[str] = []
-
-    def wait_for_alert() -> None:
-        order.append("background waits")
-        alert = sqlite3.connect(database)
-        alert.execute("INSERT INTO log VALUES ('alert')")  # possible only if the lock was handed back
-        alert.commit()
-
-    sqlite_writer.give_way(GiveWay(pending=lambda: next(answers, False), wait=wait_for_alert))
-    background = connect(database)
-    background.execute("INSERT INTO log VALUES ('background')")
-    background.commit()
-    assert order == ["background waits"]
-    assert rows(database) == ["alert", "background"]
 
 
 def test_background_writers_queue_one_at_a_time_through_the_gate_and_all_write(database: Path) -> None:
