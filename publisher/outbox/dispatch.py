@@ -29,9 +29,12 @@ HEARTBEAT_TTL = 15
 # One task per wake: the deliveries one enqueue call hands over (an alert's channels, a
 # sweep's due rows) travel together, so a worker claims them in one transaction and sends
 # them at once. Community batches stay small (COMMUNITY_BATCH), so a thousand posts due in
-# the same second are shared between worker threads; a crisis batch is one alert's channels
+# the same second are shared between worker threads, and so that a community transaction
+# (claim or record of a batch) holds the SQLite writer briefly: an alert that comes waits at
+# most for the one already begun (10 instead of 25 halved the alert's p99 during a 5,000-post
+# drain, docs/benchmarks.md); a crisis batch is one alert's channels
 # (CRISIS_BATCH only bounds what a sweep after an outage hands to one task).
-COMMUNITY_BATCH = 25
+COMMUNITY_BATCH = 10
 CRISIS_BATCH = 32
 
 
