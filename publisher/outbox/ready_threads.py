@@ -48,6 +48,8 @@ class ReadyThreads:
 
     def map(self, work: Callable[[J], T], jobs: list[J]) -> list[T]:
         """``work`` for every job at once; the results in the order of ``jobs``."""
+        if not jobs:
+            return []
         if threading.current_thread().name.startswith(self.prefix):
             with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix=f"{self.prefix}-inner") as own:
                 return list(own.map(work, jobs))

@@ -29,6 +29,7 @@ def test_every_job_runs_at_the_same_time_in_order_of_the_jobs() -> None:
         together.wait()
         return job, threading.current_thread().name
 
+    assert pool.map(work, []) == []  # nothing to send: no thread, no error
     results = pool.map(work, [1, 2, 3, 4])
     assert [job for job, _ in results] == [1, 2, 3, 4]
     assert len({name for _, name in results}) == 4
