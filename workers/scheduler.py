@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 
-from content_calendar.calendar.scheduling import tick
+from content_calendar.calendar.scheduling import seconds_until_next_due, tick
 from content_calendar.crisis import drills
 from content_calendar.crisis.lifecycle import expire_due
 from content_calendar.crisis.plan_b import escalate
@@ -27,9 +27,7 @@ log = logging.getLogger(__name__)
 def run_once(settings: Settings, dispatcher: Dispatcher) -> None:
     db = get_database(settings)
     release_reported(settings)  # sends of a worker `ernstfall up` saw die: due now, for the sweep
-    report = tick(db, settings)
-    if report.deliveries:
-        dispatcher.enqueue(report.deliveries)
+    report = tick(db, settings, handover=dispatcher.enqueue)  # each batch enqueued once committed
     if report.released or report.held or report.expired:
         log.info("tick: %d released, %d held, %d expired", report.released, report.held, report.expired)
     try:
@@ -78,5 +76,24 @@ def run_forever(settings: Settings | None = None) -> None:
             run_once(settings, dispatcher)
         except Exception:  # one bad tick must not stop the scheduler
             log.exception("scheduler tick failed")
-        stop.wait(max(0.05, settings.tick_seconds - (time.monotonic() - started)))
+        stop.wait(next_wait(settings, started))
     log.info("scheduler stopped")
+
+
+# A post due in the middle of a tick is released this soon after its time, not at the next
+# tick (issue 16: 1,000 posts due at once). Never a busy loop: at least MIN_WAIT_SECONDS.
+MIN_WAIT_SECONDS = 0.05
+DUE_MARGIN_SECONDS = 0.01
+
+
+def next_wait(settings: Settings, started: float) -> float:
+    """Seconds until the next tick: the rest of the tick interval, or less if a post falls due sooner."""
+    wait = settings.tick_seconds - (time.monotonic() - started)
+    try:
+        due_in = seconds_until_next_due(get_database(settings))
+    except Exception:  # the plain tick interval is the fallback
+        log.exception("next due post not read")
+        due_in = None
+    if due_in is not None:
+        wait = min(wait, due_in + DUE_MARGIN_SECONDS)
+    return max(MIN_WAIT_SECONDS, wait)

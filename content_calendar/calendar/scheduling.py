@@ -85,8 +85,18 @@ def _hold_reason(post: Post, now: datetime, settings: Settings, in_crisis: bool,
     return None
 
 
-def release_due_posts(session: Session, settings: Settings, report: TickReport) -> None:
-    """Hold or release every due post, committing after each small batch (see WRITE_BATCH)."""
+Handover = Callable[[list[tuple[int, str]]], None]
+
+
+def release_due_posts(
+    session: Session, settings: Settings, report: TickReport, handover: Handover | None = None
+) -> None:
+    """Hold or release every due post, committing after each small batch (see WRITE_BATCH).
+
+    With ``handover`` each batch's deliveries are handed to it as soon as the batch is
+    committed (the workers start sending while the rest is released); without, they are
+    collected in ``report.deliveries`` for the caller to enqueue after the tick.
+    """
     now = utcnow()
     due = session.scalars(
         select(Post).where(Post.state == P.APPROVED, Post.publish_at <= now).order_by(Post.publish_at)
@@ -107,10 +117,15 @@ def release_due_posts(session: Session, settings: Settings, report: TickReport) 
     pause = _yield_to_crisis(settings)
     for reason, ids in to_hold.items():
         report.held += len(hold_posts(session, ids, reason, before_batch=pause))
+    assert report.deliveries is not None
     for batch in release_batches(releasable):
         pause()
-        _release(session, batch, channels, settings, now, report)
+        created = _release(session, batch, channels, settings, now, report)
         session.commit()
+        if handover is None:
+            report.deliveries.extend(created)
+        elif created:
+            handover(created)
 
 
 def release_batches(posts: list[Post]) -> list[list[Post]]:
@@ -141,8 +156,8 @@ def _release(
     settings: Settings,
     now: datetime,
     report: TickReport,
-) -> None:
-    """Claim posts in bulk and create their deliveries with one flush.
+) -> list[tuple[int, str]]:
+    """Claim posts in bulk and create their deliveries with one flush; returns (id, lane) of each.
 
     A conditional UPDATE ... RETURNING claims only posts still approved, so two
     scheduler processes never release the same post. One flush for all deliveries
@@ -186,8 +201,7 @@ def _release(
             report.without_deliveries.append(post_id)
         report.released += 1
     session.flush()
-    assert report.deliveries is not None
-    report.deliveries.extend((d.id, d.lane) for d in created)
+    return [(d.id, d.lane) for d in created]
 
 
 def expire_unapproved(session: Session, report: TickReport) -> None:
@@ -331,15 +345,35 @@ def _final_states(session: Session, post_ids: list[int]) -> dict[int, str]:
     return finals
 
 
-def tick(db: Database, settings: Settings) -> TickReport:
+def seconds_until_next_due(db: Database) -> float | None:
+    """How long until the next approved post is due (None: none is waiting).
+
+    The scheduler sleeps at most this long, so a post is released at its time rather than
+    at the next tick (index ``ix_posts_publish_at``: one row read).
+    """
+    now = utcnow()
+    with db.session() as session:
+        upcoming = session.scalar(
+            select(Post.publish_at)
+            .where(Post.state == P.APPROVED, Post.publish_at > now)
+            .order_by(Post.publish_at)
+            .limit(1)
+        )
+    return None if upcoming is None else (upcoming - now).total_seconds()
+
+
+def tick(db: Database, settings: Settings, handover: Handover | None = None) -> TickReport:
     """One scheduler pass; the caller enqueues ``report.deliveries`` after this commits.
+
+    With ``handover``, released posts' deliveries go to it batch by batch right after each
+    commit instead (see :func:`release_due_posts`).
 
     Every community write here is a small transaction of its own (WRITE_BATCH), and each
     waits while an alert is being issued or sent (``publisher.outbox.crisis_busy``).
     """
     report = TickReport(deliveries=[])
     with db.session() as session:
-        release_due_posts(session, settings, report)
+        release_due_posts(session, settings, report, handover)
         expire_unapproved(session, report)
         session.commit()
         roll_up_post_states(session, report, before_batch=_yield_to_crisis(settings))

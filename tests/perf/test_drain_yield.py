@@ -20,7 +20,7 @@ from content_calendar.calendar.scheduling import TickReport, tick
 from publisher.channels.base import Message
 from publisher.db import Database, utcnow
 from publisher.models import Channel, Delivery
-from publisher.outbox import create_delivery, crisis_busy, process_many
+from publisher.outbox import Claimed, Outcome, after_alerts, create_delivery, crisis_busy, process_many
 from publisher.settings import Settings, load_settings
 from publisher.vocabulary import DeliveryState, Lane
 from tests.conftest import configure_channels
@@ -111,8 +111,9 @@ def test_the_community_worker_resumes_after_its_timeout_when_nobody_lowers_the_f
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert states(db, community) == {DeliveryState.PREVIEWED}
-    # It waited once before the claim and once before recording, each at most its timeout.
-    assert 1.0 <= took[0] < 5.0
+    # It waited before the claim, before sending (the three sends at once) and before
+    # recording, each at most its timeout.
+    assert 1.7 <= took[0] < 6.0
     assert crisis_busy.is_raised(settings.redis_url)  # still raised; the community lane went on
 
 
@@ -151,3 +152,24 @@ def test_without_redis_there_is_no_flag_and_nothing_waits(db: Database, instance
     crisis_busy.raise_flag(instance.redis_url)
     assert not crisis_busy.is_raised(instance.redis_url)
     assert crisis_busy.wait_while_raised(instance.redis_url) == 0.0
+
+
+def test_a_community_send_waits_while_an_alert_is_under_way(settings: Settings) -> None:
+    """Claimed just before the alert came: the post is sent after it, not beside it."""
+    sent: list[float] = []
+
+    def send(job: Claimed) -> Outcome:
+        sent.append(time.monotonic())
+        return Outcome(job, None, None, True)
+
+    job = Claimed.__new__(Claimed)  # the send above reads nothing of it
+    crisis_busy.raise_flag(settings.redis_url, seconds=30)
+    thread, _took = in_background(lambda: after_alerts(send, settings.redis_url)(job))
+    time.sleep(0.4)
+    assert sent == []  # still waiting
+    lowered = time.monotonic()
+    crisis_busy.lower_flag(settings.redis_url)
+    thread.join(timeout=5)
+    assert len(sent) == 1 and sent[0] >= lowered
+    # No alert under way: the send goes at once.
+    assert after_alerts(send, settings.redis_url)(job).job is job and len(sent) == 2
