@@ -134,25 +134,43 @@ def add_deliveries(
     alert's transaction. Returns the new ids in the order of ``new``; the caller commits,
     then enqueues.
     """
-    if not new:
-        return []
     shared = message.to_dict()
+    items = [(item, shared, source_id) for item in new]
+    return insert_deliveries(session, items, lane=lane, settings=settings, source_kind=source_kind)
+
+
+def insert_deliveries(
+    session: Session,
+    items: list[tuple[NewDelivery, dict[str, Any], int | None]],
+    *,
+    lane: str,
+    settings: Settings,
+    source_kind: str,
+) -> list[int]:
+    """Deliveries of several messages at once: (delivery, serialised message, source id) each.
+
+    The two statements behind :func:`add_deliveries`; the scheduler releases a batch of
+    posts with them, each post with its own message, rendered before its transaction writes.
+    Returns the new ids in the order of ``items``.
+    """
+    if not items:
+        return []
     rows = [
         _delivery_values(
             item,
             lane=lane,
-            message=shared,
+            message=message,
             settings=settings,
             source_kind=source_kind,
             source_id=source_id,
         )
         | {"channel_id": item.channel.id}
-        for item in new
+        for item, message, source_id in items
     ]
     ids = list(session.scalars(insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True), rows))
     logs = [
         {"delivery_id": delivery_id, "event": event, "detail": detail}
-        for delivery_id, item in zip(ids, new, strict=True)
+        for delivery_id, (item, _message, _source) in zip(ids, items, strict=True)
         for event, detail in _log_entries(item.channel, lane, item.refused)
     ]
     session.execute(insert(DeliveryLog), logs)
