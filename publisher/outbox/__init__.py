@@ -242,8 +242,9 @@ def claim_many(
     """
     if not delivery_ids:
         return []
+    configs = _channel_configs(session, delivery_ids, settings)  # read before the first write
     now = utcnow()
-    claimed_ids = session.scalars(
+    rows = session.execute(
         update(Delivery)
         .where(
             Delivery.id.in_(delivery_ids),
@@ -257,32 +258,51 @@ def claim_many(
             lease_owner=owner or worker_identity(),
             updated_at=now,
         )
-        .returning(Delivery.id)
+        .returning(
+            Delivery.id,
+            Delivery.attempts,
+            Delivery.lane,
+            Delivery.channel_id,
+            Delivery.message,
+            Delivery.rendered,
+            Delivery.idempotency_key,
+            Delivery.max_attempts,
+        )
         .execution_options(synchronize_session=False)
     ).all()
-    if not claimed_ids:
+    if not rows:
         return []
-    rows = session.scalars(
-        select(Delivery).where(Delivery.id.in_(claimed_ids)).execution_options(populate_existing=True)
-    ).all()
-    jobs = []
-    for delivery in rows:
-        session.add(
-            DeliveryLog(delivery_id=delivery.id, event="attempt", detail=f"Versuch {delivery.attempts}")
+    session.execute(
+        insert(DeliveryLog),
+        [{"delivery_id": row.id, "event": "attempt", "detail": f"Versuch {row.attempts}"} for row in rows],
+    )
+    return [
+        Claimed(
+            id=row.id,
+            attempt=row.attempts,
+            lane=row.lane,
+            channel=configs[row.channel_id],
+            message=row.message,
+            rendered=row.rendered or {},
+            idempotency_key=row.idempotency_key,
+            max_attempts=row.max_attempts,
         )
-        jobs.append(
-            Claimed(
-                id=delivery.id,
-                attempt=delivery.attempts,
-                lane=delivery.lane,
-                channel=channel_config(delivery.channel, settings),
-                message=delivery.message,
-                rendered=delivery.rendered or {},
-                idempotency_key=delivery.idempotency_key,
-                max_attempts=delivery.max_attempts,
-            )
-        )
-    return jobs
+        for row in rows
+    ]
+
+
+def _channel_configs(
+    session: Session, delivery_ids: list[int], settings: Settings
+) -> dict[int, ChannelConfig]:
+    """The configuration of every channel these deliveries go to, by channel id.
+
+    Read before the claim writes: on SQLite the claim's UPDATE takes the one writer, and
+    everything done after it (building configurations included) would hold it longer.
+    """
+    channels = session.scalars(
+        select(Channel).where(Channel.id.in_(select(Delivery.channel_id).where(Delivery.id.in_(delivery_ids))))
+    )
+    return {channel.id: channel_config(channel, settings) for channel in channels}
 
 
 def claim(session: Session, delivery_id: int, settings: Settings) -> Claimed | None:
@@ -477,14 +497,19 @@ def record_confirmed(db: Database, outcomes: list[Outcome]) -> dict[int, str]:
     """Record sends the channels confirmed (sent, or previewed for a preview channel)."""
     now = utcnow()
     states = {o.job.id: confirmed_state(o.job.channel.type) for o in outcomes}
-    with db.session() as session:
-        session.execute(update(Delivery), [_confirmed_values(o, states[o.job.id], now) for o in outcomes])
-        for o in outcomes:
-            assert o.receipt is not None
-            state = states[o.job.id]
-            detail = o.receipt.url or o.receipt.remote_id
-            session.add(DeliveryLog(delivery_id=o.job.id, event=state, detail=detail))
-            log.info("delivery %s %s on %s (%s)", o.job.id, state, o.job.channel.name, o.receipt.remote_id)
+    values = [_confirmed_values(o, states[o.job.id], now) for o in outcomes]
+    logs = [
+        {"delivery_id": o.job.id, "event": states[o.job.id], "detail": o.receipt.url or o.receipt.remote_id}
+        for o in outcomes
+        if o.receipt is not None
+    ]
+    with db.session() as session:  # two statements: the writer is held only for them
+        session.execute(update(Delivery), values)
+        session.execute(insert(DeliveryLog), logs)
+    for o in outcomes:
+        assert o.receipt is not None
+        job = o.job
+        log.info("delivery %s %s on %s (%s)", job.id, states[job.id], job.channel.name, o.receipt.remote_id)
     return dict(states)
 
 
