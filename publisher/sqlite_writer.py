@@ -45,6 +45,7 @@ from typing import Any
 READ_ONLY_KEYWORDS = frozenset({"SELECT", "PRAGMA", "EXPLAIN", "VALUES"})
 
 _holding = threading.local()  # the connection through which this thread holds the lock
+_not_waiting = threading.local()  # set inside without_waiting()
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,22 @@ def give_way(rule: GiveWay | None) -> None:
     _give_way = rule
 
 
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Write transactions this thread begins inside the block never queue for the lock.
+
+    When another writer holds it, the first writing statement fails at once with SQLite's
+    own "database is locked" (``sqlite3.OperationalError``), as with ``busy_timeout=0``
+    alone before this lock existed. For writes that may be skipped, such as noting when
+    an API token was last used: they must never delay the request they belong to.
+    """
+    _not_waiting.on = True
+    try:
+        yield
+    finally:
+        _not_waiting.on = False
+
+
 def lock_path_for(database: str) -> str | None:
     """The lock file beside a database file; None for in-memory databases."""
     path = database
@@ -77,6 +94,24 @@ def lock_path_for(database: str) -> str | None:
 def may_write(sql: str) -> bool:
     words = sql.lstrip(" \t\r\n(").split(None, 1)
     return not words or words[0].upper() not in READ_ONLY_KEYWORDS
+
+
+def _locked(path: str, *, wait: bool) -> int:
+    """A descriptor holding the exclusive lock on ``path``; closing it gives the lock back.
+
+    Without ``wait``, a lock another writer holds fails at once like SQLite without a busy
+    wait: ``sqlite3.OperationalError("database is locked")``.
+    """
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise sqlite3.OperationalError("database is locked") from None
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
 class WriterLockedConnection(sqlite3.Connection):
@@ -106,18 +141,19 @@ class WriterLockedConnection(sqlite3.Connection):
             return  # this thread holds it through another connection: see the module text
         # A descriptor only while writing: a process keeps many idle connections, and some
         # libraries still use select(), which fails on descriptors above 1023.
+        if getattr(_not_waiting, "on", False):
+            self._hold(_locked(self._lock_path, wait=False))
+            return
         rule = _give_way
         gate = self._pass_gate(rule) if rule is not None else None
         try:
-            descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
-            except BaseException:
-                os.close(descriptor)
-                raise
+            descriptor = _locked(self._lock_path, wait=True)  # flock releases the GIL while it waits
         finally:
             if gate is not None:
                 os.close(gate)  # the next background writer may queue for the lock now
+        self._hold(descriptor)
+
+    def _hold(self, descriptor: int) -> None:
         self._lock_fd = descriptor
         self._held = True
         _holding.connection = self
@@ -133,9 +169,8 @@ class WriterLockedConnection(sqlite3.Connection):
         """
         if rule.pending():
             rule.wait()
-        gate = os.open(f"{self._lock_path}.gate", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        gate = _locked(f"{self._lock_path}.gate", wait=True)
         try:
-            fcntl.flock(gate, fcntl.LOCK_EX)
             if rule.pending():
                 fcntl.flock(gate, fcntl.LOCK_UN)
                 rule.wait()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from content_calendar.accounts.models import ROLES, ApiToken, User, audit, new_session_nonce
 from content_calendar.accounts.throttle import Lock, clear_failures, current_lock, record_failure
 from content_calendar.catalogues import N_
+from publisher import sqlite_writer
 from publisher.db import Database, utcnow
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,9 @@ def _write_without_waiting(connection: Connection, statement: Update) -> None:
     usual_wait = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
     connection.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
-        connection.execute(statement)
-        connection.commit()
+        with sqlite_writer.without_waiting():  # nor queue for our own writer lock
+            connection.execute(statement)
+            connection.commit()
     finally:
         connection.rollback()
         # The connection goes back to the pool: everybody else expects the usual wait.

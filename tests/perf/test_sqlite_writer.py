@@ -234,3 +234,27 @@ def test_background_writers_queue_one_at_a_time_through_the_gate_and_all_write(d
         writer.join(TIMEOUT)
     assert errors == [] and not any(writer.is_alive() for writer in writers)
     assert sorted(rows(database)) == [*(f"background {n}" for n in range(4)), "holder"]
+
+
+def test_a_writer_that_must_not_wait_fails_at_once_while_another_holds_the_lock(database: Path) -> None:
+    first = connect(database)
+    first.execute("INSERT INTO log VALUES ('first')")  # holds the lock until it commits
+    errors: list[BaseException] = []
+
+    def skippable_write() -> None:
+        connection = connect(database)
+        try:
+            with sqlite_writer.without_waiting():
+                connection.execute("INSERT INTO log VALUES ('skippable')")
+        except sqlite3.OperationalError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=skippable_write)
+    other.start()
+    other.join(TIMEOUT)
+    assert not other.is_alive() and len(errors) == 1 and "locked" in str(errors[0])
+    first.commit()
+    assert next_writer_gets_through(database, "after")  # the failed attempt left no lock behind
+    assert rows(database) == ["first", "after"]

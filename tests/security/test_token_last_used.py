@@ -5,6 +5,7 @@ transaction and without waiting for the database, so reads never queue behind wr
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import event, select
 
 from content_calendar.accounts.models import ApiToken
 from publisher.db import Database, utcnow
+from publisher.sqlite_writer import WriterLockedConnection
 from tests.conftest import api_token
 
 DELIVERIES = "/api/v1/deliveries"
@@ -44,6 +46,16 @@ def token_writes(db: Database) -> Iterator[list[str]]:
 def last_used(db: Database) -> Any:
     with db.session() as session:
         return session.scalar(select(ApiToken.last_used_at))
+
+
+def timed_get(client: FlaskClient, token: str, most: float) -> tuple[int, float]:
+    """``get`` in a thread of its own, given up after ``most`` seconds (status 0): a GET that
+    queued for the writer lock would otherwise wait for as long as the holder holds it."""
+    result: list[tuple[int, float]] = []
+    thread = threading.Thread(target=lambda: result.append(get(client, token)), daemon=True)
+    thread.start()
+    thread.join(most)
+    return result[0] if result else (0, most)
 
 
 def get(client: FlaskClient, token: str) -> tuple[int, float]:
@@ -92,3 +104,35 @@ def test_the_database_connection_keeps_its_usual_wait_for_other_writers(
     assert get(client, token)[0] == 200
     with db.engine.connect() as connection:  # the pool hands out the same connection again
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 30000
+
+
+def test_a_get_does_not_queue_behind_another_writer_of_the_app_either(
+    client: FlaskClient, db: Database, token: str
+) -> None:
+    """The app's own writers take the SQLite writer lock first (publisher/sqlite_writer.py):
+    noting the token's use must not queue for that lock either (an alert's API call waited
+    35 ms for it behind the community lane)."""
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another thread, as another request or worker would be
+        holder = sqlite3.connect(Path(db.url.removeprefix("sqlite:///")), factory=WriterLockedConnection)
+        holder.execute("UPDATE api_tokens SET label = label")  # the writer lock, until rollback
+        holding.set()
+        done.wait(30)
+        holder.rollback()
+        holder.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        status, seconds = timed_get(client, token, most=5.0)
+    finally:
+        done.set()
+        thread.join(10)
+
+    assert status == 200
+    assert seconds < 1.0, f"the GET waited {seconds:.1f} s for the writer lock"
+    assert last_used(db) is None  # skipped this time
+    assert get(client, token)[0] == 200
+    assert last_used(db) is not None
