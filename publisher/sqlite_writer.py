@@ -21,9 +21,12 @@ transaction control: a data-changing statement opens a transaction implicitly):
 Background processes (the community worker, the scheduler) call :func:`give_way` with the
 crisis lane's flag: they ask whether an alert is being issued and sent, and if so wait for
 the flag (at most a few seconds); then they queue on a gate in front of the lock, so that
-only one background writer at a time waits for the lock itself. An alert's writes thus
-queue at most behind a background transaction that had already begun and one background
-writer. Nothing asks Redis while holding the writer lock.
+only one background writer at a time waits for the lock itself. Every other writer (the web
+app, the crisis worker: the alert path) first takes a shared lock on
+``<database>-writer.lock.intent`` and keeps it until its transaction ends; a background
+writer that is handed the writer lock while such an intent is held hands it straight back
+and waits. An alert's writes thus wait only for a background transaction that had already
+begun. Nothing asks Redis while holding the writer lock.
 
 A thread that already holds the lock through one connection and writes through a second
 would wait for itself: that second connection skips the lock and falls back to SQLite's
@@ -96,15 +99,15 @@ def may_write(sql: str) -> bool:
     return not words or words[0].upper() not in READ_ONLY_KEYWORDS
 
 
-def _locked(path: str, *, wait: bool) -> int:
-    """A descriptor holding the exclusive lock on ``path``; closing it gives the lock back.
+def _locked(path: str, *, wait: bool, shared: bool = False) -> int:
+    """A descriptor holding the lock on ``path`` (exclusive, or ``shared``); closing it gives it back.
 
     Without ``wait``, a lock another writer holds fails at once like SQLite without a busy
     wait: ``sqlite3.OperationalError("database is locked")``.
     """
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
         os.close(descriptor)
         raise sqlite3.OperationalError("database is locked") from None
@@ -120,7 +123,7 @@ class WriterLockedConnection(sqlite3.Connection):
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(database, *args, **kwargs)
         self._lock_path = lock_path_for(os.fsdecode(database))
-        self._lock_fd: int | None = None
+        self._lock_fds: tuple[int, ...] = ()
         self._held = False
 
     def cursor(self, factory: Any = None) -> Any:  # SQLAlchemy runs every statement through one
@@ -145,16 +148,47 @@ class WriterLockedConnection(sqlite3.Connection):
             self._hold(_locked(self._lock_path, wait=False))
             return
         rule = _give_way
-        gate = self._pass_gate(rule) if rule is not None else None
+        if rule is None:  # the alert path: announce this writer, then queue
+            intent = _locked(f"{self._lock_path}.intent", wait=True, shared=True)
+            try:
+                descriptor = _locked(self._lock_path, wait=True)  # flock releases the GIL while it waits
+            except BaseException:
+                os.close(intent)
+                raise
+            self._hold(descriptor, intent)
+            return
+        gate = self._pass_gate(rule)
         try:
-            descriptor = _locked(self._lock_path, wait=True)  # flock releases the GIL while it waits
+            self._hold(self._behind_the_alert_path())
         finally:
-            if gate is not None:
-                os.close(gate)  # the next background writer may queue for the lock now
-        self._hold(descriptor)
+            os.close(gate)  # the next background writer may queue for the lock now
 
-    def _hold(self, descriptor: int) -> None:
-        self._lock_fd = descriptor
+    def _behind_the_alert_path(self) -> int:
+        """A background writer's turn: the writer lock, once no alert-path writer is waiting for it.
+
+        When the lock is handed over, the kernel may wake this writer before an alert-path
+        writer that queued after it. It then hands the lock straight back and waits until no
+        alert-path writer announces itself, so an alert waits only for a background
+        transaction that had already begun, never for one that had merely queued.
+        """
+        assert self._lock_path is not None
+        intent_path = f"{self._lock_path}.intent"
+        while True:
+            descriptor = _locked(self._lock_path, wait=True)
+            try:
+                idle = _locked(intent_path, wait=False)  # fails while an alert-path writer waits
+            except sqlite3.OperationalError:
+                os.close(descriptor)
+                os.close(_locked(intent_path, wait=True))  # until none is left, then queue again
+                continue
+            except BaseException:
+                os.close(descriptor)
+                raise
+            os.close(idle)
+            return descriptor
+
+    def _hold(self, descriptor: int, intent: int | None = None) -> None:
+        self._lock_fds = (descriptor,) if intent is None else (descriptor, intent)
         self._held = True
         _holding.connection = self
 
@@ -188,8 +222,8 @@ class WriterLockedConnection(sqlite3.Connection):
         self._held = False
         if getattr(_holding, "connection", None) is self:
             _holding.connection = None
-        descriptor, self._lock_fd = self._lock_fd, None
-        if descriptor is not None:
+        descriptors, self._lock_fds = self._lock_fds, ()
+        for descriptor in descriptors:
             os.close(descriptor)  # closing the descriptor gives the lock back
 
     def commit(self) -> None:

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,44 @@ def test_a_writer_that_must_not_wait_fails_at_once_while_another_holds_the_lock(
     first.commit()
     assert next_writer_gets_through(database, "after")  # the failed attempt left no lock behind
     assert rows(database) == ["first", "after"]
+
+
+def _background_write_after(path: str, queued: Any, go: Any) -> None:
+    """A background process (one that gives way): queue for the lock, then write."""
+    sqlite_writer.give_way(GiveWay(pending=lambda: False, wait=lambda: None))
+    go.wait(TIMEOUT)
+    connection = connect(Path(path))
+    queued.set()
+    connection.execute("INSERT INTO log VALUES ('background')")
+    connection.commit()
+    connection.close()
+
+
+@pytest.mark.parametrize("run", range(5))
+def test_an_alert_path_writer_goes_before_a_background_writer_that_queued_earlier(
+    database: Path, run: int
+) -> None:
+    """The holder commits while both wait: the kernel may wake either; the alert path writes first."""
+    context = multiprocessing.get_context("spawn")
+    queued, go = context.Event(), context.Event()
+    holder = connect(database)
+    holder.execute("INSERT INTO log VALUES ('holder')")
+    background = context.Process(target=_background_write_after, args=(str(database), queued, go))
+    background.start()
+    try:
+        go.set()
+        assert queued.wait(TIMEOUT)
+        time.sleep(0.2)  # the background writer now waits for the writer lock
+        started, errors = threading.Event(), []
+        alert_path = threading.Thread(target=write_after, args=(database, "alert path", started, errors))
+        alert_path.start()
+        started.set()
+        time.sleep(0.2)  # and so does the alert path's writer, behind it
+        holder.commit()
+        alert_path.join(TIMEOUT)
+        assert errors == [] and not alert_path.is_alive()
+    finally:
+        go.set()
+        background.join(TIMEOUT)
+    assert background.exitcode == 0
+    assert rows(database) == ["holder", "alert path", "background"]
