@@ -27,6 +27,7 @@ from publisher.db import Database, utcnow
 from publisher.errors import DeliveryError
 from publisher.models import Channel, Delivery, DeliveryLog
 from publisher.outbox import crisis_busy
+from publisher.outbox.group_commit import GroupCommit
 from publisher.outbox.lease import LeaseHeartbeat
 from publisher.outbox.ready_threads import ReadyThreads
 from publisher.outbox.retry import backoff_seconds
@@ -368,10 +369,11 @@ def process_many(
     One claim for the batch: an alert's deliveries to every channel arrive as one task, so
     the crisis worker runs one short claim transaction instead of one per channel (SQLite
     serialises writers). Every claimed delivery is then sent in a thread of its own. A crisis
-    outcome is recorded by its sending thread as soon as it is known, in its own short
-    transaction, so the board shows each platform's confirmation without waiting for the
-    slowest one. Community outcomes of a batch are recorded together afterwards: a thousand
-    posts due in the same second cost fewer transactions that way.
+    outcome is recorded by its sending thread as soon as it is known (outcomes that arrive
+    while another is written share the next transaction), so the board shows each platform's
+    confirmation without waiting for the slowest one. Community outcomes of a batch are
+    recorded together afterwards: a thousand posts due in the same second cost fewer
+    transactions that way.
     """
     crisis_busy.yield_if_community(db, delivery_ids, settings.redis_url)  # issue 16: drain
     jobs = _claim_batch(db, delivery_ids, settings, inline=inline, owner=owner)
@@ -384,9 +386,13 @@ def process_many(
     crisis = [job for job in jobs if job.lane == Lane.CRISIS]
     community = [job for job in jobs if job.lane != Lane.CRISIS]
 
+    # Each crisis outcome is recorded as soon as it is known; outcomes that arrive while
+    # another is being written go in together right after it (group_commit.py).
+    recorder = GroupCommit(lambda outcomes: record_outcomes(db, outcomes, settings), key=_outcome_id)
+
     def send_and_record(job: Claimed) -> tuple[int, str]:
         mark(job.id, "thread started")
-        state = record_outcome(db, send(job), settings)
+        state = recorder.submit(send(job))
         mark(job.id, "recorded")
         return job.id, state
 
@@ -446,11 +452,8 @@ def in_threads(work: Callable[[Claimed], T], jobs: list[Claimed], most: int, pre
         return list(pool.map(work, jobs))
 
 
-def record_outcome(db: Database, outcome: Outcome, settings: Settings) -> str:
-    """Record one send's outcome in its own short transaction; returns the new state."""
-    if outcome.error is not None:
-        return record_failure(db, outcome.job, outcome.error, settings, idempotent=outcome.idempotent)
-    return record_confirmed(db, [outcome])[outcome.job.id]
+def _outcome_id(outcome: Outcome) -> int:
+    return outcome.job.id
 
 
 def record_outcomes(db: Database, outcomes: list[Outcome], settings: Settings) -> dict[int, str]:
