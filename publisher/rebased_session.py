@@ -15,14 +15,19 @@ from typing import Any
 
 import requests
 
+from publisher.channels import sessions
+
 
 class RebasedSession(requests.Session):
-    def __init__(self, library_origin: str, base_url: str | None, timeout: float) -> None:
+    """One send's session (its own ``last_response``) on the channel's kept-alive connections."""
+
+    def __init__(self, channel: str, library_origin: str, base_url: str | None, timeout: float) -> None:
         super().__init__()
         self.library_origin = library_origin.rstrip("/")
         self.base_url = (base_url or library_origin).rstrip("/")
         self.timeout = timeout
         self.last_response: requests.Response | None = None
+        sessions.mount_pool(self, channel, self.base_url)
 
     def rebase(self, url: str) -> str:
         if url.startswith(self.library_origin):

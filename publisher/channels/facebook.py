@@ -57,7 +57,7 @@ class FacebookChannel(ChannelAdapter):
 
     # -- worker side -------------------------------------------------------
     def graph(self) -> facebook.GraphAPI:
-        session = RebasedSession(SDK_ORIGIN, self.config.base_url, self.config.http_timeout)
+        session = RebasedSession(self.config.name, SDK_ORIGIN, self.config.base_url, self.config.http_timeout)
         graph = facebook.GraphAPI(
             access_token=self.config.secret("page_token"), timeout=self.config.http_timeout, session=session
         )

@@ -73,7 +73,9 @@ class MastodonChannel(ChannelAdapter):
             request_timeout=self.config.http_timeout,
             # Records the last response: Mastodon.py's errors carry neither status headers nor
             # Retry-After, which the one rule for 429/503 needs.
-            session=RebasedSession(self.config.base_url, self.config.base_url, self.config.http_timeout),
+            session=RebasedSession(
+                self.config.name, self.config.base_url, self.config.base_url, self.config.http_timeout
+            ),
             # A stated version spares a version lookup per client; Mastodon.py 2.3 recurses
             # endlessly when that lookup fails, which would turn a network hiccup into a crash.
             version_check_mode="created",

@@ -5,6 +5,13 @@ connection: ``requests.request`` builds a throw-away session per call (issue 16)
 channel's sends now reuse one session per (channel, server); urllib3's connection pool
 behind it is thread-safe, and these sessions carry no per-request state (no cookies
 the adapters rely on, no last response), so concurrent alerts may share one.
+
+
+Adapters whose SDK needs a session of its own per send (facebook-sdk, tweepy and
+Mastodon.py get a :class:`~publisher.rebased_session.RebasedSession`, which remembers the
+last response of *its* send) still share the channel's connections: such a session mounts
+the channel's connection pool (:func:`pool_for`), so an alert does not open a new TCP and
+TLS connection to Facebook, X or Mastodon each time.
 """
 
 from __future__ import annotations
@@ -12,9 +19,31 @@ from __future__ import annotations
 import threading
 
 import requests
+from requests.adapters import HTTPAdapter
 
 _SESSIONS: dict[tuple[str, str], requests.Session] = {}
+_POOLS: dict[tuple[str, str], HTTPAdapter] = {}
 _LOCK = threading.Lock()
+
+
+def pool_for(name: str, base_url: str) -> HTTPAdapter:
+    """The process's connection pool of channel ``name`` talking to ``base_url`` (built once).
+
+    urllib3's pool behind it is thread-safe; it keeps connections, nothing per request.
+    """
+    key = (name, base_url)
+    with _LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = HTTPAdapter()
+    return pool
+
+
+def mount_pool(session: requests.Session, name: str, base_url: str) -> None:
+    """Let ``session`` use the channel's kept-alive connections."""
+    pool = pool_for(name, base_url)
+    session.mount("https://", pool)
+    session.mount("http://", pool)
 
 
 def for_channel(name: str, base_url: str) -> requests.Session:
@@ -22,12 +51,15 @@ def for_channel(name: str, base_url: str) -> requests.Session:
     key = (name, base_url)
     with _LOCK:
         session = _SESSIONS.get(key)
-        if session is None:
-            session = _SESSIONS[key] = requests.Session()
+    if session is None:
+        built_now = requests.Session()
+        mount_pool(built_now, name, base_url)
+        with _LOCK:
+            session = _SESSIONS.setdefault(key, built_now)
     return session
 
 
 def built() -> int:
-    """How many sessions this process built so far (tests: one per channel, not per send)."""
+    """How many connection pools this process built so far (tests: one per channel, not per send)."""
     with _LOCK:
-        return len(_SESSIONS)
+        return len(_POOLS)

@@ -68,6 +68,7 @@ class XChannel(ChannelAdapter):
         keys = {name: self.config.secret(name) for name in CREDENTIALS}
         client = tweepy.Client(**keys, return_type=dict, wait_on_rate_limit=False)
         client.session = RebasedSession(
+            self.config.name,
             TWEEPY_ORIGIN, self.config.base_url or DEFAULT_BASE_URL, self.config.http_timeout
         )
         return client

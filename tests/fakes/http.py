@@ -46,10 +46,16 @@ class FakeServer:
         self.requests: list[Recorded] = []
         self.script: deque[Scripted] = deque()
         self.lock = threading.Lock()
+        self.connections = 0  # TCP connections accepted (keep-alive: several requests each)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    fake.connections += 1
 
             def log_message(self, *args: Any) -> None:
                 pass
