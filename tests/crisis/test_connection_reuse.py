@@ -19,6 +19,17 @@ from tests.crisis.helpers import deliveries, wait_inline
 STORM = {"gebiet": "Nordstadt", "von": "14:00", "bis": "18:00"}
 
 
+def storm_alert(number: int) -> dict[str, object]:
+    """The API body of the ``number``-th storm warning (another district each time)."""
+    variables = {**STORM, "gebiet": f"Bezirk {number}"}
+    return {
+        "template": "unwetter",
+        "idempotency_key": f"reuse-{number}",
+        "confirm_parallel": True,
+        "variables": variables,
+    }
+
+
 def test_three_alerts_open_one_connection_per_platform_channel(
     every_channel: EveryChannel, client: FlaskClient
 ) -> None:
@@ -26,17 +37,9 @@ def test_three_alerts_open_one_connection_per_platform_channel(
     token = api_token(every.db, "krisenstab")
     fakes = {"mastodon": every.mastodon, "x": every.x, "graph": every.graph, "telegram": every.telegram}
     before = {name: fake.connections for name, fake in fakes.items()}
+    auth = {"Authorization": f"Bearer {token}"}
     for number in range(3):
-        response = client.post(
-            "/api/v1/alerts",
-            json={
-                "template": "unwetter",
-                "idempotency_key": f"reuse-{number}",
-                "confirm_parallel": True,
-                "variables": {**STORM, "gebiet": f"Bezirk {number}"},
-            },
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        response = client.post("/api/v1/alerts", json=storm_alert(number), headers=auth)
         assert response.status_code == 201, response.get_data(as_text=True)
         wait_inline()
         sent = deliveries(every.db, response.get_json()["id"])
