@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -95,6 +96,14 @@ def warm_up_senders() -> list[str]:
     return warm_up(types)
 
 
+# The community worker runs many sending threads in one interpreter. A thread that holds the
+# SQLite writer lock needs the interpreter back after each statement, and with the default
+# interval (5 ms) it can wait that long per busy thread while an alert waits for its
+# transaction. A shorter interval hands it back sooner (issue 16: in the writer trace the alert
+# request's median wait during a drain went from 5 ms to 0; docs/benchmarks.md).
+BACKGROUND_SWITCH_SECONDS = 0.0005
+
+
 @worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     queues = [q.name for q in sender.app.amqp.queues.consume_from.values()] if sender else []
@@ -104,6 +113,8 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
         CRISIS_THREADS.prestart(PRESTARTED_SEND_THREADS)
     else:  # a background lane: its database writes wait while an alert is being sent
         crisis_busy.give_way_to_alerts(settings.redis_url)
+        sys.setswitchinterval(BACKGROUND_SWITCH_SECONDS)
+        log.info("background lane: interpreter switch interval %.1f ms", BACKGROUND_SWITCH_SECONDS * 1000)
     freeze_startup_objects()  # after the warm-up: the SDKs are start-up objects too
     threading.Thread(target=_heartbeat, args=(lanes,), daemon=True, name="heartbeat").start()
 
