@@ -50,7 +50,6 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, steps: list[int], token: str) -> int:
-    import waitress
     from sqlalchemy import event
 
     from content_calendar.accounts.auth import create_user
@@ -58,15 +57,14 @@ def run(args: argparse.Namespace, steps: list[int], token: str) -> int:
     from content_calendar.web import create_app
     from publisher.settings import load_settings
     from workers.supervisor import free_port
+    from workers.web_server import web_server
 
     db = get_database(load_settings())
     with db.session() as session:
         create_user(session, "lagezentrum", ["crisis"], "bench-passwort-1")
     app = create_app({"SSE_MAX_STREAMS": max(steps) + 5, "SSE_KEEPALIVE_SECONDS": 1})
     port = args.port or free_port()
-    server = waitress.create_server(
-        app, host="127.0.0.1", port=port, threads=max(steps) + 16, connection_limit=2 * max(steps) + 50
-    )
+    server = web_server(app, "127.0.0.1", port, max(steps) + 16, connection_limit=2 * max(steps) + 50)
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     alert = requests.post(

@@ -53,12 +53,12 @@ def serve_and_log_in(app: Any, username: str, password: str) -> tuple[str, Any]:
     """``app`` served by waitress on a free local port (a daemon thread), and a requests
     session logged in as ``username`` through the login form. Returns (base URL, session)."""
     import requests
-    import waitress
 
     from workers.supervisor import free_port
+    from workers.web_server import web_server
 
     port = free_port()
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
+    server = web_server(app, "127.0.0.1", port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     http = requests.Session()

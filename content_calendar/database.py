@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from publisher.db import Database, make_engine
+from publisher.db import Database, database_for, make_engine
 from publisher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # 0300 + 0100, or all three) is a prefix of the line and maps to its last revision.
 LEGACY_BRANCH_POINT = "0001"
 LEGACY_HEADS = frozenset({"0100_sms_recipient_status", "0200_content_calendar", "0300_crisis_queue"})
-
-_databases: dict[str, Database] = {}
 
 
 class SchemaVersionError(RuntimeError):
@@ -106,9 +104,5 @@ def equivalent_revision(history: Sequence[str], stamped: Sequence[str]) -> str |
 
 
 def get_database(settings: Settings) -> Database:
-    """One engine per URL per process."""
-    db = _databases.get(settings.database_url)
-    if db is None:
-        db = Database(settings.database_url)
-        _databases[settings.database_url] = db
-    return db
+    """One engine per URL per process (:func:`publisher.db.database_for`)."""
+    return database_for(settings.database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -87,3 +88,30 @@ class Database:
             raise
         finally:
             session.close()
+
+
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def database_for(database_url: str) -> Database:
+    """This process's one Database (engine and connection pool) for ``database_url``."""
+    with _databases_lock:
+        db = _databases.get(database_url)
+        if db is None:
+            db = _databases[database_url] = Database(database_url)
+    return db
+
+
+def close_databases() -> None:
+    """Close the pooled connections of every Database built so far and forget them.
+
+    A Database still held somewhere keeps working (it opens connections again when used);
+    the next :func:`database_for` builds a new one. Tests call it after each test: every
+    test's database would otherwise keep its files open for the rest of the run.
+    """
+    with _databases_lock:
+        built = list(_databases.values())
+        _databases.clear()
+    for db in built:
+        db.engine.dispose()

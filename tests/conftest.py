@@ -26,7 +26,8 @@ from flask.testing import FlaskClient
 from content_calendar.accounts.auth import create_user
 from content_calendar.database import get_database, migrate
 from publisher.channel_config import parse_channels, sync_channels
-from publisher.db import Database
+from publisher.channels import sessions
+from publisher.db import Database, close_databases
 from publisher.outbox.dispatch import HEARTBEAT_KEY
 from publisher.settings import Settings, load_settings
 from workers.supervisor import free_port, redis_server_binary
@@ -41,6 +42,16 @@ ROLE_USERS = {
     "fallback": ["fallback"],
 }
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _close_what_the_test_left_open() -> Iterator[None]:
+    """After each test: close the pooled database connections and kept-alive HTTP connections
+    the process holds for it. Every test has its own database and fake platforms; kept, they
+    piled up to over a thousand descriptors per worker in a full run."""
+    yield
+    sessions.close_all()
+    close_databases()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -321,10 +332,10 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, what: st
 APP_SERVER = (
     "import json, sys\n"
     "from tests.conftest import create_test_app\n"
-    "from waitress import serve\n"
+    "from workers.web_server import web_server\n"
     "app = create_test_app()\n"
     "app.config.update(json.loads(sys.argv[1]))\n"
-    "serve(app, host='127.0.0.1', port=int(sys.argv[2]), threads=8)\n"
+    "web_server(app, '127.0.0.1', int(sys.argv[2]), threads=8).run()\n"
 )
 
 
@@ -332,9 +343,8 @@ APP_SERVER = (
 def app_in_its_own_process(config: dict[str, Any] | None = None) -> Iterator[str]:
     """The web app under waitress in a process of its own, with this test's environment.
 
-    Browser tests use it: in a long parallel run, a server in a thread of the test process
-    (sharing the interpreter with Playwright and every earlier test) sometimes stopped
-    answering; a separate process is also how the app runs in production.
+    Browser tests use it: a separate process is how the app runs in production, and it
+    shares nothing with Playwright and the earlier tests of this worker.
     """
     port = free_port()
     settings = json.dumps({"WTF_CSRF_ENABLED": True, **(config or {})})

@@ -61,8 +61,6 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
-    import waitress
-
     from content_calendar.web import create_app
 
     # Live boards hold a thread each (Server-Sent Events); at most half the threads
@@ -71,7 +69,11 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
     app = create_app()
     freeze_startup_objects()
-    waitress.serve(app, host=args.host, port=args.port, threads=settings.web_threads, ident="ernstfall")
+    from workers.web_server import web_server
+
+    server = web_server(app, args.host, args.port, settings.web_threads)
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
     return 0
 
 

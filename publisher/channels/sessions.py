@@ -63,3 +63,20 @@ def built() -> int:
     """How many connection pools this process built so far (tests: one per channel, not per send)."""
     with _LOCK:
         return len(_POOLS)
+
+
+def close_all() -> None:
+    """Close every kept-alive connection of this process and forget the sessions and pools.
+
+    Sends after this build them again. Tests call it after each test: every test's fake
+    platforms listen on new ports, and their pools would otherwise keep their connections
+    (and the fakes' threads serving them) open for the rest of the run.
+    """
+    with _LOCK:
+        sessions, pools = list(_SESSIONS.values()), list(_POOLS.values())
+        _SESSIONS.clear()
+        _POOLS.clear()
+    for session in sessions:
+        session.close()
+    for pool in pools:
+        pool.close()

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from publisher.db import Base, Database, UTCDateTime, utcnow
+from publisher.db import Base, Database, UTCDateTime, database_for, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -112,19 +112,13 @@ class Report:
     error: str | None = None
 
 
-_databases: dict[str, Database] = {}
-
-
 def default_database(url: str | None = None) -> Database:
     """This process's Database for ``url`` (default: the environment's settings now)."""
     if url is None:
         from publisher.settings import load_settings
 
         url = load_settings().database_url
-    db = _databases.get(url)
-    if db is None:
-        db = _databases[url] = Database(url)
-    return db
+    return database_for(url)
 
 
 def batch_ledger(db: Database, delivery_key: str) -> dict[int, BatchRange]:

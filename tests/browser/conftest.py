@@ -9,7 +9,6 @@ axe-core (installed from npm into tests/browser/node_modules) is injected into e
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +18,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from waitress.server import create_server
 
 from content_calendar.accounts.auth import create_user
 from content_calendar.calendar.post_model import Post, PostState
@@ -31,6 +29,7 @@ from publisher.models import Delivery
 from publisher.settings import Settings, load_settings
 from publisher.vocabulary import DeliveryState
 from workers.supervisor import free_port
+from workers.web_server import serving_in_thread
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -189,13 +188,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         from content_calendar.web import create_app
 
         app = create_app({"TESTING": True})  # CSRF on, as in production
-        port = free_port()
-        server = create_server(app, host="127.0.0.1", port=port, threads=8)
-        threading.Thread(target=server.run, daemon=True).start()
-        try:
-            yield Site(f"http://127.0.0.1:{port}", app, db, settings, ids)
-        finally:
-            server.close()
+        with serving_in_thread(app, free_port()) as base:
+            yield Site(base, app, db, settings, ids)
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from waitress.server import create_server
 
 from publisher.db import Database
 from tests.conftest import PASSWORD, Stack, create_test_app, login
 from tests.crisis.helpers import console_send, deliveries, wait_for
 from workers.supervisor import free_port
+from workers.web_server import serving_in_thread
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
@@ -26,12 +25,8 @@ def live_server(stack: Stack, crisis_setup: Database) -> Iterator[tuple[str, obj
     """The web app under waitress in a thread, with few stream slots to test the limit."""
     app = create_test_app()
     app.config.update(WTF_CSRF_ENABLED=True, SSE_MAX_STREAMS=3, SSE_KEEPALIVE_SECONDS=1)
-    port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", app
-    server.close()
+    with serving_in_thread(app, free_port()) as base:
+        yield base, app
 
 
 def logged_in(base: str) -> requests.Session:

@@ -47,6 +47,7 @@ class FakeServer:
         self.script: deque[Scripted] = deque()
         self.lock = threading.Lock()
         self.connections = 0  # TCP connections accepted (keep-alive: several requests each)
+        self.open_connections = 0  # of those, still open (the client keeps them alive)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +57,14 @@ class FakeServer:
                 super().setup()
                 with fake.lock:
                     fake.connections += 1
+                    fake.open_connections += 1
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with fake.lock:
+                        fake.open_connections -= 1
 
             def log_message(self, *args: Any) -> None:
                 pass

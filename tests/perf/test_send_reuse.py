@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +108,23 @@ def test_a_bluesky_client_and_a_webhook_session_are_built_once_across_three_aler
     assert len(bsky.calls("com.atproto.repo.createRecord")) == 3
     assert len(hook.posts()) == 3
     assert sessions.built() - sessions_before == 1  # the webhook's one kept-alive session
+
+
+def test_closing_the_sessions_closes_the_connections_kept_alive_to_the_platforms(
+    db: Database, instance: Settings, bsky: FakeBluesky, hook: FakeReceiver
+) -> None:
+    channels(db, hook, bsky)
+    process_many(db, alert(db, instance, "Unwetter"), instance)
+    assert hook.open_connections == 1  # kept alive for the next alert
+    sessions.close_all()  # what tests do after each test (tests/conftest.py)
+    deadline = time.monotonic() + 5
+    while hook.open_connections and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert hook.open_connections == 0  # closed at the platform's end too
+    assert sessions.built() == 0
+    process_many(db, alert(db, instance, "Unwetter 2"), instance)  # a new pool for the next send
+    assert len(hook.posts()) == 2
+    assert (hook.connections, sessions.built()) == (2, 1)
 
 
 def test_a_refused_session_drops_the_cached_bluesky_client_and_logs_in_once_more(
