@@ -313,8 +313,53 @@ def _serve_community(secret: str, received: Any, address: Any, stop: Any, nicene
     server.stop()
 
 
-def release_backlog(stack: Stack, posts: int, community: CommunityPlatform) -> None:
-    """``posts`` approved posts due now on the community webhook; returns once the first arrives.
+def drain_cycle(
+    rounds: Rounds,
+    stack: Stack,
+    community: CommunityPlatform,
+    args: argparse.Namespace,
+    cycle: int,
+    results: dict[str, Series],
+    figures: dict[str, float],
+) -> None:
+    """Quiet rounds at the drain rounds' pace, then a backlog and rounds while it drains.
+
+    The drain rounds run alone (no limit or Apprise rounds between them), so the quiet
+    reference of the same cycle does too; it is measured just before, on the same machine
+    minutes later than the first phases. The cycle ends when the whole backlog arrived.
+    """
+    tag = f" (cycle {cycle})" if args.cycles > 1 else ""
+    run_rounds(rounds, args.rounds, f"0 ms, quiet, drain pace{tag}", results, limit=False)
+    before = community.received()
+    target = before + args.backlog
+    release_backlog(stack, args.backlog, community, before)
+    measured = run_rounds(
+        rounds,
+        args.rounds,
+        f"0 ms, {args.backlog} posts draining{tag}",
+        results,
+        limit=False,
+        still=lambda: community.received() < target,
+    )
+    figures[f"community posts received during the drain rounds{tag}"] = community.received() - before
+    left = target - community.received()
+    figures[f"community posts not yet received after the last drain round{tag}"] = left
+    if measured < args.rounds:
+        print(
+            f"warning: the backlog was sent after {measured} of {args.rounds} drain rounds; "
+            "a larger --backlog measures them all",
+            file=sys.stderr,
+        )
+    deadline = time.monotonic() + 600
+    while community.received() < target:  # the next cycle begins without a backlog
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{target - community.received()} posts of the backlog never arrived")
+        time.sleep(0.2)
+
+
+def release_backlog(stack: Stack, posts: int, community: CommunityPlatform, before: int) -> None:
+    """``posts`` approved posts due now on the community webhook; returns once the first arrives
+    (``community.received()`` passes ``before``).
 
     The rounds of the drain phase begin then, while the scheduler still releases the rest
     and the community worker sends them (each round is counted only while posts are still
@@ -350,7 +395,7 @@ def release_backlog(stack: Stack, posts: int, community: CommunityPlatform) -> N
             )
         if counts.get(PostState.HELD):
             raise TimeoutError(f"{counts[PostState.HELD]} posts held (crisis mode?), not released")
-        if community.received():
+        if community.received() > before:
             return
         time.sleep(0.05)
     raise TimeoutError("no community post arrived within 120 s")
@@ -385,6 +430,12 @@ def main() -> int:
     parser.add_argument("--fake-ports", type=int, default=0, help="first of 8 fake ports (0: free ones)")
     parser.add_argument("--redis-port", type=int, default=0, help="embedded Redis port (0: a free one)")
     parser.add_argument(
+        "--cycles",
+        type=int,
+        default=3,
+        help="quiet-then-drain cycles (each: --rounds quiet rounds, a --backlog, --rounds drain rounds)",
+    )
+    parser.add_argument(
         "--community-fake-nice",
         type=int,
         default=19,
@@ -413,27 +464,8 @@ def main() -> int:
                 watch = QueueWatch(stack.redis_url())
                 watch.start()
                 try:
-                    release_backlog(stack, args.backlog, community)
-                    before = community.received()
-                    measured = run_rounds(
-                        rounds,
-                        args.rounds,
-                        f"0 ms, {args.backlog} posts draining",
-                        results,
-                        limit=False,
-                        still=lambda: community.received() < args.backlog,
-                    )
-                    received = community.received() - before
-                    figures["community posts received during the drain rounds"] = received
-                    figures["community posts not yet received after the last drain round"] = (
-                        args.backlog - community.received()
-                    )
-                    if measured < args.rounds:
-                        print(
-                            f"warning: the backlog was sent after {measured} of {args.rounds} drain rounds; "
-                            "a larger --backlog measures them all",
-                            file=sys.stderr,
-                        )
+                    for cycle in range(1, args.cycles + 1):
+                        drain_cycle(rounds, stack, community, args, cycle, results, figures)
                 except (TimeoutError, requests.RequestException) as exc:
                     print(f"backlog phase failed: {exc}", file=sys.stderr)
                 watch.stop.set()
@@ -463,7 +495,29 @@ def print_report(results: dict[str, Series], figures: dict[str, float], args: ar
         print(f"| {name} | {s['n']:.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {s['max']:.1f} |")
     for name, value in figures.items():
         print(f"{name}: {value:.0f}")
+    print_drain_ratios(results, args)
     print("reproduce: .venv/bin/python -m bench.fanout " + " ".join(sys.argv[1:]))
+
+
+def print_drain_ratios(results: dict[str, Series], args: argparse.Namespace) -> None:
+    """Per cycle: the drain rounds' p99 over the quiet rounds' p99 just before (same pace)."""
+    ratios = []
+    for cycle in range(1, args.cycles + 1):
+        tag = f" (cycle {cycle})" if args.cycles > 1 else ""
+        quiet = results.get(f"ernstfall 0 ms, quiet, drain pace{tag}")
+        drain = results.get(f"ernstfall 0 ms, {args.backlog} posts draining{tag}")
+        if quiet is None or drain is None:
+            continue
+        q, d = quiet.summary(), drain.summary()
+        ratio = d["p99"] / q["p99"] - 1
+        ratios.append(ratio)
+        print(
+            f"drain{tag}: p99 {d['p99']:.1f} over quiet {q['p99']:.1f} ms = {ratio * 100:+.1f} %, "
+            f"p50 {d['p50']:.1f} over {q['p50']:.1f} ms = {d['p50'] - q['p50']:+.1f} ms"
+        )
+    if ratios:
+        median = statistics.median(ratios) * 100
+        print(f"drain p99 over the quiet p99, median of {len(ratios)} cycles: {median:+.1f} %")
 
 
 if __name__ == "__main__":

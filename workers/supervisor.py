@@ -98,13 +98,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _child_setup(niceness: int) -> Callable[[], None]:
+def _child_setup(niceness: int, idle_only: bool = False) -> Callable[[], None]:
     """What runs in a child before it starts: die with the parent, then step back if asked."""
 
     def setup() -> None:
         _die_with_parent()
         if niceness:
             os.nice(niceness)
+        if idle_only:  # allowed without privileges; a process may always ask for less
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     return setup
 
@@ -126,9 +128,12 @@ class Child:
     # Background work steps back when the CPU is contended (issue 16): the kernel then
     # gives the alert path (web, crisis worker) the cores first; idle cores still go to it.
     niceness: int = 0
+    # SCHED_IDLE: runs only on a core that nothing else wants (the community lane: it can wait).
+    idle_only: bool = False
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=_child_setup(self.niceness))
+        setup = _child_setup(self.niceness, self.idle_only)
+        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=setup)
         self.started_at = time.monotonic()
         log.info("started %s (pid %s)", self.name, self.process.pid)
 
@@ -262,6 +267,7 @@ def app_children(settings: StackSettings, host: str, port: int) -> list[Child]:
                 community_threads,
             ],
             niceness=COMMUNITY_NICENESS,
+            idle_only=True,
         ),
         Child("scheduler", [py, "-m", "workers.cli", "scheduler"], niceness=SCHEDULER_NICENESS),
         Child("web", [py, "-m", "workers.cli", "web", "--host", host, "--port", str(port)]),

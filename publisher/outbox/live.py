@@ -8,6 +8,11 @@ streams) through one condition variable. Listeners never touch the database.
 
 Commit lag: a writer stamps ``updated_at`` before it commits, so each poll looks
 back ``LOOKBACK`` seconds and compares a signature instead of trusting timestamps.
+
+The feed carries alert deliveries only: that is all its listeners (the crisis boards)
+show. Community posts draining (thousands a minute) thus cost the web process nothing,
+and what it keeps is bounded: deliveries not changed for ``WARM_UP`` are let go, as a
+freshly started process would not have loaded them either.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(seconds=10)
 WARM_UP = timedelta(hours=24)
 HISTORY = 5000  # changes kept for listeners that fall behind
+SOURCE_KIND = "alert"  # what the boards show (Delivery.source_kind)
+PRUNE_EVERY = 60.0  # seconds between looks for deliveries to let go
 
 
 def delivery_event(delivery: Delivery) -> dict[str, Any]:
@@ -96,6 +103,7 @@ class DeliveryFeed:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._start_lock = threading.Lock()
+        self._pruned_at = time.monotonic()
 
     # -- the one poller ----------------------------------------------------------
     def start(self) -> DeliveryFeed:
@@ -120,9 +128,13 @@ class DeliveryFeed:
         with self.db.session() as session:
             rows = [
                 delivery_event(d)
-                for d in session.scalars(select(Delivery).where(Delivery.updated_at >= since))
+                for d in session.scalars(
+                    select(Delivery).where(Delivery.source_kind == SOURCE_KIND, Delivery.updated_at >= since)
+                )
             ]
         self.polls += 1
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self.prune()
         changed = [
             r for r in rows if r["id"] not in self.rows or _signature(self.rows[r["id"]]) != _signature(r)
         ]
@@ -134,6 +146,16 @@ class DeliveryFeed:
                 self.rows[row["id"]] = row
                 self.changes.append((self.version, row))
             self.condition.notify_all()
+
+    def prune(self) -> int:
+        """Let go of deliveries unchanged for ``WARM_UP``; returns how many."""
+        cutoff = (utcnow() - WARM_UP).isoformat()
+        with self.condition:
+            old = [key for key, row in self.rows.items() if row["updated_at"] < cutoff]
+            for key in old:
+                del self.rows[key]
+        self._pruned_at = time.monotonic()
+        return len(old)
 
     # -- listeners ---------------------------------------------------------------
     def wait(self, after: int, timeout: float) -> tuple[int, list[dict[str, Any]]]:

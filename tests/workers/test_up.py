@@ -34,15 +34,18 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
+def role_of(pid: int) -> str:
+    """What a child runs, from its command line."""
+    words = [word.decode() for word in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
+    return next((w for w in ("crisis", "community", "scheduler", "web") if w in words), "redis")
+
+
 def niceness_by_role(pids: set[int]) -> dict[str, int]:
-    """The nice value of each child, named by what it runs (from its command line)."""
+    """The nice value of each child, named by what it runs."""
     roles = {}
     for pid in pids:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        words = [word.decode() for word in argv]
-        role = next((w for w in ("crisis", "community", "scheduler", "web") if w in words), "redis")
         stat = Path(f"/proc/{pid}/stat").read_text()
-        roles[role] = int(stat.rsplit(")", 1)[1].split()[16])  # field 19: nice
+        roles[role_of(pid)] = int(stat.rsplit(")", 1)[1].split()[16])  # field 19: nice
     return roles
 
 
@@ -150,6 +153,10 @@ def test_up_runs_the_stack_sends_an_alert_and_stops_cleanly(
             "web": base_nice,
             "scheduler": base_nice + 5,
             "community": base_nice + 10,
+        }
+        # ... and the community lane runs only on a core nothing else wants (SCHED_IDLE).
+        assert {role_of(pid) for pid in children if os.sched_getscheduler(pid) == os.SCHED_IDLE} == {
+            "community"
         }
         assert supervisor_pss_mb(up.pid) < 40  # it holds nothing of the application (issue 16)
         victim = max(children)
