@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from datetime import datetime
 
 from content_calendar.calendar.scheduling import seconds_until_next_due, tick
 from content_calendar.crisis import drills
@@ -13,6 +14,7 @@ from content_calendar.crisis.lifecycle import expire_due
 from content_calendar.crisis.plan_b import escalate
 from content_calendar.database import get_database
 from content_calendar.dialog.run import interval as dialog_interval
+from publisher.db import utcnow
 from publisher.outbox import crisis_busy, sweep
 from publisher.outbox.dispatch import Dispatcher
 from publisher.settings import Settings, load_settings
@@ -71,12 +73,12 @@ def run_forever(settings: Settings | None = None) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("scheduler running, tick every %.1f s", settings.tick_seconds)
     while not stop.is_set():
-        started = time.monotonic()
+        started, began = time.monotonic(), utcnow()
         try:
             run_once(settings, dispatcher)
         except Exception:  # one bad tick must not stop the scheduler
             log.exception("scheduler tick failed")
-        stop.wait(next_wait(settings, started))
+        stop.wait(next_wait(settings, started, began))
     log.info("scheduler stopped")
 
 
@@ -86,11 +88,15 @@ MIN_WAIT_SECONDS = 0.05
 DUE_MARGIN_SECONDS = 0.01
 
 
-def next_wait(settings: Settings, started: float) -> float:
-    """Seconds until the next tick: the rest of the tick interval, or less if a post falls due sooner."""
+def next_wait(settings: Settings, started: float, began: datetime | None = None) -> float:
+    """Seconds until the next tick: the rest of the tick interval, or less if a post falls due sooner.
+
+    ``began``: when the tick began (wall clock); a post that fell due since then, after the
+    tick had looked, is released at once rather than a tick late.
+    """
     wait = settings.tick_seconds - (time.monotonic() - started)
     try:
-        due_in = seconds_until_next_due(get_database(settings))
+        due_in = seconds_until_next_due(get_database(settings), after=began)
     except Exception:  # the plain tick interval is the fallback
         log.exception("next due post not read")
         due_in = None

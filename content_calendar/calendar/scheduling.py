@@ -344,17 +344,19 @@ def _final_states(session: Session, post_ids: list[int]) -> dict[int, str]:
     return finals
 
 
-def seconds_until_next_due(db: Database) -> float | None:
-    """How long until the next approved post is due (None: none is waiting).
+def seconds_until_next_due(db: Database, after: datetime | None = None) -> float | None:
+    """How long until the next approved post due after ``after`` (default: now) is due.
 
-    The scheduler sleeps at most this long, so a post is released at its time rather than
-    at the next tick (index ``ix_posts_publish_at``: one row read).
+    None: none is waiting. The scheduler sleeps at most this long, so a post is released
+    at its time rather than at the next tick (index ``ix_posts_publish_at``: one row read).
+    With ``after`` = when the last tick began, a post that fell due since then gives 0 or
+    less (wake at once); one due before it (the tick could not release it) is not waited for.
     """
     now = utcnow()
     with db.session() as session:
         upcoming = session.scalar(
             select(Post.publish_at)
-            .where(Post.state == P.APPROVED, Post.publish_at > now)
+            .where(Post.state == P.APPROVED, Post.publish_at > (after or now))
             .order_by(Post.publish_at)
             .limit(1)
         )

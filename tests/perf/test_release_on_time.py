@@ -48,12 +48,23 @@ def test_next_due_is_the_earliest_approved_post_still_to_come(db: Database, inst
 def test_the_scheduler_wakes_when_a_post_falls_due_within_the_tick(db: Database, instance: Settings) -> None:
     configure_channels(db, CHANNELS)
     settings = instance.model_copy(update={"tick_seconds": 10.0})
-    started = time.monotonic()
-    assert next_wait(settings, started) > 9  # nothing due: the whole tick
+    started, began = time.monotonic(), utcnow()
+    assert next_wait(settings, started, began) > 9  # nothing due: the whole tick
     add_post(db, due_in=timedelta(seconds=3))
-    assert 2 < next_wait(settings, started) <= 3.1  # the post's time, not the tick's end
+    assert 2 < next_wait(settings, started, began) <= 3.1  # the post's time, not the tick's end
     add_post(db, due_in=timedelta(milliseconds=1))
-    assert next_wait(settings, started) == MIN_WAIT_SECONDS  # never a busy loop
+    time.sleep(0.01)  # it fell due after the tick began, before the scheduler asked: wake at once
+    assert next_wait(settings, started, began) == MIN_WAIT_SECONDS  # at once, yet never a busy loop
+
+
+def test_a_post_due_before_the_tick_began_does_not_wake_the_scheduler_again(
+    db: Database, instance: Settings
+) -> None:
+    configure_channels(db, CHANNELS)
+    settings = instance.model_copy(update={"tick_seconds": 10.0})
+    add_post(db, due_in=-timedelta(seconds=5))  # the tick saw it and could not release it
+    started, began = time.monotonic(), utcnow()
+    assert next_wait(settings, started, began) > 9  # the next tick tries again, no spinning
 
 
 def test_each_released_batch_is_handed_over_once_committed(db: Database, instance: Settings) -> None:
