@@ -30,6 +30,7 @@ from publisher.channels import sessions
 from publisher.db import Database, close_databases
 from publisher.outbox.dispatch import HEARTBEAT_KEY
 from publisher.settings import Settings, load_settings
+from tests.browser.chromium import BROWSER_GONE
 from workers.supervisor import free_port, redis_server_binary
 
 PASSWORD = "test-passwort-123"
@@ -42,6 +43,17 @@ ROLE_USERS = {
     "fallback": ["fallback"],
 }
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test runs once more if Chromium went away under it (tests/browser/chromium.py).
+
+    Only on ``TargetClosedError`` (the watchdog killed a hung Chromium, or it crashed); a
+    failed assertion or any other error fails the test at once.
+    """
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=[BROWSER_GONE]))
 
 
 @pytest.fixture(autouse=True)

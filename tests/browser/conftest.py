@@ -28,20 +28,12 @@ from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from publisher.settings import Settings, load_settings
 from publisher.vocabulary import DeliveryState
+from tests.browser.chromium import CHROMIUM, launched_chromium
 from workers.supervisor import free_port
 from workers.web_server import serving_in_thread
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "browser-test-passwort-1"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
@@ -192,14 +184,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             yield Site(base, app, db, settings, ids)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(site: Site) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    """A browser of the test's own (tests/browser/chromium.py: one that hangs is killed)."""
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def login(browser: Any, site: Site, username: str, size: dict[str, int]) -> Any:

@@ -11,13 +11,13 @@ import pytest
 import requests
 
 from publisher.db import Database
+from tests.browser.chromium import CHROMIUM, launched_chromium
 from tests.conftest import PASSWORD, Stack, create_test_app, login
 from tests.crisis.helpers import console_send, deliveries, wait_for
 from workers.supervisor import free_port
 from workers.web_server import serving_in_thread
 
 pytestmark = pytest.mark.integration
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
         pytest.skip(
             "Debian chromium not installed (/usr/bin/chromium); run scripts/install-test-system-deps.sh"
         )
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from tests.crisis.test_crisis_flow import subscribe
 
@@ -76,18 +76,7 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
     mastodon.status_delay = 5.0  # Mastodon confirms late: its row must turn green by push
     stack.start("crisis")
     base, _ = live_server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with launched_chromium() as browser:
         page = browser.new_page()
         page.goto(f"{base}/login")
         page.fill("input[name=username]", "krisenstab")
@@ -122,7 +111,6 @@ def test_crisis_user_sends_from_console_and_watches_every_channel_turn_green(
         assert time.monotonic() - started < 60  # one minute from console to "sent"
         assert "Von „Konsole geöffnet“ bis „gesendet“" in page.content()
         assert seven.sent()  # the SMS really went to the (fake) provider
-        browser.close()
 
 
 STORM = {"gebiet": "Nordstadt", "von": "14:00", "bis": "18:00"}

@@ -19,7 +19,8 @@ from content_calendar.dialog.models import InboxItem, InboxReply
 from publisher.db import Database
 from publisher.outbox import process_delivery
 from publisher.settings import Settings
-from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, axe_findings, page_overflow
+from tests.browser.chromium import CHROMIUM, launched_chromium
+from tests.browser.conftest import AXE, axe_findings, page_overflow
 from tests.conftest import PASSWORD, app_in_its_own_process
 from tests.crisis.conftest import EveryChannel
 
@@ -42,14 +43,10 @@ def live(every_channel: EveryChannel, approved_blocks: Database) -> Iterator[str
 
 @pytest.fixture
 def page(live: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         # bypass_csp only so that the accessibility test can inject axe-core; the pages need none.
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE", bypass_csp=True)
         yield context.new_page()
-        browser.close()
 
 
 def log_in(page: Any, live: str, username: str) -> None:

@@ -100,27 +100,22 @@ def test_the_banner_file_carries_every_language_of_the_alert(tmp_path: Path) -> 
 
 
 def shown_in_browser(tmp_path: Path, locale: str) -> dict[str, str]:
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, browser_ready
+    from tests.browser.chromium import launched_chromium
+    from tests.browser.conftest import browser_ready
 
     if reason := browser_ready():
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     (tmp_path / "banner.js").write_text(script_for(TRANSLATED), encoding="utf-8")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = chromium.new_context(locale=locale).new_page()
-            page.set_content("<html><body><p>Stadtseite</p></body></html>")
-            page.add_script_tag(path=str(tmp_path / "banner.js"))
-            box = page.locator("#ernstfall-banner")
-            return {
-                "text": box.inner_text(),
-                "lang": box.get_attribute("lang") or "",
-                "dir": box.get_attribute("dir") or "",
-            }
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        page = chromium.new_context(locale=locale).new_page()
+        page.set_content("<html><body><p>Stadtseite</p></body></html>")
+        page.add_script_tag(path=str(tmp_path / "banner.js"))
+        box = page.locator("#ernstfall-banner")
+        return {
+            "text": box.inner_text(),
+            "lang": box.get_attribute("lang") or "",
+            "dir": box.get_attribute("dir") or "",
+        }
 
 
 @pytest.mark.parametrize(
@@ -132,6 +127,7 @@ def shown_in_browser(tmp_path: Path, locale: str) -> dict[str, str]:
         ("fr-FR", "Hochwasser Bitte Keller räumen. Mehr Informationen", "de", "ltr"),  # no French text
     ],
 )
+@pytest.mark.browser
 def test_the_script_shows_the_language_the_visitors_browser_asks_for(
     tmp_path: Path, locale: str, words: str, lang: str, direction: str
 ) -> None:

@@ -16,18 +16,10 @@ from content_calendar.calendar.timeutil import to_local
 from publisher.db import Database, utcnow
 from publisher.models import Delivery
 from publisher.vocabulary import DeliveryState
+from tests.browser.chromium import CHROMIUM, launched_chromium
 from tests.calendar.calendar_helpers import PNG
 from tests.conftest import PASSWORD, Stack, app_in_its_own_process, configure_channels, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -66,7 +58,7 @@ def _login(page, base: str, username: str) -> None:  # type: ignore[no-untyped-d
 def test_plan_with_image_approve_as_second_user_and_see_it_published(
     live_server: str, stack: Stack, db: Database, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     stack.start("community")
     stack.start("scheduler")
@@ -75,8 +67,7 @@ def test_plan_with_image_approve_as_second_user_and_see_it_published(
     # Minute resolution in the form: the next full minute at least 75 s away.
     when = to_local(utcnow() + timedelta(seconds=75), "Europe/Berlin").replace(second=0, microsecond=0)
     when += timedelta(minutes=1)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched_chromium() as browser:
         editor = browser.new_context(locale="de-DE").new_page()
         _login(editor, live_server, "redaktion")
         editor.goto(f"{live_server}/posts/new")
@@ -109,7 +100,6 @@ def test_plan_with_image_approve_as_second_user_and_see_it_published(
         approver.reload()
         expect(approver.locator("#post-state")).to_have_text("Veröffentlicht")
         expect(approver.locator("#deliveries")).to_contain_text("Vorschau (nicht veröffentlicht)")
-        browser.close()
     with db.session() as session:
         delivery = session.scalars(select(Delivery)).one()
         post = session.scalars(select(Post)).one()
@@ -125,11 +115,10 @@ def _post_state(db: Database) -> str:
 
 
 def test_editor_refuses_too_long_text_for_x_with_the_specific_message(live_server: str, db: Database) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     day = to_local(utcnow() + timedelta(days=3), "Europe/Berlin")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched_chromium() as browser:
         page = browser.new_page(locale="de-DE")
         _login(page, live_server, "redaktion")
         page.goto(f"{live_server}/posts/new")
@@ -144,6 +133,5 @@ def test_editor_refuses_too_long_text_for_x_with_the_specific_message(live_serve
         # Server side: the same check refuses the save, the text is kept.
         expect(page.locator(".channel-problem")).to_contain_text("X: 281 von 280 Zeichen")
         expect(page.locator("#text")).to_have_value("Ä" * 281)
-        browser.close()
     with db.session() as session:
         assert session.scalars(select(Post)).all() == []
