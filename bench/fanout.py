@@ -166,6 +166,60 @@ def pss_mb(pid: int) -> float:
     return total / 1024
 
 
+def role_of(pid: int) -> str:
+    """A short name for a process of the stack (which worker, the scheduler, web, Redis …)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return "gone"
+    text = " ".join(argv)
+    for queue in ("crisis", "community"):
+        if "celery" in text and f"-Q {queue}" in text:
+            return f"{queue} worker"
+    for word in ("scheduler", "redis-server", " web ", " up "):
+        if word in text:
+            return {"redis-server": "redis", " web ": "web", " up ": "supervisor"}.get(word, word)
+    return Path(argv[0]).name or "?"
+
+
+def cpu_seconds(pids: list[int]) -> dict[str, float]:
+    """User + system processor seconds so far, summed by role (threads included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    by_role: dict[str, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        role = role_of(pid)
+        by_role[role] = by_role.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return by_role
+
+
+class CpuMeter:
+    """Processor seconds each process of the stack (and the platform fakes) used in a phase."""
+
+    def __init__(self, stack_pid: int, community_pid: int | None) -> None:
+        self.stack_pid = stack_pid
+        self.community_pid = community_pid
+
+    def snapshot(self) -> dict[str, float]:
+        taken = cpu_seconds(tree(self.stack_pid))
+        if self.community_pid:
+            taken["community platform fake"] = sum(cpu_seconds([self.community_pid]).values())
+        taken["bench + crisis platform fakes"] = sum(os.times()[:2])  # this process
+        return taken
+
+    @staticmethod
+    def used(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+        parts = [
+            f"{role} {(after[role] - before.get(role, 0.0)) / seconds * 100:.0f} %"
+            for role in sorted(after)
+            if after[role] - before.get(role, 0.0) >= 0.005 * seconds
+        ]
+        return ", ".join(parts) + f" of one core over {seconds:.1f} s"
+
+
 class MemorySampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -292,6 +346,10 @@ class CommunityPlatform:
     def received(self) -> int:
         return int(self._received.value)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
 
 def _serve_community(secret: str, received: Any, address: Any, stop: Any, niceness: int) -> None:
     class Counting(FakeReceiver):
@@ -321,6 +379,7 @@ def drain_cycle(
     cycle: int,
     results: dict[str, Series],
     figures: dict[str, float],
+    notes: list[str],
 ) -> None:
     """Quiet rounds at the drain rounds' pace, then a backlog and rounds while it drains.
 
@@ -329,10 +388,15 @@ def drain_cycle(
     minutes later than the first phases. The cycle ends when the whole backlog arrived.
     """
     tag = f" (cycle {cycle})" if args.cycles > 1 else ""
+    meter = CpuMeter(stack.process.pid, community.pid)
+    began, taken = time.monotonic(), meter.snapshot()
     run_rounds(rounds, args.rounds, f"0 ms, quiet, drain pace{tag}", results, limit=False)
+    used = meter.used(taken, meter.snapshot(), time.monotonic() - began)
+    notes.append(f"processor, quiet rounds{tag}: {used}")
     before = community.received()
     target = before + args.backlog
     release_backlog(stack, args.backlog, community, before)
+    began, taken = time.monotonic(), meter.snapshot()
     measured = run_rounds(
         rounds,
         args.rounds,
@@ -341,6 +405,8 @@ def drain_cycle(
         limit=False,
         still=lambda: community.received() < target,
     )
+    used = meter.used(taken, meter.snapshot(), time.monotonic() - began)
+    notes.append(f"processor, drain rounds{tag}: {used}")
     figures[f"community posts received during the drain rounds{tag}"] = community.received() - before
     left = target - community.received()
     figures[f"community posts not yet received after the last drain round{tag}"] = left
@@ -442,6 +508,9 @@ def main() -> int:
         help="nice value of the community platform fake (19: it takes only spare processor time, "
         "as a platform elsewhere takes none; 0: the setup before 2 December 2026)",
     )
+    parser.add_argument(
+        "--drain-only", action="store_true", help="only the quiet-then-drain cycles (no 0 / 200 ms phases)"
+    )
     parser.add_argument("--json", type=Path, help="write every latency and figure here")
     args = parser.parse_args()
     platforms = Platforms(0.0, port_base=args.fake_ports).start()
@@ -449,6 +518,7 @@ def main() -> int:
     community.start()
     results: dict[str, Series] = {}
     figures: dict[str, float] = {}
+    notes: list[str] = []
     try:
         with running_stack(platforms, community, args) as stack:
             sampler = MemorySampler(stack.process.pid)
@@ -456,16 +526,17 @@ def main() -> int:
             rounds = Rounds(stack, platforms)
             run_rounds(rounds, 3, "warm-up", {})
             figures["memory idle MB"] = pss_mb(stack.process.pid)
-            run_rounds(rounds, args.rounds, "0 ms", results)
-            platforms.delay = args.delay
-            run_rounds(rounds, args.rounds, f"{args.delay * 1000:.0f} ms", results)
-            platforms.delay = 0.0
+            if not args.drain_only:
+                run_rounds(rounds, args.rounds, "0 ms", results)
+                platforms.delay = args.delay
+                run_rounds(rounds, args.rounds, f"{args.delay * 1000:.0f} ms", results)
+                platforms.delay = 0.0
             if args.backlog:
                 watch = QueueWatch(stack.redis_url())
                 watch.start()
                 try:
                     for cycle in range(1, args.cycles + 1):
-                        drain_cycle(rounds, stack, community, args, cycle, results, figures)
+                        drain_cycle(rounds, stack, community, args, cycle, results, figures, notes)
                 except (TimeoutError, requests.RequestException) as exc:
                     print(f"backlog phase failed: {exc}", file=sys.stderr)
                 watch.stop.set()
@@ -476,18 +547,21 @@ def main() -> int:
     finally:
         platforms.stop()
         community.stop()
-    print_report(results, figures, args)
+    print_report(results, figures, notes, args)
     if args.json:
         payload = {
             "series": {k: asdict(v) for k, v in results.items()},
             "figures": figures,
+            "notes": notes,
             "argv": sys.argv[1:],
         }
         args.json.write_text(json.dumps(payload, indent=1))
     return 0
 
 
-def print_report(results: dict[str, Series], figures: dict[str, float], args: argparse.Namespace) -> None:
+def print_report(
+    results: dict[str, Series], figures: dict[str, float], notes: list[str], args: argparse.Namespace
+) -> None:
     print("| round | n | p50 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|")
     for name, series in results.items():
@@ -495,6 +569,8 @@ def print_report(results: dict[str, Series], figures: dict[str, float], args: ar
         print(f"| {name} | {s['n']:.0f} | {s['p50']:.1f} | {s['p99']:.1f} | {s['max']:.1f} |")
     for name, value in figures.items():
         print(f"{name}: {value:.0f}")
+    for note in notes:
+        print(note)
     print_drain_ratios(results, args)
     print("reproduce: .venv/bin/python -m bench.fanout " + " ".join(sys.argv[1:]))
 

@@ -187,8 +187,8 @@ class Settings(BaseSettings):
     )
     community_concurrency: int = _var(
         "ERNSTFALL_COMMUNITY_CONCURRENCY",
-        8,
-        "threads of the community worker started by `ernstfall up`",
+        2,
+        "batches the community worker started by `ernstfall up` sends at once (8 sends each)",
         gt=0,
     )
     log_level: LogLevel = _var("ERNSTFALL_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL")

@@ -158,6 +158,12 @@ def test_up_runs_the_stack_sends_an_alert_and_stops_cleanly(
         assert {role_of(pid) for pid in children if os.sched_getscheduler(pid) == os.SCHED_IDLE} == {
             "community"
         }
+        # ... and sends two batches at a time: with eight, its threads kept its own write
+        # transactions waiting for the interpreter, so it held the SQLite writer 67 % of a
+        # drain and nearly every alert waited for it (docs/benchmarks.md, session 7).
+        community = next(pid for pid in children if role_of(pid) == "community")
+        argv = Path(f"/proc/{community}/cmdline").read_bytes().split(b"\0")
+        assert argv[argv.index(b"--concurrency") + 1] == b"2"
         assert supervisor_pss_mb(up.pid) < 40  # it holds nothing of the application (issue 16)
         victim = max(children)
         os.kill(victim, signal.SIGKILL)
