@@ -220,6 +220,34 @@ class CpuMeter:
         return ", ".join(parts) + f" of one core over {seconds:.1f} s"
 
 
+class WriterLockWatch(threading.Thread):
+    """Which process holds the SQLite writer lock (``publisher/sqlite_writer.py``), sampled
+    from ``/proc/locks`` every 5 ms: the share of samples per process role, and idle."""
+
+    def __init__(self, lock_file: Path) -> None:
+        super().__init__(daemon=True)
+        self.inode = f":{lock_file.stat().st_ino} "
+        self.samples: dict[str, int] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        roles: dict[int, str] = {}
+        while not self.stop.is_set():
+            holder = "nobody"
+            for line in Path("/proc/locks").read_text().splitlines():
+                fields = line.split()
+                if self.inode in line + " " and fields[1] != "->" and fields[3] == "WRITE":
+                    pid = int(fields[4])
+                    holder = roles.setdefault(pid, role_of(pid))
+            self.samples[holder] = self.samples.get(holder, 0) + 1
+            self.stop.wait(0.005)
+
+    def shares(self) -> str:
+        total = sum(self.samples.values()) or 1
+        ordered = sorted(self.samples.items(), key=lambda item: -item[1])
+        return ", ".join(f"{role} {count / total * 100:.1f} %" for role, count in ordered)
+
+
 class MemorySampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -397,6 +425,9 @@ def drain_cycle(
     target = before + args.backlog
     release_backlog(stack, args.backlog, community, before)
     began, taken = time.monotonic(), meter.snapshot()
+    watch = WriterLockWatch(stack.home / "ernstfall.db-writer.lock") if args.writer_lock else None
+    if watch is not None:
+        watch.start()
     measured = run_rounds(
         rounds,
         args.rounds,
@@ -407,6 +438,10 @@ def drain_cycle(
     )
     used = meter.used(taken, meter.snapshot(), time.monotonic() - began)
     notes.append(f"processor, drain rounds{tag}: {used}")
+    if watch is not None:
+        watch.stop.set()
+        watch.join()
+        notes.append(f"SQLite writer lock held, drain rounds{tag}: {watch.shares()}")
     figures[f"community posts received during the drain rounds{tag}"] = community.received() - before
     left = target - community.received()
     figures[f"community posts not yet received after the last drain round{tag}"] = left
@@ -510,6 +545,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--drain-only", action="store_true", help="only the quiet-then-drain cycles (no 0 / 200 ms phases)"
+    )
+    parser.add_argument(
+        "--writer-lock",
+        action="store_true",
+        help="sample who holds the SQLite writer lock during the drain rounds (/proc/locks every 5 ms; "
+        "costs this process some processor time, so not on by default)",
     )
     parser.add_argument("--json", type=Path, help="write every latency and figure here")
     args = parser.parse_args()

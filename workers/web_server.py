@@ -32,5 +32,20 @@ def serving_in_thread(app: Any, port: int, threads: int = 8, **adjustments: Any)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        disarm_wakeups(server)
         server.close()  # no new connections
         server.task_dispatcher.shutdown(timeout=1)  # its request threads end too
+
+
+def disarm_wakeups(server: Any) -> None:
+    """Make the server's loop wake-ups no-ops, before ``server.close()``.
+
+    A request thread wakes waitress's loop by writing ``b"x"`` to a pipe (``os.write`` on
+    the pipe's number). ``close()`` closes that pipe but keeps the number, so a request
+    that finishes afterwards (a slow page, a live board's stream) wrote its ``x`` into
+    whatever the process opened next under that number: in the tests, the next test's
+    Redis connection, whose command then arrived as ``x*2…`` ("unknown command").
+    After ``close()`` nothing is left to wake: the loop serves the last connections on
+    its poll timeout.
+    """
+    server.trigger._physical_pull = lambda: None
