@@ -34,6 +34,21 @@ def test_workers_serve_their_own_lane() -> None:
     assert health[health.index("-Q") + 1] == "health"
 
 
+def test_worker_concurrency_is_the_settings_variable_with_the_settings_default() -> None:
+    """The compose file names the same variable and default as ``ernstfall up`` (one setting)."""
+    from publisher.settings import Settings
+
+    services = compose()["services"]
+    for service, field in (
+        ("crisis-worker", "crisis_concurrency"),
+        ("community-worker", "community_concurrency"),
+    ):
+        command = services[service]["command"]
+        value = command[command.index("--concurrency") + 1]
+        variable = Settings.model_fields[field].validation_alias
+        assert value == f"${{{variable}:-{Settings.model_fields[field].default}}}", (service, value)
+
+
 def test_app_services_use_postgres_and_redis_by_environment() -> None:
     for name in ("web", "crisis-worker", "community-worker", "scheduler", "migrate"):
         env = compose()["services"][name]["environment"]
