@@ -12,6 +12,7 @@ from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from publisher import sqlite_writer
 from publisher.sqlite_writer import WriterLockedConnection
 
 
@@ -64,6 +65,17 @@ def make_engine(database_url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA secure_delete=ON")  # deleted numbers leave no bytes (GDPR)
             cur.close()
+
+        @event.listens_for(engine, "checkout")
+        def _checkpoint_rule(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+            # At checkout, not connect: a background process may declare itself after its
+            # first connections were made (sqlite_writer.checkpoint_pages).
+            pages = sqlite_writer.checkpoint_pages()
+            if record.info.get("wal_autocheckpoint") != pages:
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA wal_autocheckpoint={pages:d}")
+                cur.close()
+                record.info["wal_autocheckpoint"] = pages
 
         return engine
     return create_engine(database_url, pool_pre_ping=True)

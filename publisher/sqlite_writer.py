@@ -68,6 +68,26 @@ def give_way(rule: GiveWay | None) -> None:
     _give_way = rule
 
 
+def is_background() -> bool:
+    """Whether this process is a background writer (it called :func:`give_way` with a rule)."""
+    return _give_way is not None
+
+
+# Copying the write-ahead log into the database file (a checkpoint, with a sync) is done by
+# whichever connection commits past the threshold. During a release burst the log grows by
+# megabytes a second, and when an alert's commit was that connection, the alert paid tens of
+# milliseconds for the release's pages (issue 16, docs/benchmarks.md session 7). Background
+# writers checkpoint at SQLite's default; the alert path only as a safety net, should the log
+# ever reach 40 MB (no background writer running).
+BACKGROUND_CHECKPOINT_PAGES = 1000
+ALERT_PATH_CHECKPOINT_PAGES = 10000
+
+
+def checkpoint_pages() -> int:
+    """The ``wal_autocheckpoint`` this process's connections should use."""
+    return BACKGROUND_CHECKPOINT_PAGES if is_background() else ALERT_PATH_CHECKPOINT_PAGES
+
+
 @contextmanager
 def without_waiting() -> Iterator[None]:
     """Write transactions this thread begins inside the block never queue for the lock.

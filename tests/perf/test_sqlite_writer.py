@@ -197,6 +197,23 @@ def test_the_database_layer_uses_the_writer_lock_for_sqlite_files(tmp_path: Path
     assert sqlite_writer.lock_path_for(":memory:") is None
 
 
+def test_only_background_writers_checkpoint_the_log_at_sqlites_default(tmp_path: Path) -> None:
+    """An alert's commit never pays for copying a release's log pages into the database file."""
+    db = Database(f"sqlite:///{tmp_path / 'app.sqlite'}")
+
+    def pages() -> int:
+        with db.engine.connect() as connection:
+            return int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+    assert pages() == sqlite_writer.ALERT_PATH_CHECKPOINT_PAGES  # web, crisis worker: a safety net only
+    sqlite_writer.give_way(GiveWay(pending=lambda: False, wait=lambda: None))  # a background process
+    try:
+        assert pages() == sqlite_writer.BACKGROUND_CHECKPOINT_PAGES == 1000  # the same pooled connection
+    finally:
+        sqlite_writer.give_way(None)
+    assert pages() == sqlite_writer.ALERT_PATH_CHECKPOINT_PAGES
+
+
 def test_an_idle_connection_keeps_no_lock_descriptor_open(database: Path) -> None:
     """Processes keep many idle connections; select()-based libraries fail above fd 1023."""
     lock_file = sqlite_writer.lock_path_for(str(database))
